@@ -1,0 +1,107 @@
+"""Streaming ASR for one call: collects the caller's turn and produces its final transcript.
+
+At the first pause (plus `speculate_after_s` of silence) a decode starts in a worker thread on the
+audio so far. If the caller stays silent until the end of turn, that result is the final one and
+arrives as soon as the hangover expires; if the caller resumes, it is discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicebot.asr.whisper import SAMPLE_RATE, Transcript, WhisperRecognizer
+from voicebot.audio.frames import AudioFrame
+from voicebot.vad.endpoint import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted, VadEvent
+
+
+@dataclass(frozen=True, slots=True)
+class FinalTranscript:
+    transcript: Transcript
+    speculative: bool  # the speculative decode was reused
+
+
+class TurnRecognizer:
+    """push() every frame, on_vad() every VAD event, then `await final(ended)` per turn."""
+
+    def __init__(
+        self,
+        recognizer: WhisperRecognizer,
+        preroll_s: float = 0.3,
+        speculate_after_s: float = 0.1,
+        speculate: bool = True,
+    ) -> None:
+        self.recognizer = recognizer
+        self.preroll_s = preroll_s
+        self.speculate_after_s = speculate_after_s
+        self.speculate = speculate
+        self._frames: deque[AudioFrame] = deque()
+        self._collecting = False
+        self._pause_at: float | None = None
+        self._spec: tuple[float, asyncio.Task[Transcript]] | None = None
+
+    def push(self, frame: AudioFrame) -> None:
+        if frame.rate != SAMPLE_RATE:
+            raise ValueError(f"ASR expects {SAMPLE_RATE} Hz frames, got {frame.rate}")
+        self._frames.append(frame)
+        if not self._collecting:
+            self._trim_to(frame.t - self.preroll_s)
+        elif self._should_speculate(frame.t + frame.duration):
+            assert self._pause_at is not None
+            self._spec = (self._pause_at, self._start_decode(frame.t + frame.duration))
+
+    def _should_speculate(self, now: float) -> bool:
+        return (
+            self.speculate
+            and self._spec is None
+            and self._pause_at is not None
+            and now - self._pause_at >= self.speculate_after_s
+        )
+
+    def on_vad(self, event: VadEvent) -> None:
+        if isinstance(event, SpeechStarted):
+            self._collecting = True
+            self._trim_to(event.t - self.preroll_s)
+            self._discard_speculation()
+        elif isinstance(event, SpeechPaused):
+            self._pause_at = event.t
+        elif isinstance(event, SpeechResumed):
+            self._pause_at = None
+            self._discard_speculation()
+
+    async def final(self, ended: SpeechEnded) -> FinalTranscript:
+        """The turn's transcript; reuses the speculative decode when it covers the whole turn."""
+        spec, self._spec = self._spec, None
+        self._collecting, self._pause_at = False, None
+        if spec is not None and abs(spec[0] - ended.end) < 1e-6:
+            return FinalTranscript(await spec[1], speculative=True)
+        if spec is not None:
+            spec[1].cancel()
+        end = ended.end + self.speculate_after_s
+        return FinalTranscript(await self._start_decode(end), speculative=False)
+
+    def _start_decode(self, end: float) -> asyncio.Task[Transcript]:
+        pcm = self._audio_until(end)
+        return asyncio.get_running_loop().create_task(
+            asyncio.to_thread(self.recognizer.transcribe, pcm)
+        )
+
+    def _audio_until(self, end: float) -> np.ndarray:
+        frames = [f for f in self._frames if f.t < end]
+        return np.concatenate([f.pcm for f in frames]) if frames else np.zeros(0, np.int16)
+
+    def _trim_to(self, t: float) -> None:
+        while self._frames and self._frames[0].t + self._frames[0].duration <= t:
+            self._frames.popleft()
+
+    def _discard_speculation(self) -> None:
+        if self._spec is not None:
+            self._spec[1].cancel()
+            self._spec = None
+
+    async def aclose(self) -> None:
+        self._discard_speculation()
+        self._frames.clear()

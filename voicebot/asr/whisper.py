@@ -1,0 +1,149 @@
+"""faster-whisper recogniser for one caller turn.
+
+Whisper pads every decode to a 30 s window, which costs ~0.35 s of encoder time on 2 cores even
+for a one-second "yes". We encode a shorter window (10 s by default, ~20 ms of encoder time) and
+fall back to the full window when the short one makes the decoder loop ("No? No? No?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from voicebot.audio.frames import as_float32
+
+SAMPLE_RATE = 16000
+_FULL_WINDOW_S = 30.0
+_LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
+
+
+class AsrOptions(BaseModel):
+    """Decoder settings for one language."""
+
+    language: str = "en"
+    window_s: float = Field(10.0, ge=1.0, le=30.0, description="encoder window for short turns")
+    beam_size: int = Field(1, ge=1, description="1 = greedy, fastest")
+    threads: int = Field(2, ge=1)
+    max_no_speech_prob: float = Field(0.6, description="drop text above this and low logprob")
+    min_avg_logprob: float = Field(-1.0, description="drop text whose mean token logprob is lower")
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """What the caller said in one turn; empty text when nothing trustworthy was heard."""
+
+    text: str
+    language: str
+    confidence: float  # exp(mean token logprob)
+    no_speech_prob: float
+    audio_s: float
+    decode_s: float
+    window_s: float
+    dropped: str = ""  # why the text was dropped, if it was
+
+
+class WhisperRecognizer:
+    """Loads a CTranslate2 whisper model once; `transcribe` is blocking and thread-safe."""
+
+    def __init__(self, model_dir: Path, options: AsrOptions | None = None) -> None:
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.options = options or AsrOptions()
+        self.model = WhisperModel(
+            str(model_dir), device="cpu", compute_type="int8", cpu_threads=self.options.threads
+        )
+        multilingual = self.model.model.is_multilingual
+        self._tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            multilingual,
+            task="transcribe",
+            language=self.options.language if multilingual else None,
+        )
+        self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        self._to_simplified = _simplifier() if self.options.language == "zh" else None
+        self._lock = threading.Lock()
+
+    def transcribe(self, pcm: np.ndarray) -> Transcript:
+        """Decode 16 kHz mono PCM (one turn, up to 30 s)."""
+        audio = as_float32(pcm)[: int(_FULL_WINDOW_S * SAMPLE_RATE)]
+        seconds = len(audio) / SAMPLE_RATE
+        start = time.perf_counter()
+        window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
+        text, logprob, no_speech = self._decode(audio, window)
+        if window < _FULL_WINDOW_S and _looping(text):
+            window = _FULL_WINDOW_S
+            text, logprob, no_speech = self._decode(audio, window)
+        if self._to_simplified is not None:
+            text = self._to_simplified(text)
+        dropped = self._why_drop(text, logprob, no_speech)
+        return Transcript(
+            text="" if dropped else text,
+            language=self.options.language,
+            confidence=0.0 if dropped else float(np.exp(logprob)),
+            no_speech_prob=no_speech,
+            audio_s=seconds,
+            decode_s=time.perf_counter() - start,
+            window_s=window,
+            dropped=dropped,
+        )
+
+    def _decode(self, audio: np.ndarray, window_s: float) -> tuple[str, float, float]:
+        import ctranslate2
+
+        features = self.model.feature_extractor(audio, padding=0)
+        frames = int(window_s * 100)
+        features = np.pad(features, ((0, 0), (0, max(0, frames - features.shape[1]))))
+        batch = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
+        max_tokens = min(224, 10 + int(len(audio) / SAMPLE_RATE * 12))
+        with self._lock:
+            encoded = self.model.model.encode(ctranslate2.StorageView.from_array(batch))
+            result = self.model.model.generate(
+                encoded,
+                [self._prompt],
+                beam_size=self.options.beam_size,
+                max_length=max_tokens,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+            )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        text = self._tokenizer.decode(tokens).strip()
+        return text, float(result.scores[0]) if result.scores else -10.0, result.no_speech_prob
+
+    def _why_drop(self, text: str, logprob: float, no_speech: float) -> str:
+        o = self.options
+        if not re.search(r"\w", text):
+            return "no words"
+        if no_speech > o.max_no_speech_prob and logprob < -0.5:
+            return f"no_speech_prob {no_speech:.2f}"
+        if logprob < o.min_avg_logprob:
+            return f"avg_logprob {logprob:.2f}"
+        if _compression_ratio(text) > 2.4 or _looping(text):
+            return "repetition loop"
+        return ""
+
+
+def _looping(text: str) -> bool:
+    return bool(_LOOP.search(text.lower()))
+
+
+def _compression_ratio(text: str) -> float:
+    raw = text.encode("utf-8")
+    return len(raw) / max(1, len(zlib.compress(raw)))
+
+
+def _simplifier() -> Callable[[str], str]:
+    """Whisper sometimes answers Mandarin in traditional characters; callers expect simplified."""
+    import opencc
+
+    convert: Callable[[str], str] = opencc.OpenCC("t2s").convert
+    return convert
