@@ -1,0 +1,216 @@
+"""Slot parsers for English and Mandarin: yes/no, numbers, ratings, dates and times.
+
+Pure functions. Relative expressions ("tomorrow at 3 pm", "明天下午三点") resolve against a
+reference time the caller passes in; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import cn2an
+
+_EN_NUMBERS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+}  # fmt: skip
+_EN_YES = re.compile(
+    r"\b(yes|yeah|yep|yup|sure|correct|right|okay|ok|of course|absolutely|definitely|"
+    r"that's me|speaking|affirmative|please do|i do|i am|i will|confirm)\b"
+)
+_EN_NO = re.compile(
+    r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't)\b"
+)
+_ZH_NO = re.compile(r"不是|不对|没有|不用|不要|不行|不需要|不可以|算了|否|别")
+_ZH_YES = re.compile(r"是|对|好|可以|行|嗯|没错|确认|需要|要的|同意|本人")
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
+_WEEKDAYS_EN = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WEEKDAYS_ZH = "一二三四五六日天"
+
+
+def yes_no(text: str, language: str) -> bool | None:
+    """True for yes, False for no, None when the answer is neither or both."""
+    if language == "zh":
+        no = bool(_ZH_NO.search(text))
+        yes = bool(_ZH_YES.search(_ZH_NO.sub("", text)))
+    else:
+        t = text.lower()
+        no, yes = bool(_EN_NO.search(t)), bool(_EN_YES.search(t))
+    if no == yes:
+        return None
+    return yes
+
+
+def numbers(text: str, language: str) -> list[float]:
+    """Every number in the text, in order ("four", "4", "twenty five", "三", "二十五")."""
+    if language == "zh":
+        text = _zh_to_arabic(text)
+        return [float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)]
+    out: list[float] = []
+    pending: float | None = None
+    for tok in re.findall(r"\d+(?:\.\d+)?|[a-z]+", text.lower().replace("-", " ")):
+        if re.fullmatch(r"\d+(?:\.\d+)?", tok):
+            value: float | None = float(tok)
+        else:
+            value = float(_EN_NUMBERS[tok]) if tok in _EN_NUMBERS else None
+        if value is None:
+            if pending is not None:
+                out.append(pending)
+                pending = None
+            continue
+        if pending is not None and pending >= 20 and pending % 10 == 0 and value < 10:
+            pending += value  # "twenty five"
+        elif pending is not None and value == 100:
+            pending *= 100
+        else:
+            if pending is not None:
+                out.append(pending)
+            pending = value
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
+    """A score on a low..high scale: the first number in range ("four out of five" -> 4)."""
+    if language == "zh" and re.search(r"满分|非常满意", text):
+        return high
+    if language != "zh" and re.search(r"\b(perfect|full marks|top marks)\b", text.lower()):
+        return high
+    for n in numbers(text, language):
+        if low <= n <= high and n == int(n):
+            return int(n)
+    return None
+
+
+def _zh_to_arabic(text: str) -> str:
+    def convert(m: re.Match[str]) -> str:
+        try:
+            return str(cn2an.cn2an(m.group(0), "smart"))
+        except (ValueError, KeyError):
+            return m.group(0)
+
+    marks = dict(zip(_WEEKDAYS_ZH, "abcdefgh", strict=True))
+    text = re.sub(
+        r"(星期|周|礼拜)([一二三四五六日天])", lambda m: m.group(1) + marks[m.group(2)], text
+    )
+    out = re.sub(f"[{_CN_DIGITS}]+", convert, text)
+    back = {v: k for k, v in marks.items()}
+    return re.sub(r"(星期|周|礼拜)([a-h])", lambda m: m.group(1) + back[m.group(2)], out)
+
+
+def when(text: str, language: str, now: datetime) -> datetime | None:
+    """A future date/time such as "next Tuesday at 3 pm", "in two hours", "明天下午三点"."""
+    return _when_zh(text, now) if language == "zh" else _when_en(text.lower(), now)
+
+
+def _when_en(t: str, now: datetime) -> datetime | None:
+    m = re.search(r"\bin (an?|\w+|\d+) (minute|hour|day|week)s?\b", t)
+    if m:
+        count = 1.0 if m.group(1) in ("a", "an") else next(iter(numbers(m.group(1), "en")), None)
+        if count is not None:
+            return now + timedelta(**{m.group(2) + "s": count})
+    day: datetime | None = None
+    if "day after tomorrow" in t:
+        day = now + timedelta(days=2)
+    elif "tomorrow" in t:
+        day = now + timedelta(days=1)
+    elif re.search(r"\b(today|tonight|this (morning|afternoon|evening))\b", t):
+        day = now
+    elif "next week" in t:
+        day = now + timedelta(days=7 - now.weekday())
+    for i, name in enumerate(_WEEKDAYS_EN):
+        if re.search(rf"\b{name}\b", t):
+            ahead = (i - now.weekday()) % 7 or 7
+            if re.search(rf"\bnext {name}\b", t) and ahead < 7:
+                ahead += 7 if ahead <= 2 else 0
+            day = now + timedelta(days=ahead)
+    hour, minute = _clock_en(t)
+    return _combine(now, day, hour, minute, _part_of_day_en(t))
+
+
+def _clock_en(t: str) -> tuple[int | None, int]:
+    m = re.search(r"\b(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)", t) or re.search(
+        r"\b(?:at|around|about|after|before) (\d{1,2})(?::(\d{2}))?\b", t
+    )
+    if m:
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        suffix = m.group(3) if m.lastindex and m.lastindex >= 3 else None
+        if suffix and suffix.startswith("p") and hour < 12:
+            hour += 12
+        if suffix and suffix.startswith("a") and hour == 12:
+            hour = 0
+        return hour, minute
+    m = re.search(r"\b(?:at|around|about) (\w+)(?: o'clock)?\b", t)
+    if m and m.group(1) in _EN_NUMBERS and _EN_NUMBERS[m.group(1)] <= 12:
+        return _EN_NUMBERS[m.group(1)], 0
+    if "noon" in t or "midday" in t:
+        return 12, 0
+    return None, 0
+
+
+def _part_of_day_en(t: str) -> str | None:
+    for part in ("morning", "afternoon", "evening", "tonight", "night"):
+        if part in t:
+            return {"tonight": "evening", "night": "evening"}.get(part, part)
+    return None
+
+
+def _when_zh(text: str, now: datetime) -> datetime | None:
+    t = _zh_to_arabic(text)
+    m = re.search(r"(\d+|半)个?(小时|分钟|天)(以)?后", t)
+    if m:
+        count = 0.5 if m.group(1) == "半" else float(m.group(1))
+        unit = {"小时": "hours", "分钟": "minutes", "天": "days"}[m.group(2)]
+        return now + timedelta(**{unit: count})
+    day: datetime | None = None
+    for word, offset in (("大后天", 3), ("后天", 2), ("明天", 1), ("今天", 0), ("今晚", 0)):
+        if word in t:
+            day = now + timedelta(days=offset)
+            break
+    m = re.search(r"(下+)?(?:个)?(?:星期|周|礼拜)([一二三四五六日天])", t)
+    if m:
+        target = _WEEKDAYS_ZH.index(m.group(2)) if m.group(2) not in "日天" else 6
+        ahead = (target - now.weekday()) % 7
+        if m.group(1):
+            ahead = 7 - now.weekday() + target + 7 * (len(m.group(1)) - 1)
+        day = now + timedelta(days=ahead or 7)
+    elif "下周" in t:
+        day = now + timedelta(days=7 - now.weekday())
+    hour: int | None = None
+    minute = 0
+    m = re.search(r"(\d{1,2})[点時时:：](半|(\d{1,2})分?)?", t)
+    if m:
+        hour = int(m.group(1))
+        minute = 30 if m.group(2) == "半" else int(m.group(3) or 0)
+    part = None
+    parts = [("早上", "morning"), ("上午", "morning"), ("中午", "noon"), ("下午", "afternoon")]
+    parts += [("晚上", "evening"), ("今晚", "evening")]
+    for word, name in parts:
+        if word in t:
+            part = name
+    if part == "noon":
+        part, hour = "afternoon", hour if hour is not None else 12
+    return _combine(now, day, hour, minute, part)
+
+
+def _combine(
+    now: datetime, day: datetime | None, hour: int | None, minute: int, part: str | None
+) -> datetime | None:
+    if day is None and hour is None and part is None:
+        return None
+    if hour is not None and part in ("afternoon", "evening") and hour < 12:
+        hour += 12
+    if hour is not None and part is None and 1 <= hour <= 7:
+        hour += 12  # "at 3" on a call means 3 pm
+    if hour is None:
+        hour = {"morning": 10, "afternoon": 15, "evening": 19}.get(part or "", 10)
+    base = day or now
+    result = base.replace(hour=hour % 24, minute=minute, second=0, microsecond=0)
+    if day is None and result <= now:
+        result += timedelta(days=1)
+    return result
