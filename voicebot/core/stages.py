@@ -1,0 +1,69 @@
+"""Builds the speech stages from the config, loading each model once per process."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from voicebot.asr.whisper import WhisperRecognizer
+from voicebot.core.config import VoicebotConfig
+from voicebot.core.errors import ModelError
+from voicebot.models.registry import ModelRegistry
+from voicebot.nlu.encoders import E5Encoder, SentenceEncoder, TransformersEncoder
+from voicebot.tts.stage import LineCache
+from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
+
+
+class ModelStore:
+    """Per-process model cache: ASR recognisers, encoders and voices by language."""
+
+    def __init__(self, config: VoicebotConfig | None = None) -> None:
+        self.config = config or VoicebotConfig()
+        self.registry = ModelRegistry()
+        for name, path in self.config.models.items():
+            self.registry.use_path(name, path)
+        self._asr: dict[str, WhisperRecognizer] = {}
+        self._encoders: dict[str, SentenceEncoder] = {}
+        self._voices: dict[tuple[str, float], Voice] = {}
+
+    def asr(self, language: str) -> WhisperRecognizer:
+        if language not in self._asr:
+            spec = self.registry.default("asr", language)
+            options = self.config.asr.get(language)
+            if options is None:
+                raise ModelError(f"no ASR options for language {language!r} in the config")
+            self._asr[language] = WhisperRecognizer(self.registry.resolve(spec.name), options)
+        return self._asr[language]
+
+    def encoder(self, language: str) -> SentenceEncoder:
+        if language not in self._encoders:
+            spec = self.registry.default("nlu", language)
+            folder = self.registry.resolve(spec.name)
+            if spec.engine == "transformers":
+                self._encoders[language] = TransformersEncoder(folder, spec.name)
+            else:
+                self._encoders[language] = E5Encoder(folder / spec.main, spec.name)
+        return self._encoders[language]
+
+    def voice(self, language: str, length_scale: float | None = None) -> Voice:
+        scale = self.config.tts.length_scale if length_scale is None else length_scale
+        key = (language, scale)
+        if key not in self._voices:
+            self._voices[key] = self._load_voice(language, scale)
+        return self._voices[key]
+
+    def _load_voice(self, language: str, scale: float) -> Voice:
+        tts = self.config.tts
+        user = tts.zh_voice if language == "zh" else tts.en_voice
+        if user is not None:
+            if not user.is_file():
+                raise ModelError(f"tts.{language}_voice: {user} not found")
+            return PiperTts(user, name=user.stem, length_scale=scale)
+        spec = self.registry.default("tts", language)
+        folder = self.registry.resolve(spec.name)
+        if spec.engine == "kokoro":
+            return KokoroZhTts(folder, speed=1.0 / scale)
+        return PiperTts(folder / spec.main, name=spec.name, length_scale=scale)
+
+    @cached_property
+    def line_cache(self) -> LineCache:
+        return LineCache(self.config.tts.prerender_dir)

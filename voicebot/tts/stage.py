@@ -1,0 +1,76 @@
+"""The TTS stage: streams a line as audio at the call's rate, sentence by sentence, serving
+fixed script lines from a pre-rendered cache so they start with no synthesis wait."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from voicebot.audio.resample import resample
+from voicebot.tts.voices import Voice, split_sentences
+
+
+class LineCache:
+    """Rendered audio keyed by voice, rate and text; optionally persisted as .npy files."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self._lines: dict[str, np.ndarray] = {}
+
+    @staticmethod
+    def key(voice: str, rate: int, text: str) -> str:
+        return hashlib.sha256(f"{voice}\0{rate}\0{text}".encode()).hexdigest()[:32]
+
+    def get(self, key: str) -> np.ndarray | None:
+        if key in self._lines:
+            return self._lines[key]
+        if self.folder is not None and (self.folder / f"{key}.npy").is_file():
+            self._lines[key] = np.load(self.folder / f"{key}.npy")
+            return self._lines[key]
+        return None
+
+    def put(self, key: str, pcm: np.ndarray) -> None:
+        self._lines[key] = pcm
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            np.save(self.folder / f"{key}.npy", pcm)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
+class TextToSpeech:
+    """`async for pcm in tts.stream(text)`: int16 blocks at `rate`, first block as soon as the
+    first sentence is synthesised (or at once, for a cached line)."""
+
+    def __init__(self, voice: Voice, rate: int = 16000, cache: LineCache | None = None) -> None:
+        self.voice = voice
+        self.rate = rate
+        self.cache = cache if cache is not None else LineCache()
+
+    def render(self, sentence: str) -> np.ndarray:
+        """Blocking synthesis of one sentence at the stage's rate (no cache)."""
+        return resample(self.voice.synthesize(sentence), self.voice.sample_rate, self.rate)
+
+    def prerender(self, lines: Iterable[str]) -> int:
+        """Render each sentence of each line into the cache; returns how many were new."""
+        new = 0
+        for line in lines:
+            for sentence in split_sentences(line):
+                key = LineCache.key(self.voice.name, self.rate, sentence)
+                if self.cache.get(key) is None:
+                    self.cache.put(key, self.render(sentence))
+                    new += 1
+        return new
+
+    async def stream(self, text: str) -> AsyncIterator[np.ndarray]:
+        for sentence in split_sentences(text):
+            key = LineCache.key(self.voice.name, self.rate, sentence)
+            pcm = self.cache.get(key)
+            if pcm is None:
+                pcm = await asyncio.to_thread(self.render, sentence)
+            yield pcm
