@@ -1,0 +1,64 @@
+"""`voicebot ...` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from voicebot.core.errors import VoicebotError
+from voicebot.core.runtime import configure_threads
+
+
+def _models(args: argparse.Namespace) -> int:
+    from voicebot.models.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    if args.action == "list":
+        for s in registry.specs.values():
+            source = s.root or " + ".join(s.parts)
+            print(f"{s.name:<24} {s.stage:<4} {','.join(s.languages):<6} {s.version}  [{source}]")
+        return 0
+    failed = 0
+    for name, spec in registry.specs.items():
+        status = registry.check(name)
+        optional = " (optional)" if spec.optional else ""
+        print(f"{'OK ' if status.ok else 'BAD'} {name}{optional}: {status.detail}")
+        failed += not status.ok and not spec.optional
+    return 1 if failed else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from voicebot.demo import main
+
+    return main(Path(args.out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicebot", description="AI voice bot for outbound calls")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    models = sub.add_parser("models", help="list or verify the models each stage loads")
+    models.add_argument("action", choices=["list", "check"])
+    models.set_defaults(func=_models)
+    demo = sub.add_parser("demo", help="run the stages on bundled sample calls")
+    demo.add_argument("--out", default="out/demo", help="folder for replies and reports")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_threads()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    try:
+        return int(args.func(args))
+    except VoicebotError as e:
+        print(f"voicebot: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
