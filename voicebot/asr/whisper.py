@@ -8,10 +8,10 @@ fall back to the full window when the short one makes the decoder loop ("No? No?
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
