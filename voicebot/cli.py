@@ -35,6 +35,16 @@ def _demo(args: argparse.Namespace) -> int:
     return main(Path(args.out))
 
 
+def _script(args: argparse.Namespace) -> int:
+    from voicebot.policy.lint import check_file
+
+    problems = [p for path in args.files for p in check_file(Path(path))]
+    for problem in problems:
+        print(problem)
+    print(f"{len(args.files)} script(s) checked, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicebot", description="AI voice bot for outbound calls")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -42,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list or verify the models each stage loads")
     models.add_argument("action", choices=["list", "check"])
     models.set_defaults(func=_models)
+    script = sub.add_parser("script", help="check call scripts (exit 1 on problems)")
+    script.add_argument("action", choices=["check"])
+    script.add_argument("files", nargs="+")
+    script.set_defaults(func=_script)
     demo = sub.add_parser("demo", help="run the stages on bundled sample calls")
     demo.add_argument("--out", default="out/demo", help="folder for replies and reports")
     demo.set_defaults(func=_demo)

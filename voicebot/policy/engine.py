@@ -1,0 +1,275 @@
+"""The script policy: a pure function `(state, event) -> (state, actions)`. No I/O, no clock."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from voicebot.nlu import slots
+from voicebot.policy.actions import (
+    Action,
+    Event,
+    HandoffResult,
+    HangUp,
+    Heard,
+    MarkDnc,
+    Record,
+    Say,
+    ScheduleCallback,
+    SetGrade,
+    Transfer,
+)
+from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, text_of
+
+_VAR = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class CallState:
+    node: str
+    language: str
+    contact: MappingProxyType[str, Any]
+    records: tuple[tuple[str, Any], ...] = ()
+    path: tuple[str, ...] = ()
+    reprompts: int = 0
+    low_confidence: int = 0
+    no_input: int = 0
+    abuse: int = 0
+    turns: int = 0
+    awaiting_handoff: bool = False
+    ended: str | None = None
+    said: tuple[str, ...] = field(default=(), repr=False)
+
+    def recorded(self) -> dict[str, Any]:
+        return dict(self.records)
+
+
+class Policy:
+    """Runs one script for one language."""
+
+    def __init__(self, script: Script, language: str | None = None) -> None:
+        self.script = script
+        self.language = language or script.languages[0]
+
+    def start(self, contact: dict[str, Any]) -> tuple[CallState, list[Action]]:
+        state = CallState(self.script.start, self.language, MappingProxyType(dict(contact)))
+        return self._enter(state, self.script.start)
+
+    def step(self, state: CallState, event: Event) -> tuple[CallState, list[Action]]:
+        if state.ended:
+            return state, []
+        state = replace(state, turns=state.turns + 1)
+        if state.turns > self.script.settings.max_turns:
+            return self._close(state, "no_input", self.script.lines.no_input_goodbye, "turns")
+        if isinstance(event, HandoffResult):
+            return self._handoff_result(state, event)
+        if not isinstance(event, Heard):
+            return self._no_input(state)
+        state = replace(state, no_input=0)
+        if event.intent == "abuse" and event.confidence >= self.script.settings.min_confidence:
+            return self._abuse(state)
+        handler = self.script.globals.get(event.intent)
+        if handler and event.confidence >= self.script.settings.min_confidence:
+            return self._global(state, event, handler)
+        return self._answer(state, event)
+
+    # --- the current node's answer -------------------------------------------------------
+    def _answer(self, state: CallState, event: Heard) -> tuple[CallState, list[Action]]:
+        node = self.script.nodes[state.node]
+        actions: list[Action] = []
+        target, value = self._route(node, event)
+        if target is None and event.confidence < self.script.settings.min_confidence:
+            return self._low_confidence(state)
+        if target is None:
+            return self._no_match(state, node)
+        state = replace(state, low_confidence=0, reprompts=0)
+        if node.ask and node.ask.record and value is not None:
+            state, rec = self._record(state, node.ask.record, value)
+            actions += rec
+        if node.callback or (target in self.script.nodes and self.script.nodes[target].callback):
+            actions.append(ScheduleCallback(slots.when(event.text, self.language, event.now)))
+        state, more = self._enter(state, target)
+        return state, actions + more
+
+    def _route(self, node: Node, event: Heard) -> tuple[str | None, Any]:
+        ask = node.ask
+        if event.intent in node.goto and event.confidence >= self.script.settings.min_confidence:
+            value: Any = event.text if ask and ask.slot == "text" else None
+            if ask and ask.slot == "yes_no":
+                value = {"affirm": True, "deny": False}.get(event.intent)
+            return node.goto[event.intent], value
+        if ask is None:
+            return None, None
+        value = self._parse_slot(node, event)
+        if value is None:
+            return None, None
+        if ask.slot == "yes_no":
+            key = "affirm" if value else "deny"
+            return node.goto.get(key, node.goto.get("filled")), value
+        return node.goto.get("filled"), value
+
+    def _parse_slot(self, node: Node, event: Heard) -> Any:
+        assert node.ask is not None
+        kind, lang = node.ask.slot, self.language
+        if kind == "yes_no":
+            return slots.yes_no(event.text, lang)
+        if kind == "rating":
+            return slots.rating(event.text, lang, *node.ask.scale)
+        if kind == "number":
+            found = slots.numbers(event.text, lang)
+            return found[0] if found else None
+        if kind == "when":
+            when = slots.when(event.text, lang, event.now)
+            return when.isoformat(timespec="minutes") if when else None
+        return event.text.strip() or None
+
+    # --- line trouble ---------------------------------------------------------------------
+    def _no_match(self, state: CallState, node: Node) -> tuple[CallState, list[Action]]:
+        if state.reprompts < len(node.reprompt):
+            line = node.reprompt[state.reprompts]
+            state = replace(state, reprompts=state.reprompts + 1)
+            return state, [self._say(state, f"{state.node}.reprompt", line, node.protected)]
+        return self._enter(replace(state, reprompts=0), node.on_fail or self._fail_node())
+
+    def _low_confidence(self, state: CallState) -> tuple[CallState, list[Action]]:
+        count = state.low_confidence + 1
+        state = replace(state, low_confidence=count)
+        if count >= self.script.settings.max_low_confidence:
+            return self._transfer(state, "low confidence")
+        return state, [self._say(state, "clarify", self.script.lines.clarify)]
+
+    def _no_input(self, state: CallState) -> tuple[CallState, list[Action]]:
+        count = state.no_input + 1
+        state = replace(state, no_input=count)
+        if count > self.script.settings.max_no_input:
+            return self._close(state, "no_input", self.script.lines.no_input_goodbye, "no_input")
+        return state, [self._say(state, "no_input", self.script.lines.no_input)]
+
+    def _abuse(self, state: CallState) -> tuple[CallState, list[Action]]:
+        count = state.abuse + 1
+        state = replace(state, abuse=count)
+        if count > self.script.settings.abuse_warnings:
+            return self._close(state, "abusive", self.script.lines.abuse_goodbye, "abuse")
+        return state, [self._say(state, "abuse_warning", self.script.lines.abuse_warning)]
+
+    # --- global handlers, hand-off and closing --------------------------------------------
+    def _global(
+        self, state: CallState, event: Heard, handler: Handler
+    ) -> tuple[CallState, list[Action]]:
+        name = f"global.{event.intent}"
+        actions: list[Action] = []
+        for key, value in handler.record.items():
+            state, rec = self._record(state, key, value)
+            actions += rec
+        if handler.dnc:
+            actions.append(MarkDnc())
+        if handler.callback:
+            actions.append(ScheduleCallback(slots.when(event.text, self.language, event.now)))
+        state = replace(state, path=(*state.path, name))
+        if handler.transfer:
+            actions.append(self._say(state, name, handler.say))
+            state, more = self._transfer(state, handler.transfer)
+            return state, actions + more
+        if handler.end:
+            state, more = self._close(state, handler.end, handler.say, name)
+            return state, actions + more
+        actions.append(self._say(state, name, handler.say))
+        if handler.then == "return":
+            node = self.script.nodes[state.node]
+            return state, [*actions, self._say(state, state.node, node.say, node.protected)]
+        state, more = self._enter(state, handler.then)
+        return state, actions + more
+
+    def _transfer(self, state: CallState, reason: str) -> tuple[CallState, list[Action]]:
+        state = replace(state, awaiting_handoff=True)
+        return state, [
+            self._say(state, "transfer", self.script.lines.transfer),
+            Transfer(reason, self.summary(state, reason)),
+        ]
+
+    def _handoff_result(
+        self, state: CallState, event: HandoffResult
+    ) -> tuple[CallState, list[Action]]:
+        state = replace(state, awaiting_handoff=False)
+        if event.connected:
+            state, actions = self._grade(state)
+            return replace(state, ended="transferred"), [*actions, HangUp("transferred")]
+        state, actions = self._close(state, "callback", self.script.lines.no_agent, "no_agent")
+        return state, [ScheduleCallback(None), *actions]
+
+    def _close(
+        self, state: CallState, outcome: str, line: Line, name: str
+    ) -> tuple[CallState, list[Action]]:
+        state = replace(state, path=(*state.path, name))
+        state, grade = self._grade(state)
+        say = self._say(state, name, line)
+        return replace(state, ended=outcome), [say, *grade, HangUp(outcome)]
+
+    def _enter(self, state: CallState, node_id: str) -> tuple[CallState, list[Action]]:
+        actions: list[Action] = []
+        for _ in range(len(self.script.nodes) + 1):  # follow `next` chains, bounded
+            node = self.script.nodes[node_id]
+            state = replace(state, node=node_id, path=(*state.path, node_id), reprompts=0)
+            for key, value in node.record.items():
+                state, rec = self._record(state, key, value)
+                actions += rec
+            if node.dnc:
+                actions.append(MarkDnc())
+            if node.end:
+                state, more = self._close(
+                    replace(state, path=state.path[:-1]), node.end, node.say, node_id
+                )
+                return state, actions + more
+            actions.append(self._say(state, node_id, node.say, node.protected, node.audio))
+            if node.transfer:
+                state, more = self._transfer(state, node.transfer)
+                return state, actions + more
+            if node.next is None:
+                return state, actions
+            node_id = node.next
+        raise RuntimeError(f"script {self.script.name}: `next` cycle through {node_id}")
+
+    def _record(self, state: CallState, key: str, value: Any) -> tuple[CallState, list[Action]]:
+        records = (*((k, v) for k, v in state.records if k != key), (key, value))
+        return replace(state, records=records), [Record(key, value)]
+
+    def _grade(self, state: CallState) -> tuple[CallState, list[Action]]:
+        rec = state.recorded()
+        for rule in self.script.grades:
+            if _matches(rule, rec):
+                state, actions = self._record(state, "lead.grade", rule.grade)
+                return state, [*actions[1:], SetGrade(rule.grade)]
+        return state, []
+
+    def _fail_node(self) -> str:
+        return next(n for n, node in self.script.nodes.items() if node.end == "completed")
+
+    def _say(
+        self, state: CallState, name: str, line: Line, protected: bool = False,
+        audio: str | None = None,
+    ) -> Say:  # fmt: skip
+        text = _VAR.sub(
+            lambda m: str(state.contact.get(m.group(1), "")), text_of(line, state.language)
+        )
+        return Say(name, text, protected, audio)
+
+    def summary(self, state: CallState, reason: str) -> str:
+        """A short summary for the human agent: who, what was recorded, why handed off."""
+        who = state.contact.get("name", "the caller")
+        answers = ", ".join(f"{k}={v}" for k, v in state.records) or "nothing recorded"
+        return f"{who}; reason: {reason}; at step {state.node}; {answers}"
+
+
+def _matches(rule: GradeRule, records: dict[str, Any]) -> bool:
+    for key, expected in rule.when.items():
+        field_name, _, op = key.partition(" ")
+        actual = records.get(field_name)
+        if op == ">=" and not (isinstance(actual, int | float) and actual >= expected):  # type: ignore[operator]
+            return False
+        if op == "in" and actual not in (expected if isinstance(expected, list) else [expected]):
+            return False
+        if op == "" and actual != expected:
+            return False
+    return True

@@ -1,0 +1,158 @@
+"""`voicebot script check`: structural problems a call centre must not put on the phone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from voicebot.policy.schema import Line, Script, line_of, load_script
+
+REQUIRED_GLOBALS = (
+    "who_are_you", "how_got_number", "are_you_robot", "repeat", "busy_callback",
+    "not_interested", "wrong_person", "stop_calling", "want_human", "complaint", "ask_question",
+)  # fmt: skip
+SPECIAL_EVENTS = {"filled", "affirm", "deny"}
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    line: int
+    where: str
+    message: str
+
+
+def common_intents(language: str) -> set[str]:
+    path = PROMPTS / "intents" / f"common.{language}.yaml"
+    return set(yaml.safe_load(path.read_text(encoding="utf-8"))["intents"]) | {"abuse"}
+
+
+def lint(script: Script, source: str = "") -> list[Finding]:
+    tree = yaml.compose(source) if source else None
+    out: list[Finding] = []
+
+    def add(loc: list[str], message: str) -> None:
+        out.append(Finding(line_of(tree, loc), ".".join(loc), message))
+
+    nodes = script.nodes
+    intents = set(script.intents)
+    if script.use_common_intents:
+        for lang in script.languages:
+            intents |= common_intents(lang)
+    if script.start not in nodes:
+        add(["start"], f"start node {script.start!r} is not defined")
+        return out
+    for nid, node in nodes.items():
+        targets = [("goto", k, t) for k, t in node.goto.items()]
+        targets += [("next", "", node.next)] if node.next else []
+        targets += [("on_fail", "", node.on_fail)] if node.on_fail else []
+        for kind, key, target in targets:
+            if target not in nodes:
+                add(["nodes", nid, kind, key] if key else ["nodes", nid, kind],
+                    f"goes to undefined node {target!r}")  # fmt: skip
+        for key in node.goto:
+            if key not in intents and key not in SPECIAL_EVENTS:
+                add(["nodes", nid, "goto", key], f"intent {key!r} is not defined")
+        expects = bool(node.goto or node.ask)
+        if not node.end and not expects and not node.next and not node.transfer:
+            add(["nodes", nid], "a statement with no `next` and nothing expected: call stalls")
+        if expects and not node.end and not node.on_fail and not _has_completed(script):
+            add(["nodes", nid, "on_fail"], "no on_fail and no completed closing to fall to")
+    for name, handler in script.globals.items():
+        if name not in intents:
+            add(["globals", name], f"global handler for undefined intent {name!r}")
+        if handler.then not in ("return", "end") and handler.then not in nodes:
+            add(["globals", name, "then"], f"goes to undefined node {handler.then!r}")
+    for name in REQUIRED_GLOBALS:
+        if name not in script.globals:
+            add(["globals"], f"no global handler for {name!r}")
+    reachable = _reachable(script)
+    for nid in nodes:
+        if nid not in reachable:
+            add(["nodes", nid], "unreachable from the start node")
+    closing = _reaches_closing(script)
+    for nid in nodes:
+        if nid not in closing:
+            add(["nodes", nid], "no path from here reaches a closing (the loop is not closed)")
+    for loc, line in _lines(script):
+        _check_line(script, loc, line, add)
+    return out
+
+
+def _has_completed(script: Script) -> bool:
+    return any(n.end == "completed" for n in script.nodes.values())
+
+
+def _edges(script: Script, nid: str) -> set[str]:
+    node = script.nodes[nid]
+    out = set(node.goto.values()) | {t for t in (node.next, node.on_fail) if t}
+    if (node.goto or node.ask) and not node.on_fail and _has_completed(script):
+        out.add(next(n for n, x in script.nodes.items() if x.end == "completed"))
+    out |= {h.then for h in script.globals.values() if h.then in script.nodes}
+    return {t for t in out if t in script.nodes}
+
+
+def _reachable(script: Script) -> set[str]:
+    seen, todo = set(), [script.start]
+    while todo:
+        nid = todo.pop()
+        if nid not in seen:
+            seen.add(nid)
+            todo += _edges(script, nid)
+    return seen
+
+
+def _reaches_closing(script: Script) -> set[str]:
+    good = {n for n, node in script.nodes.items() if node.end or node.transfer}
+    changed = True
+    while changed:
+        changed = False
+        for nid in script.nodes:
+            if nid not in good and _edges(script, nid) & good:
+                good.add(nid)
+                changed = True
+    return good
+
+
+def _lines(script: Script) -> list[tuple[list[str], Line]]:
+    out: list[tuple[list[str], Line]] = []
+    for nid, node in script.nodes.items():
+        out.append((["nodes", nid, "say"], node.say))
+        out += [(["nodes", nid, "reprompt", str(i)], r) for i, r in enumerate(node.reprompt)]
+    out += [(["globals", name, "say"], h.say) for name, h in script.globals.items()]
+    out += [(["lines", name], line) for name, line in script.lines.model_dump().items()]
+    return out
+
+
+def _check_line(
+    script: Script, loc: list[str], line: Line, add: Callable[[list[str], str], None]
+) -> None:
+    texts: dict[str, str] = {script.languages[0]: line} if isinstance(line, str) else dict(line)
+    if not isinstance(line, str) or len(script.languages) > 1:
+        for missing in set(script.languages) - set(texts):
+            add(loc, f"missing {missing} translation")
+    for lang, text in texts.items():
+        for var in re.findall(r"\{(\w+)\}", text):
+            if var not in script.variables:
+                add(loc, f"variable {{{var}}} is not declared in `variables`")
+        limit = script.settings.max_line_chars // (3 if lang == "zh" else 1)
+        for sentence in re.split(r"(?<=[.!?。！？])\s*", text):
+            if len(sentence) > limit:
+                add(loc, f"a sentence of {len(sentence)} characters is too long to say in one "
+                         f"breath (limit {limit})")  # fmt: skip
+
+
+def check_file(path: Path) -> list[str]:
+    """Problems as 'file:line: where: message' strings (schema errors included)."""
+    from voicebot.policy.schema import ScriptError
+
+    try:
+        script = load_script(path)
+    except ScriptError as e:
+        return str(e).splitlines()
+    source = path.read_text(encoding="utf-8")
+    return [f"{path}:{f.line}: {f.where}: {f.message}" for f in lint(script, source)]

@@ -1,0 +1,151 @@
+"""The call-script format (YAML in prompts/), validated by pydantic; errors name file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from voicebot.core.errors import VoicebotError
+
+Outcome = Literal[
+    "completed", "refused", "wrong_person", "callback", "dnc", "transferred", "no_input",
+    "abusive", "voicemail",
+]  # fmt: skip
+Line = str | dict[str, str]  # one text, or one per language
+
+
+class ScriptError(VoicebotError):
+    """A script problem, located as file:line: field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ask(_Strict):
+    """What a node listens for besides intents: a slot parsed from the answer."""
+
+    slot: Literal["yes_no", "rating", "number", "when", "text"]
+    scale: tuple[int, int] = (1, 5)
+    record: str | None = Field(None, description="field to record the value in, e.g. survey.q1")
+
+
+class Node(_Strict):
+    say: Line
+    audio: str | None = Field(None, description="recorded prompt played instead of TTS")
+    protected: bool = Field(False, description="barge-in cannot cut this line")
+    ask: Ask | None = None
+    goto: dict[str, str] = Field(default_factory=dict, description="intent or slot event -> node")
+    next: str | None = Field(None, description="node after a statement that expects nothing")
+    record: dict[str, str | int | bool] = Field(default_factory=dict)
+    reprompt: list[Line] = Field(default_factory=list, description="escalating no-match lines")
+    on_fail: str | None = Field(None, description="node after reprompts are exhausted")
+    end: Outcome | None = Field(None, description="closing node: hang up with this outcome")
+    transfer: str | None = Field(None, description="hand off to a human with this reason")
+    callback: bool = Field(False, description="book the callback time heard in this turn")
+    dnc: bool = False
+
+
+class Handler(_Strict):
+    """A global handler: reachable from any node, then back to where the call was."""
+
+    say: Line
+    then: str = Field("return", description="'return', a node id, or 'end'")
+    end: Outcome | None = None
+    transfer: str | None = None
+    callback: bool = False
+    dnc: bool = False
+    record: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class GradeRule(_Strict):
+    grade: Literal["A", "B", "C", "D"]
+    when: dict[str, str | int | bool | list[str | int | bool]] = Field(default_factory=dict)
+
+
+class Settings(_Strict):
+    min_confidence: float = 0.35
+    max_low_confidence: int = 2
+    max_no_input: int = 2
+    abuse_warnings: int = 2
+    max_turns: int = 40
+    max_line_chars: int = 220
+
+
+class StandardLines(_Strict):
+    """Line-trouble phrases every script provides."""
+
+    clarify: Line
+    no_input: Line
+    no_input_goodbye: Line
+    cant_answer: Line
+    abuse_warning: Line
+    abuse_goodbye: Line
+    transfer: Line
+    no_agent: Line
+
+
+class Script(_Strict):
+    name: str
+    languages: list[Literal["en", "zh"]]
+    description: str = ""
+    variables: list[str] = Field(default_factory=list)
+    intents: dict[str, list[str]] = Field(default_factory=dict, description="script's own")
+    use_common_intents: bool = True
+    settings: Settings = Field(default_factory=Settings)
+    lines: StandardLines
+    start: str
+    nodes: dict[str, Node]
+    globals: dict[str, Handler] = Field(default_factory=dict)
+    grades: list[GradeRule] = Field(default_factory=list)
+
+
+def load_script(path: str | Path) -> Script:
+    """Parse and validate; raises ScriptError naming file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScriptError(f"{path}: cannot read ({e})") from None
+    try:
+        data = yaml.safe_load(text)
+        tree = yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ScriptError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(data, dict):
+        raise ScriptError(f"{path}:1: a script is a mapping with name, languages, nodes ...")
+    try:
+        return Script.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = [str(p) for p in err["loc"]]
+            problems.append(f"{path}:{line_of(tree, loc)}: {'.'.join(loc)}: {err['msg']}")
+        raise ScriptError("\n".join(problems)) from None
+
+
+def line_of(tree: yaml.Node | None, loc: list[str]) -> int:
+    """1-based line of the deepest YAML node along `loc` that exists."""
+    node, line = tree, 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if str(k.value) == key), None)
+            key_node = next((k for k, _ in node.value if str(k.value) == key), None)
+            if key_node is None:
+                break
+            line, node = key_node.start_mark.line + 1, match
+        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def text_of(line: Line, language: str) -> str:
+    return line if isinstance(line, str) else line.get(language, next(iter(line.values())))
