@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from voicebot.asr.whisper import WhisperRecognizer
 from voicebot.core.config import VoicebotConfig
 from voicebot.core.errors import ModelError
 from voicebot.models.registry import ModelRegistry
 from voicebot.nlu.encoders import E5Encoder, SentenceEncoder, TransformersEncoder
-from voicebot.tts.stage import LineCache
 from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
 
 
@@ -63,7 +60,3 @@ class ModelStore:
         if spec.engine == "kokoro":
             return KokoroZhTts(folder, speed=1.0 / scale)
         return PiperTts(folder / spec.main, name=spec.name, length_scale=scale)
-
-    @cached_property
-    def line_cache(self) -> LineCache:
-        return LineCache(self.config.tts.prerender_dir)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -108,8 +107,3 @@ class KokoroZhTts:
             },
         )[0]
         return as_int16(np.asarray(audio, np.float32).ravel())
-
-
-def sentences_audio(voice: Voice, text: str) -> Iterator[np.ndarray]:
-    for sentence in split_sentences(text):
-        yield voice.synthesize(sentence)
