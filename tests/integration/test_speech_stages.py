@@ -147,3 +147,16 @@ def test_mandarin_fallback_voice_is_intelligible_to_whisper(store) -> None:
     pcm = resample(voice.synthesize("你们怎么有我的电话？"), voice.sample_rate, SAMPLE_RATE)
     text = store.asr("zh").transcribe(pcm).text
     assert char_errors("你们怎么有我的电话", re.sub(r"\W", "", text)) <= 3, text
+
+
+def test_a_line_cut_at_a_phrase_boundary_still_reads_as_one_sentence(store) -> None:
+    tts = TextToSpeech(store.voice("en"), rate=SAMPLE_RATE)
+    line = "Your appointment is booked for Tuesday morning at ten o'clock."
+
+    async def collect() -> list[np.ndarray]:
+        return [pcm async for pcm in tts.stream(line)]
+
+    chunks = asyncio.run(collect())
+    assert len(chunks) == 2
+    heard = store.asr("en").transcribe(np.concatenate(chunks)).text
+    assert word_errors(_words(line), _words(heard)) <= 1, heard

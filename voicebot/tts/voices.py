@@ -15,6 +15,11 @@ from voicebot.audio.frames import as_int16
 log = logging.getLogger(__name__)
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？；;,，、])\s*")
 _MIN_CHUNK_CHARS = 12
+_FIRST_PHRASE_WORDS = (3, 7)  # a long uncut first sentence is cut before a function word here
+_PHRASE_START = frozenset({
+    "about", "after", "and", "at", "because", "before", "but", "by", "for", "from", "if", "in",
+    "on", "or", "so", "to", "until", "when", "where", "while", "with",
+})  # fmt: skip
 
 
 def split_sentences(text: str) -> list[str]:
@@ -28,7 +33,22 @@ def split_sentences(text: str) -> list[str]:
             chunks[-1] = f"{chunks[-1]}{'' if _is_cjk(piece) else ' '}{piece}"
         else:
             chunks.append(piece)
-    return chunks
+    return [*_first_phrase(chunks[0]), *chunks[1:]] if chunks else chunks
+
+
+def _first_phrase(chunk: str) -> list[str]:
+    """Cut a long first chunk before a function word (a phrase boundary), so the caller hears
+    the bot start after ~60-90 ms of synthesis instead of a whole sentence's ~150 ms."""
+    words = chunk.split()
+    low, high = _FIRST_PHRASE_WORDS
+    if len(words) < 2 * low + 1:
+        return [chunk]
+    cuts = [
+        i for i in range(low, min(high, len(words) - 3) + 1) if words[i].lower() in _PHRASE_START
+    ]
+    if not cuts:
+        return [chunk]
+    return [" ".join(words[: cuts[-1]]), " ".join(words[cuts[-1] :])]
 
 
 def _is_cjk(text: str) -> bool:
