@@ -19,7 +19,8 @@ pytestmark = pytest.mark.unit
          ["Could you please confirm your date of birth for me?"]),
         ("Hello there. I will ask a colleague to call you back tomorrow.",
          ["Hello there.", "I will ask a colleague to call you back tomorrow."]),
-        ("您好，我是中国移动的客服。请问是机主本人吗？", ["您好，我是中国移动的客服。", "请问是机主本人吗？"]),
+        ("您好，我是中国移动的客服。请问是机主本人吗？",
+         ["您好，我是中国移动的客服。", "请问是机主本人吗？"]),
     ],
 )  # fmt: skip
 def test_lines_split_at_clauses_and_a_long_first_phrase(line: str, chunks: list[str]) -> None:
