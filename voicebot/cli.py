@@ -35,7 +35,21 @@ def _demo(args: argparse.Namespace) -> int:
     return main(Path(args.out))
 
 
+def _chat(args: argparse.Namespace) -> int:
+    from voicebot.core.stages import ModelStore
+    from voicebot.session.chat import load_contact, run_chat
+
+    run_chat(Path(args.script), load_contact(args.contact), ModelStore(), args.lang)
+    return 0
+
+
 def _script(args: argparse.Namespace) -> int:
+    if args.action == "graph":
+        from voicebot.policy.graph import render
+
+        for path in args.files:
+            print(render(Path(path), args.format, args.lang, Path(args.out)))
+        return 0
     from voicebot.policy.lint import check_file
 
     problems = [p for path in args.files for p in check_file(Path(path))]
@@ -52,10 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list or verify the models each stage loads")
     models.add_argument("action", choices=["list", "check"])
     models.set_defaults(func=_models)
-    script = sub.add_parser("script", help="check call scripts (exit 1 on problems)")
-    script.add_argument("action", choices=["check"])
+    script = sub.add_parser("script", help="check call scripts (exit 1 on problems) or draw them")
+    script.add_argument("action", choices=["check", "graph"])
     script.add_argument("files", nargs="+")
+    script.add_argument("--format", choices=["svg", "png"], default="svg", help="for graph")
+    script.add_argument("--lang", help="language of the lines shown in the graph")
+    script.add_argument("--out", default="out/graphs", help="folder for graphs")
     script.set_defaults(func=_script)
+    chat = sub.add_parser("chat", help="talk to a script by typing (real intent classifier)")
+    chat.add_argument("script")
+    chat.add_argument("--contact", default="{}", help="JSON object, or a .json file")
+    chat.add_argument("--lang", help="script language (default: its first)")
+    chat.set_defaults(func=_chat)
     demo = sub.add_parser("demo", help="run the stages on bundled sample calls")
     demo.add_argument("--out", default="out/demo", help="folder for replies and reports")
     demo.set_defaults(func=_demo)

@@ -13,6 +13,7 @@ NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday morning
     [
         ("yes that's me", "en", True), ("no it's not", "en", False), ("maybe", "en", None),
         ("是的", "zh", True), ("不是", "zh", False), ("不需要", "zh", False), ("嗯对", "zh", True),
+        ("I'm not sure", "en", None), ("我说不好", "zh", None), ("不知道", "zh", None),
     ],
 )  # fmt: skip
 def test_yes_no(text: str, language: str, expected: bool | None) -> None:

@@ -13,3 +13,5 @@ def configure_threads() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no weight-loading progress bars
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -25,6 +25,8 @@ _EN_YES = re.compile(
 _EN_NO = re.compile(
     r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't)\b"
 )
+_ZH_UNSURE = re.compile(r"说不好|不好说|说不准|不清楚|不知道|不确定|不一定|看情况")
+_EN_UNSURE = re.compile(r"\b(not sure|don't know|do not know|maybe|perhaps|no idea|not certain)\b")
 _ZH_NO = re.compile(r"不是|不对|没有|不用|不要|不行|不需要|不可以|算了|否|别")
 _ZH_YES = re.compile(r"是|对|好|可以|行|嗯|没错|确认|需要|要的|同意|本人")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
@@ -33,7 +35,9 @@ _WEEKDAYS_ZH = "一二三四五六日天"
 
 
 def yes_no(text: str, language: str) -> bool | None:
-    """True for yes, False for no, None when the answer is neither or both."""
+    """True for yes, False for no, None when the answer is neither, both, or unsure."""
+    if (_ZH_UNSURE if language == "zh" else _EN_UNSURE).search(text.lower()):
+        return None
     if language == "zh":
         no = bool(_ZH_NO.search(text))
         yes = bool(_ZH_YES.search(_ZH_NO.sub("", text)))

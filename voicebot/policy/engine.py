@@ -24,6 +24,7 @@ from voicebot.policy.actions import (
 from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, text_of
 
 _VAR = re.compile(r"\{(\w+)\}")
+_ALWAYS_GLOBAL = frozenset({"stop_calling", "want_human", "complaint", "abuse"})
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,21 @@ class Policy:
         if event.intent == "abuse" and event.confidence >= self.script.settings.min_confidence:
             return self._abuse(state)
         handler = self.script.globals.get(event.intent)
-        if handler and event.confidence >= self.script.settings.min_confidence:
+        confident = event.confidence >= self.script.settings.min_confidence
+        if handler and confident and not self._answers_node(state, event):
             return self._global(state, event, handler)
         return self._answer(state, event)
+
+    def _answers_node(self, state: CallState, event: Heard) -> bool:
+        """A precise answer to the node's question ("tomorrow at 3 pm" when asked for a time)
+        wins over a global handler, unless the caller wants out or wants a person."""
+        node = self.script.nodes[state.node]
+        if event.intent in _ALWAYS_GLOBAL or node.ask is None:
+            return False
+        return (
+            node.ask.slot in ("when", "rating", "number")
+            and self._parse_slot(node, event) is not None
+        )
 
     # --- the current node's answer -------------------------------------------------------
     def _answer(self, state: CallState, event: Heard) -> tuple[CallState, list[Action]]:

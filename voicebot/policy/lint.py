@@ -9,14 +9,14 @@ from pathlib import Path
 
 import yaml
 
-from voicebot.policy.schema import Line, Script, line_of, load_script
+from voicebot.policy.exemplars import common_exemplars
+from voicebot.policy.schema import Line, Script, ScriptError, line_of, load_script
 
 REQUIRED_GLOBALS = (
     "who_are_you", "how_got_number", "are_you_robot", "repeat", "busy_callback",
     "not_interested", "wrong_person", "stop_calling", "want_human", "complaint", "ask_question",
 )  # fmt: skip
 SPECIAL_EVENTS = {"filled", "affirm", "deny"}
-PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +27,7 @@ class Finding:
 
 
 def common_intents(language: str) -> set[str]:
-    path = PROMPTS / "intents" / f"common.{language}.yaml"
-    return set(yaml.safe_load(path.read_text(encoding="utf-8"))["intents"]) | {"abuse"}
+    return set(common_exemplars(language)) | {"abuse"}
 
 
 def lint(script: Script, source: str = "") -> list[Finding]:
@@ -78,6 +77,9 @@ def lint(script: Script, source: str = "") -> list[Finding]:
     for nid in nodes:
         if nid not in closing:
             add(["nodes", nid], "no path from here reaches a closing (the loop is not closed)")
+    for var in script.variables:
+        if script.example_contact and var not in script.example_contact:
+            add(["example_contact"], f"example contact has no {var!r}")
     for loc, line in _lines(script):
         _check_line(script, loc, line, add)
     return out
@@ -148,8 +150,6 @@ def _check_line(
 
 def check_file(path: Path) -> list[str]:
     """Problems as 'file:line: where: message' strings (schema errors included)."""
-    from voicebot.policy.schema import ScriptError
-
     try:
         script = load_script(path)
     except ScriptError as e:

@@ -101,6 +101,9 @@ class Script(_Strict):
     nodes: dict[str, Node]
     globals: dict[str, Handler] = Field(default_factory=dict)
     grades: list[GradeRule] = Field(default_factory=list)
+    example_contact: dict[str, str] = Field(
+        default_factory=dict, description="a made-up contact for chat, trials and the linter"
+    )
 
 
 def load_script(path: str | Path) -> Script:

@@ -1,0 +1,76 @@
+"""One conversation's logic without audio: caller text -> intent -> policy -> actions.
+
+The call session feeds it ASR finals; `voicebot chat` feeds it typed lines. Both share the
+classifier fitted on the script's exemplars and the pure policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from voicebot.nlu.encoders import SentenceEncoder
+from voicebot.nlu.intents import IntentClassifier, IntentResult
+from voicebot.policy.actions import Action, Event, HandoffResult, Heard, Silence
+from voicebot.policy.engine import CallState, Policy
+from voicebot.policy.exemplars import exemplars
+from voicebot.policy.schema import Script
+
+
+def script_classifier(script: Script, language: str, encoder: SentenceEncoder) -> IntentClassifier:
+    return IntentClassifier(encoder).fit(exemplars(script, language))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What one caller turn produced."""
+
+    heard: str
+    understood: IntentResult | None
+    actions: list[Action]
+
+
+class Dialogue:
+    """Holds the policy state of one call; every method returns the actions to carry out."""
+
+    def __init__(
+        self, script: Script, language: str, classifier: IntentClassifier, contact: dict[str, Any]
+    ) -> None:
+        self.policy = Policy(script, language)
+        self.classifier = classifier
+        self.contact = contact
+        self.state: CallState | None = None
+
+    def start(self) -> list[Action]:
+        self.state, actions = self.policy.start(self.contact)
+        return actions
+
+    def hear(self, text: str, now: datetime) -> Reply:
+        """A caller turn; empty text is silence."""
+        text = text.strip()
+        if not text:
+            return Reply("", None, self._step(Silence()))
+        result = self.classifier.classify(text)
+        return Reply(text, result, self._step(Heard(text, result.intent, result.confidence, now)))
+
+    def silence(self) -> list[Action]:
+        return self._step(Silence())
+
+    def handoff(self, connected: bool) -> list[Action]:
+        return self._step(HandoffResult(connected))
+
+    @property
+    def ended(self) -> str | None:
+        return self.state.ended if self.state else None
+
+    def _step(self, event: Event) -> list[Action]:
+        if self.state is None:
+            raise RuntimeError("Dialogue.start() must be called first")
+        self.state, actions = self.policy.step(self.state, event)
+        return actions
+
+
+def unvisited(script: Script, paths: list[tuple[str, ...]]) -> list[str]:
+    """Nodes of the script that none of the given call paths went through."""
+    seen = {node for path in paths for node in path}
+    return [n for n in script.nodes if n not in seen]
