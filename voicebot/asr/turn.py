@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from voicebot.asr.whisper import SAMPLE_RATE, Transcript, WhisperRecognizer
 from voicebot.audio.frames import AudioFrame
+from voicebot.audio.resample import resample
 from voicebot.vad.endpoint import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted, VadEvent
 
 
@@ -33,8 +35,11 @@ class TurnRecognizer:
         preroll_s: float = 0.3,
         speculate_after_s: float = 0.1,
         speculate: bool = True,
+        run_blocking: Callable[..., Awaitable[Transcript]] | None = None,
     ) -> None:
         self.recognizer = recognizer
+        self._run_blocking = run_blocking or asyncio.to_thread
+        self.context = ""  # what the caller is answering: the bot's last line
         self.preroll_s = preroll_s
         self.speculate_after_s = speculate_after_s
         self.speculate = speculate
@@ -44,8 +49,8 @@ class TurnRecognizer:
         self._spec: tuple[float, asyncio.Task[Transcript]] | None = None
 
     def push(self, frame: AudioFrame) -> None:
-        if frame.rate != SAMPLE_RATE:
-            raise ValueError(f"ASR expects {SAMPLE_RATE} Hz frames, got {frame.rate}")
+        if self._frames and frame.rate != self._frames[0].rate:
+            raise ValueError(f"frame rate changed mid-call: {self._frames[0].rate} -> {frame.rate}")
         self._frames.append(frame)
         if not self._collecting:
             self._trim_to(frame.t - self.preroll_s)
@@ -86,12 +91,15 @@ class TurnRecognizer:
     def _start_decode(self, end: float) -> asyncio.Task[Transcript]:
         pcm = self._audio_until(end)
         return asyncio.get_running_loop().create_task(
-            asyncio.to_thread(self.recognizer.transcribe, pcm)
+            self._run_blocking(self.recognizer.transcribe, pcm, self.context)  # type: ignore[arg-type]
         )
 
     def _audio_until(self, end: float) -> np.ndarray:
+        """The turn so far at the recogniser's rate (the call path stays at the line rate)."""
         frames = [f for f in self._frames if f.t < end]
-        return np.concatenate([f.pcm for f in frames]) if frames else np.zeros(0, np.int16)
+        if not frames:
+            return np.zeros(0, np.int16)
+        return resample(np.concatenate([f.pcm for f in frames]), frames[0].rate, SAMPLE_RATE)
 
     def _trim_to(self, t: float) -> None:
         while self._frames and self._frames[0].t + self._frames[0].duration <= t:

@@ -22,6 +22,7 @@ from voicebot.audio.frames import as_float32
 
 SAMPLE_RATE = 16000
 _FULL_WINDOW_S = 30.0
+_MAX_CONTEXT_TOKENS = 64
 _LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
 
 
@@ -72,16 +73,18 @@ class WhisperRecognizer:
         self._to_simplified = _simplifier() if self.options.language == "zh" else None
         self._lock = threading.Lock()
 
-    def transcribe(self, pcm: np.ndarray) -> Transcript:
-        """Decode 16 kHz mono PCM (one turn, up to 30 s)."""
+    def transcribe(self, pcm: np.ndarray, context: str = "") -> Transcript:
+        """Decode 16 kHz mono PCM (one turn, up to 30 s). `context` is what the caller is
+        answering (the bot's question): a decoder prompt that makes short answers such as
+        "four" or "是的" far more reliable."""
         audio = as_float32(pcm)[: int(_FULL_WINDOW_S * SAMPLE_RATE)]
         seconds = len(audio) / SAMPLE_RATE
         start = time.perf_counter()
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
-        text, logprob, no_speech = self._decode(audio, window)
+        text, logprob, no_speech = self._decode(audio, window, context)
         if window < _FULL_WINDOW_S and _looping(text):
             window = _FULL_WINDOW_S
-            text, logprob, no_speech = self._decode(audio, window)
+            text, logprob, no_speech = self._decode(audio, window, context)
         if self._to_simplified is not None:
             text = self._to_simplified(text)
         dropped = self._why_drop(text, logprob, no_speech)
@@ -96,19 +99,23 @@ class WhisperRecognizer:
             dropped=dropped,
         )
 
-    def _decode(self, audio: np.ndarray, window_s: float) -> tuple[str, float, float]:
+    def _decode(self, audio: np.ndarray, window_s: float, context: str) -> tuple[str, float, float]:
         import ctranslate2
 
         features = self.model.feature_extractor(audio, padding=0)
         frames = int(window_s * 100)
         features = np.pad(features, ((0, 0), (0, max(0, frames - features.shape[1]))))
         batch = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
-        max_tokens = min(224, 10 + int(len(audio) / SAMPLE_RATE * 12))
+        prompt = self._prompt
+        if context:
+            previous = self._tokenizer.encode(" " + context.strip())[-_MAX_CONTEXT_TOKENS:]
+            prompt = [self._tokenizer.sot_prev, *previous, *self._prompt]
+        max_tokens = len(prompt) + min(224, 10 + int(len(audio) / SAMPLE_RATE * 12))
         with self._lock:
             encoded = self.model.model.encode(ctranslate2.StorageView.from_array(batch))
             result = self.model.model.generate(
                 encoded,
-                [self._prompt],
+                [prompt],
                 beam_size=self.options.beam_size,
                 max_length=max_tokens,
                 return_scores=True,
@@ -133,7 +140,12 @@ class WhisperRecognizer:
 
 
 def _looping(text: str) -> bool:
-    return bool(_LOOP.search(text.lower()))
+    """A decoder loop: a word run repeated, or the whole text being one phrase said twice
+    (short turns in a padded window: "Yes, sure. Yes, sure.", "9 9")."""
+    words = re.findall(r"\w+", text.lower())
+    half = len(words) // 2
+    doubled = len(words) >= 2 and len(words) % 2 == 0 and words[:half] == words[half:]
+    return doubled or bool(_LOOP.search(text.lower()))
 
 
 def _compression_ratio(text: str) -> float:

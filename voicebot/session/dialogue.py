@@ -53,6 +53,10 @@ class Dialogue:
         result = self.classifier.classify(text)
         return Reply(text, result, self._step(Heard(text, result.intent, result.confidence, now)))
 
+    def heard(self, text: str, result: IntentResult, now: datetime) -> list[Action]:
+        """A caller turn already classified (the call session classifies off the event loop)."""
+        return self._step(Heard(text, result.intent, result.confidence, now))
+
     def silence(self) -> list[Action]:
         return self._step(Silence())
 

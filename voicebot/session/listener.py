@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from voicebot.asr.turn import TurnRecognizer
 from voicebot.asr.whisper import Transcript, WhisperRecognizer
@@ -30,7 +31,8 @@ class HeardTurn:
 
 
 class Listener:
-    """push() each inbound frame; caller turns arrive on `turns` (an asyncio.Queue)."""
+    """push() each inbound frame; caller turns arrive on `turns` (an asyncio.Queue, which the
+    call session may share with its other events)."""
 
     def __init__(
         self,
@@ -39,11 +41,12 @@ class Listener:
         endpoint: EndpointConfig | None = None,
         aggressiveness: int = 2,
         speculate: bool = True,
+        turns: asyncio.Queue[Any] | None = None,
     ) -> None:
         self.vad = VoiceActivity(endpoint, aggressiveness)
-        self.recognizer = TurnRecognizer(asr, speculate=speculate)
+        self.recognizer = TurnRecognizer(asr, speculate=speculate, run_blocking=clock.run_blocking)
         self.clock = clock
-        self.turns: asyncio.Queue[HeardTurn] = asyncio.Queue()
+        self.turns: asyncio.Queue[Any] = turns if turns is not None else asyncio.Queue()
         self.speech_started: asyncio.Event = asyncio.Event()
         self._pending: set[asyncio.Task[None]] = set()
 

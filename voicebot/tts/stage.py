@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +67,14 @@ class TextToSpeech:
                     new += 1
         return new
 
-    async def stream(self, text: str) -> AsyncIterator[np.ndarray]:
+    async def stream(
+        self, text: str, run_blocking: Callable[..., Awaitable[np.ndarray]] | None = None
+    ) -> AsyncIterator[np.ndarray]:
+        """`run_blocking` is the call clock's, so synthesis time counts on that clock."""
+        offload = run_blocking or asyncio.to_thread
         for sentence in split_sentences(text):
             key = LineCache.key(self.voice.name, self.rate, sentence)
             pcm = self.cache.get(key)
             if pcm is None:
-                pcm = await asyncio.to_thread(self.render, sentence)
+                pcm = await offload(self.render, sentence)
             yield pcm

@@ -85,7 +85,7 @@ class KokoroZhTts:
 
     sample_rate = 24000
 
-    def __init__(self, model_dir: Path, voice: str = "jf_alpha", speed: float = 1.0) -> None:
+    def __init__(self, model_dir: Path, voice: str = "jf_gongitsune", speed: float = 1.0) -> None:
         import onnxruntime as ort
 
         try:
@@ -99,7 +99,7 @@ class KokoroZhTts:
             "set tts.zh_voice to a piper zh_CN .onnx for a native voice"
         )
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = 2
         self._session = ort.InferenceSession(
             str(model_dir / "kokoro.int8.onnx"), options, providers=["CPUExecutionProvider"]
         )

@@ -1,0 +1,90 @@
+"""The typed call report: one JSON per call. Campaign statistics and benchmarks aggregate these.
+
+Personal data (the contact, transcripts, answers) lives only in the fields marked PII here;
+logs never carry it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TurnLatency(BaseModel):
+    """One caller turn, times in seconds on the call clock (0 = answer)."""
+
+    speech_start: float
+    speech_end: float  # true end of speech (VAD stop minus hangover)
+    endpoint_at: float
+    asr_final_at: float
+    intent_at: float
+    policy_at: float
+    first_audio_at: float | None = None  # first frame of the reply on the line
+    speculative: bool = False
+
+    def stage_ms(self) -> dict[str, float]:
+        out = {
+            "endpoint": self.endpoint_at - self.speech_end,
+            "asr": self.asr_final_at - self.speech_end,
+            "intent": self.intent_at - self.asr_final_at,
+            "policy": self.policy_at - self.intent_at,
+        }
+        if self.first_audio_at is not None:
+            out["tts_first_audio"] = self.first_audio_at - self.policy_at
+            out["end_to_end"] = self.first_audio_at - self.speech_end
+        return {k: round(v * 1000, 1) for k, v in out.items()}
+
+
+class Turn(BaseModel):
+    text: str = Field(description="PII: what the caller said")
+    asr_confidence: float
+    intent: str
+    confidence: float
+    runners_up: list[tuple[str, float]] = Field(default_factory=list)
+    node: str = Field(description="the node the caller answered")
+    latency: TurnLatency
+
+
+class BotLine(BaseModel):
+    node: str
+    text: str = Field(description="PII when it carries contact variables")
+    queued_at: float
+    first_audio_at: float | None
+    ended_at: float | None
+    interrupted: bool
+
+
+class Event(BaseModel):
+    t: float
+    kind: str
+    detail: str = ""
+
+
+class CallReport(BaseModel):
+    call_id: str
+    script: str
+    script_path: str
+    language: str
+    transport: str
+    persona: str | None = None
+    contact: dict[str, Any] = Field(default_factory=dict, description="PII")
+    config: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict)
+    started_at: str = ""  # wall time, ISO
+    duration_s: float = 0.0
+    outcome: str = "failed"
+    ended_by: str = ""
+    lead_grade: str | None = None
+    records: dict[str, Any] = Field(default_factory=dict, description="PII: recorded answers")
+    dnc: bool = False
+    callback_at: str | None = None
+    callback_requested: bool = False
+    transfer: dict[str, Any] | None = None
+    path: list[str] = Field(default_factory=list)
+    turns: list[Turn] = Field(default_factory=list)
+    bot_lines: list[BotLine] = Field(default_factory=list)
+    timeline: list[Event] = Field(default_factory=list)
+    error: str | None = None
+
+    def latencies_ms(self, stage: str) -> list[float]:
+        return [ms[stage] for t in self.turns if stage in (ms := t.latency.stage_ms())]

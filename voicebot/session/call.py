@@ -1,0 +1,350 @@
+"""One call, audio in and audio out: VAD -> ASR -> intent -> policy -> TTS over a media port.
+
+Three tasks share the call: the media loop (20 ms ticks: inbound frame to the listener,
+barge-in, silence timer, outbound frame from the playout), the conversation (caller turns and
+silences through the dialogue, carrying out its actions) and the speaker (synthesis of queued
+lines). Latency is stamped here, on the one call clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from voicebot.audio.frames import AudioFrame, samples_per_frame
+from voicebot.audio.wav import read_wav, write_wav
+from voicebot.core.clock import Clock
+from voicebot.handoff.agents import AgentPool
+from voicebot.metrics.report import BotLine, CallReport, Event, Turn, TurnLatency
+from voicebot.nlu.intents import IntentClassifier
+from voicebot.policy.actions import (
+    Action,
+    HangUp,
+    MarkDnc,
+    Record,
+    Say,
+    ScheduleCallback,
+    SetGrade,
+    Silence,
+    Transfer,
+)
+from voicebot.policy.schema import Script
+from voicebot.session.amd import is_machine
+from voicebot.session.dialogue import Dialogue
+from voicebot.session.listener import HeardTurn, Listener
+from voicebot.session.playout import PlayedLine, Playout
+from voicebot.telephony.loopback import Caption, MediaPort
+from voicebot.tts.stage import TextToSpeech
+from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
+
+log = logging.getLogger(__name__)
+FRAME_S = 0.02
+
+
+class CallOptions(BaseModel):
+    """Timers and switches of one call."""
+
+    no_input_s: float = Field(5.0, description="caller silence before the no-input line")
+    answer_wait_s: float = Field(1.0, description="greet after this much silence at answer")
+    max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
+    amd: bool = Field(True, description="answering-machine detection on the first words")
+    barge_in: bool = True
+    speculate: bool = Field(True, description="speculative ASR decode at the first pause")
+    endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
+    vad_aggressiveness: int = 2
+
+
+@dataclass
+class CallSetup:
+    """What this call is: the script, the contact and who is called."""
+
+    script: Script
+    script_path: Path
+    contact: dict[str, Any]
+    language: str
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started_wall: datetime = field(default_factory=datetime.now)
+    persona: str | None = None
+    record_to: Path | None = None  # folder for <call_id>.wav (left: bot, right: caller)
+
+
+@dataclass
+class CallStages:
+    """The loaded stages a call uses (shared across calls of a process)."""
+
+    listener_asr: Any  # WhisperRecognizer
+    classifier: IntentClassifier
+    tts: TextToSpeech
+    models: dict[str, str] = field(default_factory=dict)
+
+
+class LineControl(Protocol):
+    """Call control as the session sees it: hang up, and learn that the far end did."""
+
+    ended: asyncio.Event
+    ended_by: str | None
+
+    def hang_up(self, by: str) -> None: ...
+
+
+class CallSession:
+    def __init__(
+        self,
+        setup: CallSetup,
+        stages: CallStages,
+        port: MediaPort,
+        control: LineControl,
+        clock: Clock,
+        agents: AgentPool,
+        options: CallOptions | None = None,
+        rate: int = 8000,
+    ) -> None:
+        self.setup, self.stages, self.port, self.control = setup, stages, port, control
+        self.clock, self.agents, self.rate = clock, agents, rate
+        self.options = options or CallOptions()
+        self.events: asyncio.Queue[HeardTurn | Silence] = asyncio.Queue()
+        self.listener = Listener(stages.listener_asr, clock, self.options.endpoint,
+                                 self.options.vad_aggressiveness, self.options.speculate,
+                                 turns=self.events)  # fmt: skip
+        self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
+        self.playout = Playout(rate)
+        self.report = CallReport(
+            call_id=setup.call_id, script=setup.script.name, script_path=str(setup.script_path),
+            language=setup.language, transport=type(port).__name__, persona=setup.persona,
+            contact=dict(setup.contact), models=stages.models,
+            config=self.options.model_dump(mode="json"),
+            started_at=setup.started_wall.isoformat(timespec="seconds"),
+        )  # fmt: skip
+        self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
+        self._reply_lines: list[tuple[Turn, PlayedLine]] = []
+        self._pending_turns = 0
+        self._greeted = False
+        self._handoff = False
+        self._finished = False
+        self._last_activity = 0.0
+        self._was_busy = False
+        self._audio_in: list[np.ndarray] = []
+        self._audio_out: list[np.ndarray] = []
+
+    # --- the call ----------------------------------------------------------------------------
+    async def run(self) -> CallReport:
+        tasks = [asyncio.ensure_future(self._conversation()), asyncio.ensure_future(self._speak())]
+        try:
+            await self._media(tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            errors = [e for e in done if isinstance(e, Exception)]
+            if errors and self.report.error is None:
+                self.report.error = repr(errors[0])
+                self.report.outcome = "failed"
+                log.error("call %s failed: %r", self.setup.call_id, errors[0])
+            await self.listener.aclose()
+            self._finish_report()
+        return self.report
+
+    async def _media(self, tasks: list[asyncio.Task[None]]) -> None:
+        silence = np.zeros(samples_per_frame(self.rate), np.int16)
+        tick = 0
+        while True:
+            now = tick * FRAME_S
+            await self.clock.sleep_until(now)
+            tick += 1
+            if self._finished or any(t.done() for t in tasks):
+                return
+            if self.control.ended.is_set():
+                self._end("hung_up", self.control.ended_by or "callee", now)
+                return
+            if now >= self.options.max_call_s:
+                self._end("max_duration", "deadline", now)
+                self.control.hang_up("bot")
+                return
+            inbound = self.port.receive()
+            pcm_in = inbound.pcm if inbound is not None else silence
+            for event in self.listener.push(AudioFrame(pcm_in, self.rate, now)):
+                self._on_vad(event, now)
+            pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
+            pcm_out = silence if pcm_out is None else pcm_out
+            self.port.send(AudioFrame(pcm_out, self.rate, now))
+            self._audio_in.append(pcm_in)
+            self._audio_out.append(pcm_out)
+            self._silence_timer(now)
+
+    def _on_vad(self, event: VadEvent, now: float) -> None:
+        if isinstance(event, SpeechStarted):
+            self._last_activity = now
+            if self.options.barge_in and self._greeted and self.playout.interrupt(now):
+                self._event(now, "barge_in", f"speech at {event.t:.2f}")
+        elif isinstance(event, SpeechEnded):
+            self._last_activity = now
+            self._pending_turns += 1
+
+    def _silence_timer(self, now: float) -> None:
+        busy = self.playout.busy
+        if self._was_busy and not busy:
+            self._last_activity = now
+        self._was_busy = busy
+        waiting = self._greeted and not busy and not self._handoff and not self._finished
+        if (waiting and not self.listener.in_speech and self._pending_turns == 0
+                and now - self._last_activity >= self.options.no_input_s):  # fmt: skip
+            self._last_activity = now
+            self.events.put_nowait(Silence())
+
+    # --- the conversation -----------------------------------------------------------------------
+    async def _conversation(self) -> None:
+        if not await self._answer():
+            return
+        self._greeted = True
+        await self._carry_out(self.dialogue.start(), None)
+        while not self._finished:
+            event = await self.events.get()
+            if isinstance(event, Silence):
+                self._event(self.clock.now(), "no_input")
+                await self._carry_out(self.dialogue.silence(), None)
+                continue
+            self._pending_turns -= 1
+            await self._on_turn(event)
+
+    async def _answer(self) -> bool:
+        """Greet once the callee said hello or stayed silent a moment; catch machines."""
+        while (self.clock.now() < self.options.answer_wait_s or self.listener.in_speech
+               or self._pending_turns > 0):  # fmt: skip
+            if not self.events.empty():
+                break
+            await self.clock.sleep(FRAME_S)
+        while not self.events.empty():
+            turn = self.events.get_nowait()
+            if isinstance(turn, HeardTurn):
+                self._pending_turns -= 1
+                text, spoke = turn.transcript.text, turn.speech_end - turn.speech_start
+                self._event(self.clock.now(), "answered_by_voice", f"{spoke:.1f}s")
+                if self.options.amd and is_machine(text, spoke):
+                    self._event(self.clock.now(), "answering_machine")
+                    self._end("voicemail", "bot", self.clock.now())
+                    self.control.hang_up("bot")
+                    return False
+        return True
+
+    async def _on_turn(self, turn: HeardTurn) -> None:
+        text = turn.transcript.text
+        if not text or self.dialogue.ended:
+            self._event(self.clock.now(), "noise" if not text else "late_turn")
+            return
+        node = self.dialogue.state.node if self.dialogue.state else ""
+        result = await self.clock.run_blocking(self.stages.classifier.classify, text)
+        intent_at = self.clock.now()
+        actions = self.dialogue.heard(text, result, self._wall_now())
+        latency = TurnLatency(
+            speech_start=turn.speech_start, speech_end=turn.speech_end,
+            endpoint_at=turn.endpoint_at, asr_final_at=turn.asr_final_at, intent_at=intent_at,
+            policy_at=self.clock.now(), speculative=turn.speculative,
+        )  # fmt: skip
+        record = Turn(text=text, asr_confidence=turn.transcript.confidence, intent=result.intent,
+                      confidence=result.confidence, runners_up=list(result.runners_up),
+                      node=node, latency=latency)  # fmt: skip
+        self.report.turns.append(record)
+        await self._carry_out(actions, record)
+
+    async def _carry_out(self, actions: list[Action], turn: Turn | None) -> None:
+        for action in actions:
+            if isinstance(action, Say):
+                line = self._say(action)
+                if turn is not None and not any(t is turn for t, _ in self._reply_lines):
+                    self._reply_lines.append((turn, line))
+            elif isinstance(action, Record):
+                self.report.records[action.field] = action.value
+            elif isinstance(action, SetGrade):
+                self.report.lead_grade = action.grade
+            elif isinstance(action, ScheduleCallback):
+                self.report.callback_requested = True
+                self.report.callback_at = action.when.isoformat() if action.when else None
+            elif isinstance(action, MarkDnc):
+                self.report.dnc = True
+                self._event(self.clock.now(), "do_not_call")
+            elif isinstance(action, Transfer):
+                await self._transfer(action)
+            elif isinstance(action, HangUp):
+                await self._idle()
+                self._end(action.outcome, "bot", self.clock.now())
+                self.control.hang_up("bot")
+
+    def _say(self, action: Say) -> PlayedLine:
+        now = self.clock.now()
+        line = self.playout.add(action.node, action.text, action.protected, now)
+        if action.audio:
+            pcm, _ = read_wav(self.setup.script_path.parent / action.audio, rate=self.rate)
+            line.audio.append(pcm)
+            line.synthesised = True
+        else:
+            self._lines.put_nowait(line)
+        self.listener.recognizer.context = action.text
+        state = self.dialogue.state
+        ask = self.setup.script.nodes[state.node].ask if state and not state.ended else None
+        self.port.caption(Caption(now, action.node, action.text, ask.slot if ask else None))
+        return line
+
+    async def _transfer(self, action: Transfer) -> None:
+        self._handoff = True
+        await self._idle()
+        self._event(self.clock.now(), "transfer", action.reason)
+        connected = await self.agents.transfer(action.reason, action.summary)
+        self.report.transfer = {"reason": action.reason, "summary": action.summary,
+                                "connected": connected}  # fmt: skip
+        self._handoff = False
+        await self._carry_out(self.dialogue.handoff(connected), None)
+
+    async def _idle(self) -> None:
+        """Wait until every queued line has been played (bounded by the call deadline)."""
+        while self.playout.busy and not self.control.ended.is_set():
+            await self.clock.sleep(FRAME_S)
+
+    async def _speak(self) -> None:
+        while True:
+            line = await self._lines.get()
+            try:
+                if line.interrupted_at is None:
+                    async for pcm in self.stages.tts.stream(line.text, self.clock.run_blocking):
+                        if line.interrupted_at is not None:
+                            break
+                        line.audio.append(pcm)
+            finally:
+                line.synthesised = True
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def _end(self, outcome: str, by: str, now: float) -> None:
+        if not self._finished:
+            self._finished = True
+            self.report.outcome, self.report.ended_by = outcome, by
+            self._event(now, "end", outcome)
+
+    def _event(self, t: float, kind: str, detail: str = "") -> None:
+        self.report.timeline.append(Event(t=round(t, 3), kind=kind, detail=detail))
+
+    def _wall_now(self) -> datetime:
+        return self.setup.started_wall + timedelta(seconds=self.clock.now())
+
+    def _finish_report(self) -> None:
+        report = self.report
+        report.duration_s = round(self.clock.now(), 3)
+        for turn, line in self._reply_lines:
+            turn.latency.first_audio_at = line.first_audio_at
+        report.bot_lines = [
+            BotLine(node=line.node, text=line.text, queued_at=line.queued_at,
+                    first_audio_at=line.first_audio_at, ended_at=line.ended_at,
+                    interrupted=line.interrupted_at is not None)
+            for line in self.playout.lines
+        ]  # fmt: skip
+        state = self.dialogue.state
+        report.path = list(state.path) if state else []
+        if self.setup.record_to is not None and self._audio_in:
+            stereo = np.stack([np.concatenate(self._audio_out), np.concatenate(self._audio_in)], 1)
+            self.setup.record_to.mkdir(parents=True, exist_ok=True)
+            write_wav(self.setup.record_to / f"{self.setup.call_id}.wav", stereo, self.rate)

@@ -1,0 +1,84 @@
+"""The outbound half of a call: lines queued by the policy, synthesised, played 20 ms at a time.
+
+Barge-in cuts the line being played (unless it is protected) and everything queued after it;
+each line keeps a record of when it was queued, when its first audio went out, and whether it
+was cut."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voicebot.audio.frames import samples_per_frame
+
+
+@dataclass(slots=True)
+class PlayedLine:
+    node: str
+    text: str
+    protected: bool
+    queued_at: float
+    first_audio_at: float | None = None
+    ended_at: float | None = None
+    interrupted_at: float | None = None
+    audio: deque[np.ndarray] = field(default_factory=deque, repr=False)
+    synthesised: bool = False  # all audio has been fed
+
+
+class Playout:
+    """Feed PCM per line; `next_frame(t)` hands out one frame of the current line or None."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.frame = samples_per_frame(rate)
+        self.queue: deque[PlayedLine] = deque()
+        self.lines: list[PlayedLine] = []
+        self._pending = np.zeros(0, np.int16)
+
+    def add(self, node: str, text: str, protected: bool, t: float) -> PlayedLine:
+        line = PlayedLine(node, text, protected, t)
+        self.queue.append(line)
+        self.lines.append(line)
+        return line
+
+    @property
+    def busy(self) -> bool:
+        """A line is playing, or waiting for synthesis or its turn."""
+        return bool(self.queue)
+
+    @property
+    def current(self) -> PlayedLine | None:
+        return self.queue[0] if self.queue else None
+
+    def next_frame(self, t: float) -> np.ndarray | None:
+        while self.queue:
+            line = self.queue[0]
+            while len(self._pending) < self.frame and line.audio:
+                self._pending = np.concatenate([self._pending, line.audio.popleft()])
+            if len(self._pending) >= self.frame or (line.synthesised and len(self._pending)):
+                out, self._pending = self._pending[: self.frame], self._pending[self.frame :]
+                if line.first_audio_at is None:
+                    line.first_audio_at = t
+                if len(out) < self.frame:
+                    out = np.concatenate([out, np.zeros(self.frame - len(out), np.int16)])
+                return out
+            if not line.synthesised:
+                return None  # synthesis has not caught up: a gap
+            line.ended_at = t
+            self.queue.popleft()
+        return None
+
+    def interrupt(self, t: float) -> bool:
+        """Barge-in: cut the playing line and drop the queued ones, unless protected."""
+        line = self.current
+        if line is None or line.protected or line.first_audio_at is None:
+            return False
+        for cut in self.queue:
+            cut.interrupted_at = t
+            cut.ended_at = t
+            cut.audio.clear()
+        self.queue.clear()
+        self._pending = np.zeros(0, np.int16)
+        return True

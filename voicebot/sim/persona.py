@@ -1,0 +1,62 @@
+"""Simulated callees described in YAML (voicebot/sim/personas/): what they answer, how fast they
+speak, what their line is like, and the outcome a script should reach with them.
+
+A persona listens to the bot's *text* (the loopback line's caption side channel) rather than
+running its own ASR: trials stay deterministic and cheap, while everything the bot hears is
+real synthesised speech through a phone channel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from voicebot.core.errors import ConfigError
+from voicebot.telephony.loopback import Impairment
+
+PERSONAS = Path(__file__).resolve().parent / "personas"
+
+
+class Persona(BaseModel):
+    name: str
+    description: str = ""
+    hello: dict[str, str] = Field(default_factory=dict, description="said on answer, per language")
+    greeting_beep: bool = Field(False, description="a 1 kHz beep after the hello (machines)")
+    replies: dict[str, dict[str, str | list[str]]] = Field(
+        default_factory=dict,
+        description="language -> cue -> reply (or replies, used in turn). Cues: identity (the "
+        "first question), yes_no, rating, number, when, text, default",
+    )
+    speed: float = Field(1.0, description="piper length scale; < 1 speaks faster")
+    think_s: float = Field(0.6, description="pause after the bot stops before answering")
+    barge_in_after_s: float | None = Field(None, description="talk over the bot after this long")
+    line: Impairment = Field(default_factory=Impairment)
+    expect: dict[str, str] = Field(description="script name (or 'default') -> expected outcome")
+
+    def expected(self, script: str) -> str:
+        return self.expect.get(script, self.expect["default"])
+
+    def reply(self, language: str, cue: str, count: int) -> str | None:
+        table = self.replies.get(language, {})
+        said = table.get(cue, table.get("default"))
+        if said is None:
+            return None
+        return said[count % len(said)] if isinstance(said, list) else said
+
+
+def load_persona(name_or_path: str) -> Persona:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PERSONAS / f"{name_or_path}.yaml"
+    try:
+        return Persona.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as e:
+        known = ", ".join(sorted(p.stem for p in PERSONAS.glob("*.yaml")))
+        raise ConfigError(f"persona {name_or_path}: {e.strerror} (built in: {known})") from None
+    except (yaml.YAMLError, ValidationError) as e:
+        raise ConfigError(f"{path}: invalid persona: {e}") from None
+
+
+def all_personas() -> list[Persona]:
+    return [load_persona(str(p)) for p in sorted(PERSONAS.glob("*.yaml"))]
