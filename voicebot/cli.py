@@ -32,7 +32,13 @@ def _models(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from voicebot.demo import main
 
-    return main(Path(args.out))
+    return main(Path(args.out), args.concurrency, args.personas, args.realtime)
+
+
+def _trial(args: argparse.Namespace) -> int:
+    from voicebot.demo import main
+
+    return main(Path(args.out), args.concurrency, args.personas, args.realtime, Path(args.script))
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -59,6 +65,17 @@ def _script(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from voicebot.bench.run import run_bench
+
+    result = run_bench(Path(args.dir), Path(args.script), Path(args.out), args.levels,
+                       args.baseline, args.channel, args.clock == "virtual", Console())  # fmt: skip
+    print((Path(args.out) / "replay.md").read_text(encoding="utf-8"))
+    return 0 if result["recordings"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicebot", description="AI voice bot for outbound calls")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -78,9 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--contact", default="{}", help="JSON object, or a .json file")
     chat.add_argument("--lang", help="script language (default: its first)")
     chat.set_defaults(func=_chat)
-    demo = sub.add_parser("demo", help="run the stages on bundled sample calls")
-    demo.add_argument("--out", default="out/demo", help="folder for replies and reports")
+    demo = sub.add_parser("demo", help="the English survey against simulated callees")
+    demo.add_argument("--out", default="out/demo", help="folder for reports and recordings")
+    trial = sub.add_parser("trial", help="every persona against a script, before going live")
+    trial.add_argument("script")
+    trial.add_argument("--out", default="out/trial", help="folder for reports and recordings")
+    for p in (demo, trial):
+        p.add_argument("--concurrency", type=int, default=4, help="calls at once")
+        p.add_argument("--personas", nargs="+", help="persona names or YAML files (default: all)")
+        p.add_argument("--realtime", action="store_true", help="real time, not virtual time")
     demo.set_defaults(func=_demo)
+    bench = sub.add_parser("bench", help="latency benchmarks")
+    bench.add_argument("kind", choices=["replay"])
+    bench.add_argument("dir", help="folder of callee-side WAVs (+ optional <name>.json)")
+    bench.add_argument("--script", default="prompts/survey_en.yaml")
+    bench.add_argument("--channel", type=int, help="for stereo WAVs: the callee's channel")
+    bench.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8, 16],
+                       help="simultaneous calls to sweep")  # fmt: skip
+    bench.add_argument("--baseline", choices=["naive"], help="also run the naive baseline")
+    bench.add_argument("--clock", choices=["real", "virtual"], default="real")
+    bench.add_argument("--out", default="benchmarks/results")
+    bench.set_defaults(func=_bench)
+    trial.set_defaults(func=_trial)
     return parser
 
 

@@ -1,70 +1,115 @@
-"""`voicebot demo` on bundled sample audio: each caller clip goes through the real stages
-(VAD -> ASR -> intent) and the bot's reply is synthesised, as on a call."""
+"""`voicebot demo`: the embedded default. A trial of the English survey against every simulated
+persona, several calls at once over loopback lines, no trunk and no server. Prints the outcome
+table and a latency summary; writes call reports and stereo recordings."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
-import numpy as np
-import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from voicebot.asr.whisper import SAMPLE_RATE
-from voicebot.audio.frames import split_frames
-from voicebot.audio.wav import read_wav, write_wav
-from voicebot.core.clock import VirtualClock
+from voicebot.core.clock import Clock, RealClock, VirtualClock
+from voicebot.core.config import VoicebotConfig
 from voicebot.core.stages import ModelStore
-from voicebot.nlu.intents import IntentClassifier
-from voicebot.session.listener import Listener
-from voicebot.tts.stage import TextToSpeech
+from voicebot.metrics.report import CallReport
+from voicebot.metrics.stats import summarize
+from voicebot.models.registry import cache_dir
+from voicebot.sim.persona import Persona, all_personas, load_persona
+from voicebot.sim.trial import Trial, TrialCall
 
-SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+STAGES = ["asr", "intent", "tts_first_audio", "end_to_end"]
 
 
-async def run_demo(out: Path, store: ModelStore) -> list[dict[str, object]]:
-    clips = yaml.safe_load((SAMPLES / "clips.yaml").read_text(encoding="utf-8"))
-    rows: list[dict[str, object]] = []
-    classifiers: dict[str, IntentClassifier] = {}
-    for name, clip in clips.items():
-        lang = clip["language"]
-        if lang not in classifiers:
-            library = yaml.safe_load(
-                (PROMPTS / "intents" / f"common.{lang}.yaml").read_text("utf-8")
-            )
-            classifiers[lang] = IntentClassifier(store.encoder(lang)).fit(library["intents"])
-        pcm, _ = read_wav(SAMPLES / f"{name}.wav", rate=SAMPLE_RATE)
-        listener = Listener(store.asr(lang), VirtualClock(), store.config.endpoint)
-        for frame in split_frames(np.concatenate([pcm, np.zeros(8000, np.int16)]), SAMPLE_RATE):
-            listener.push(frame)
-        await listener.drain()
-        heard = " ".join(listener.turns.get_nowait().transcript.text
-                         for _ in range(listener.turns.qsize()))  # fmt: skip
-        await listener.aclose()
-        start = time.perf_counter()
-        intent = classifiers[lang].classify(heard) if heard else None
-        reply = f"Understood: {intent.intent.replace('_', ' ')}." if intent else "Sorry?"
-        if lang == "zh":
-            reply = "好的，明白了。" if intent else "不好意思？"
-        tts = TextToSpeech(store.voice(lang), rate=8000)
-        audio = np.concatenate([a async for a in tts.stream(reply)])
-        write_wav(out / f"{name}.reply.wav", audio, 8000)
-        rows.append({
-            "clip": name, "heard": heard, "intent": intent.intent if intent else "-",
-            "confidence": round(intent.confidence, 2) if intent else 0.0,
-            "reply_s": round(len(audio) / 8000, 2),
-            "nlu_tts_ms": round((time.perf_counter() - start) * 1000),
-        })  # fmt: skip
-    return rows
+def run_trial(
+    script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
+    console: Console,
+) -> list[TrialCall]:  # fmt: skip
+    config = VoicebotConfig()
+    config.tts.prerender_dir = cache_dir() / "lines"
+    store = ModelStore(config)
+    started = time.perf_counter()
+    with console.status("loading models and pre-rendering the script's fixed lines ..."):
+        trial = Trial(script, store, record_to=out / "recordings")
+        new = trial.prerender()
+    console.print(f"ready in {time.perf_counter() - started:.1f} s ({new} lines rendered)")
+    clock: Clock = RealClock() if realtime else VirtualClock()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(
+            f"{len(personas)} calls, {concurrency} at once", total=len(personas)
+        )
+
+        def done(call: TrialCall) -> None:
+            mark = "ok" if call.passed else "UNEXPECTED"
+            progress.console.print(f"  {call.persona.name:<18} {call.report.outcome:<13} {mark}")
+            progress.advance(task)
+
+        async def main() -> list[TrialCall]:
+            work = trial.run(personas, clock, concurrency, on_done=done)
+            return await (clock.run(work) if isinstance(clock, VirtualClock) else work)
+
+        return asyncio.run(main())
 
 
-def main(out: Path) -> int:
-    store = ModelStore()
-    out.mkdir(parents=True, exist_ok=True)
-    rows = asyncio.run(run_demo(out, store))
-    print(f"{'clip':<14} {'intent':<16} {'conf':>5}  heard")
-    for r in rows:
-        print(f"{r['clip']!s:<14} {r['intent']!s:<16} {r['confidence']!s:>5}  {r['heard']}")
-    print(f"\nreplies written to {out}/")
-    return 0
+def write_reports(calls: list[TrialCall], out: Path) -> None:
+    folder = out / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    for call in calls:
+        (folder / f"{call.report.call_id}.json").write_text(call.report.model_dump_json(indent=2))
+
+
+def latency_summary(reports: list[CallReport]) -> dict[str, dict[str, int]]:
+    out = {}
+    for stage in STAGES:
+        s = summarize([ms for r in reports for ms in r.latencies_ms(stage)])
+        out[stage] = {"n": s.n, "p50": round(s.p50), "p95": round(s.p95)}
+    return out
+
+
+def print_tables(calls: list[TrialCall], console: Console) -> None:
+    table = Table(title="Outcomes")
+    for col in ["persona", "expected", "outcome", "grade", "answers", "hand-off", "DNC", "secs"]:
+        table.add_column(col)
+    for c in calls:
+        r = c.report
+        answers = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in r.records.items()
+                            if k.startswith(("survey.", "callback.at")))  # fmt: skip
+        handoff = (
+            "-" if r.transfer is None else ("agent" if r.transfer["connected"] else "none free")
+        )
+        outcome = r.outcome if c.passed else f"[red]{r.outcome}[/red]"
+        table.add_row(c.persona.name, c.expected, outcome, r.lead_grade or "-", answers or "-",
+                      handoff, "yes" if r.dnc else "-", f"{r.duration_s:.0f}")  # fmt: skip
+    console.print(table)
+    lat = Table(title="Latency per caller turn (ms, from the true end of caller speech)")
+    for col in ["stage", "turns", "p50", "p95"]:
+        lat.add_column(col)
+    for stage, s in latency_summary([c.report for c in calls]).items():
+        lat.add_row(stage, str(s["n"]), str(s["p50"]), str(s["p95"]))
+    console.print(lat)
+
+
+def main(out: Path, concurrency: int = 4, personas: list[str] | None = None,
+         realtime: bool = False, script: Path | None = None) -> int:  # fmt: skip
+    console = Console()
+    chosen = [load_persona(p) for p in personas] if personas else all_personas()
+    script = script or PROMPTS / "survey_en.yaml"
+    calls = run_trial(script, chosen, out, concurrency, realtime, console)
+    write_reports(calls, out)
+    print_tables(calls, console)
+    summary = {
+        "script": str(script), "calls": len(calls), "as_expected": sum(c.passed for c in calls),
+        "latency_ms": latency_summary([c.report for c in calls]),
+        "clock": "real" if realtime else "virtual",
+    }  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    console.print(f"{summary['as_expected']}/{len(calls)} calls reached the expected outcome; "
+                  f"reports in {out}/reports, stereo recordings in {out}/recordings")  # fmt: skip
+    return 0 if summary["as_expected"] == len(calls) else 1

@@ -82,6 +82,7 @@ class WhisperRecognizer:
         start = time.perf_counter()
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
         text, logprob, no_speech = self._decode(audio, window, context)
+        text = _undouble(text)
         if window < _FULL_WINDOW_S and _looping(text):
             window = _FULL_WINDOW_S
             text, logprob, no_speech = self._decode(audio, window, context)
@@ -137,6 +138,16 @@ class WhisperRecognizer:
         if _compression_ratio(text) > 2.4 or _looping(text):
             return "repetition loop"
         return ""
+
+
+def _undouble(text: str) -> str:
+    """A short turn in a padded window often comes back said twice ("Yes, sure. Yes, sure.",
+    "9 9"): keep one copy, no re-decode needed."""
+    t = text.strip()
+    for mid in range(len(t) // 2 - 1, len(t) // 2 + 2):
+        if 0 < mid < len(t) and t[:mid].strip() == t[mid:].strip():
+            return t[:mid].strip()
+    return text
 
 
 def _looping(text: str) -> bool:

@@ -114,10 +114,10 @@ class VirtualClock:
             if self._jobs:  # compute in flight: real time flows until it ends or a timer is due
                 due = self._next_due()
                 wait = None if due is None else max(0.0, due - self._now)
-                started = time.perf_counter()
+                started, started_v = time.perf_counter(), self._now
                 await asyncio.wait(list(self._jobs), timeout=wait,
                                    return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-                self._now += time.perf_counter() - started
+                self._now = max(self._now, started_v + time.perf_counter() - started)
                 self._wake_due()
             elif not self.wake_next():
                 await asyncio.sleep(0.001)  # waiting on something outside the clock

@@ -21,6 +21,7 @@ class TurnLatency(BaseModel):
     policy_at: float
     first_audio_at: float | None = None  # first frame of the reply on the line
     speculative: bool = False
+    bot_was_speaking: bool = False  # the reply waited for the bot's own line: not a latency sample
 
     def stage_ms(self) -> dict[str, float]:
         out = {
@@ -29,7 +30,7 @@ class TurnLatency(BaseModel):
             "intent": self.intent_at - self.asr_final_at,
             "policy": self.policy_at - self.intent_at,
         }
-        if self.first_audio_at is not None:
+        if self.first_audio_at is not None and not self.bot_was_speaking:
             out["tts_first_audio"] = self.first_audio_at - self.policy_at
             out["end_to_end"] = self.first_audio_at - self.speech_end
         return {k: round(v * 1000, 1) for k, v in out.items()}

@@ -53,6 +53,7 @@ class CallOptions(BaseModel):
 
     no_input_s: float = Field(5.0, description="caller silence before the no-input line")
     answer_wait_s: float = Field(1.0, description="greet after this much silence at answer")
+    answer_pause_s: float = Field(0.6, description="after a hello, the pause before greeting")
     max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
     amd: bool = Field(True, description="answering-machine detection on the first words")
     barge_in: bool = True
@@ -129,6 +130,7 @@ class CallSession:
         self._handoff = False
         self._finished = False
         self._last_activity = 0.0
+        self._speech_started_at = 0.0
         self._was_busy = False
         self._audio_in: list[np.ndarray] = []
         self._audio_out: list[np.ndarray] = []
@@ -180,7 +182,7 @@ class CallSession:
 
     def _on_vad(self, event: VadEvent, now: float) -> None:
         if isinstance(event, SpeechStarted):
-            self._last_activity = now
+            self._last_activity = self._speech_started_at = now
             if self.options.barge_in and self._greeted and self.playout.interrupt(now):
                 self._event(now, "barge_in", f"speech at {event.t:.2f}")
         elif isinstance(event, SpeechEnded):
@@ -214,24 +216,31 @@ class CallSession:
             await self._on_turn(event)
 
     async def _answer(self) -> bool:
-        """Greet once the callee said hello or stayed silent a moment; catch machines."""
-        while (self.clock.now() < self.options.answer_wait_s or self.listener.in_speech
-               or self._pending_turns > 0):  # fmt: skip
-            if not self.events.empty():
-                break
+        """Greet once the callee said hello and paused, or stayed silent a moment; if what they
+        say sounds like a machine greeting, end the call as voicemail."""
+        heard: list[str] = []
+        spoke = 0.0
+        while True:
+            while not self.events.empty():
+                turn = self.events.get_nowait()
+                if isinstance(turn, HeardTurn):
+                    self._pending_turns -= 1
+                    heard += [turn.transcript.text] if turn.transcript.text else []
+                    spoke += turn.speech_end - turn.speech_start
+            now = self.clock.now()
+            talking = now - self._speech_started_at if self.listener.in_speech else 0.0
+            if self.options.amd and is_machine(" ".join(heard), spoke + talking):
+                self._event(now, "answering_machine", f"{spoke + talking:.1f}s of greeting")
+                self._end("voicemail", "bot", now)
+                self.control.hang_up("bot")
+                return False
+            quiet = not self.listener.in_speech and self._pending_turns == 0
+            pause = self.options.answer_pause_s if spoke else 0.0
+            if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
+                if spoke:
+                    self._event(now, "answered_by_voice", f"{spoke:.1f}s")
+                return True
             await self.clock.sleep(FRAME_S)
-        while not self.events.empty():
-            turn = self.events.get_nowait()
-            if isinstance(turn, HeardTurn):
-                self._pending_turns -= 1
-                text, spoke = turn.transcript.text, turn.speech_end - turn.speech_start
-                self._event(self.clock.now(), "answered_by_voice", f"{spoke:.1f}s")
-                if self.options.amd and is_machine(text, spoke):
-                    self._event(self.clock.now(), "answering_machine")
-                    self._end("voicemail", "bot", self.clock.now())
-                    self.control.hang_up("bot")
-                    return False
-        return True
 
     async def _on_turn(self, turn: HeardTurn) -> None:
         text = turn.transcript.text
@@ -239,13 +248,14 @@ class CallSession:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
             return
         node = self.dialogue.state.node if self.dialogue.state else ""
+        bot_speaking = self.playout.busy
         result = await self.clock.run_blocking(self.stages.classifier.classify, text)
         intent_at = self.clock.now()
         actions = self.dialogue.heard(text, result, self._wall_now())
         latency = TurnLatency(
             speech_start=turn.speech_start, speech_end=turn.speech_end,
             endpoint_at=turn.endpoint_at, asr_final_at=turn.asr_final_at, intent_at=intent_at,
-            policy_at=self.clock.now(), speculative=turn.speculative,
+            policy_at=self.clock.now(), speculative=turn.speculative, bot_was_speaking=bot_speaking,
         )  # fmt: skip
         record = Turn(text=text, asr_confidence=turn.transcript.confidence, intent=result.intent,
                       confidence=result.confidence, runners_up=list(result.runners_up),

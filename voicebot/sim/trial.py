@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from voicebot.core.clock import Clock
 from voicebot.core.stages import ModelStore
@@ -24,6 +25,7 @@ from voicebot.telephony.loopback import LoopbackLine
 from voicebot.tts.stage import LineCache, TextToSpeech
 
 LINE_RATE = 8000
+T = TypeVar("T")
 
 
 class OffsetClock:
@@ -41,7 +43,7 @@ class OffsetClock:
     async def sleep_until(self, t: float) -> None:
         await self.base.sleep_until(t + self.origin)
 
-    async def run_blocking(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def run_blocking(self, fn: Callable[..., T], *args: object) -> T:
         return await self.base.run_blocking(fn, *args)
 
 

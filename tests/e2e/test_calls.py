@@ -1,0 +1,120 @@
+"""Whole calls in virtual time: simulated callees (real synthesised speech through an 8 kHz
+mu-law line) against the real pipeline (VAD, whisper, intent classifier, policy, TTS)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+from voicebot.audio.wav import read_wav
+from voicebot.core.clock import VirtualClock
+from voicebot.metrics.report import CallReport
+from voicebot.session.call import CallOptions
+from voicebot.sim.persona import all_personas, load_persona
+from voicebot.sim.trial import Trial, TrialCall
+
+pytestmark = pytest.mark.e2e
+PERSONAS = [p.name for p in all_personas()]
+
+
+@pytest.fixture(scope="module")
+def survey(store, tmp_path_factory) -> Trial:  # type: ignore[no-untyped-def]
+    trial = Trial(ROOT / "prompts" / "survey_en.yaml", store,
+                  record_to=tmp_path_factory.mktemp("calls"))  # fmt: skip
+    trial.prerender()
+    return trial
+
+
+@pytest.fixture(scope="module")
+def upgrade(store, tmp_path_factory) -> Trial:  # type: ignore[no-untyped-def]
+    return Trial(ROOT / "prompts" / "upgrade_zh.yaml", store,
+                 record_to=tmp_path_factory.mktemp("calls_zh"))  # fmt: skip
+
+
+def place(trial: Trial, persona: str, agents_free: int = 1) -> TrialCall:
+    clock = VirtualClock()
+    return asyncio.run(clock.run(trial.call(load_persona(persona), clock, agents_free)))
+
+
+def story(report: CallReport) -> str:
+    heard = [f"{t.node}: {t.text!r} -> {t.intent} {t.confidence:.2f}" for t in report.turns]
+    return "\n".join([f"outcome {report.outcome}", *heard, f"path {report.path}"])
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_reaches_its_outcome_on_the_english_survey(
+    survey: Trial, persona: str
+) -> None:
+    result = place(survey, persona)
+    assert result.report.error is None
+    assert result.passed, story(result.report)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_reaches_its_outcome_on_the_chinese_upgrade_offer(
+    upgrade: Trial, persona: str
+) -> None:
+    result = place(upgrade, persona)
+    assert result.report.error is None
+    assert result.passed, story(result.report)
+
+
+def test_cooperative_call_records_answers_grade_and_per_turn_latency(survey: Trial) -> None:
+    report = place(survey, "cooperative").report
+    assert report.records["survey.punctuality"] == 4 and report.records["survey.quality"] == 5
+    assert report.records["survey.recommend"] == 9 and report.lead_grade == "A"
+    assert report.path[0] == "greet" and report.path[-1] == "thanks_close"
+    assert report.models["asr"] == "whisper-tiny-en" and report.script_path.endswith(
+        "survey_en.yaml"
+    )
+    for turn in report.turns:
+        lat = turn.latency
+        assert lat.speech_start < lat.speech_end < lat.endpoint_at <= lat.asr_final_at
+        assert lat.asr_final_at <= lat.intent_at <= lat.policy_at
+        if lat.first_audio_at is not None:
+            assert lat.first_audio_at >= lat.policy_at
+    assert report.latencies_ms("end_to_end"), "no turn measured end to end"
+    restored = CallReport.model_validate_json(report.model_dump_json())
+    assert restored == report
+
+
+def test_barge_in_stops_playback_within_150_ms_but_not_protected_lines(survey: Trial) -> None:
+    report = place(survey, "talks_over").report
+    cut = [line for line in report.bot_lines if line.interrupted]
+    assert cut, "the caller talked over the bot but no line was cut"
+    assert not any(line.interrupted for line in report.bot_lines if line.node == "greet")
+    barge_ins = [e.t for e in report.timeline if e.kind == "barge_in"]
+    pcm, rate = read_wav(Path(survey.record_to or ".") / f"{report.call_id}.wav", channel=0)
+    for line in cut:
+        assert line.ended_at is not None
+        assert any(0 <= line.ended_at - t <= 0.15 for t in barge_ins)
+        after = pcm[int((line.ended_at + 0.02) * rate) : int((line.ended_at + 0.3) * rate)]
+        assert np.abs(after).max(initial=0) < 200, "the bot kept talking after barge-in"
+
+
+def test_silence_gets_the_reprompt_then_goodbye(survey: Trial) -> None:
+    report = place(survey, "silent").report
+    said = [line.node for line in report.bot_lines]
+    assert said == ["greet", "no_input", "no_input", "no_input"]
+    assert report.outcome == "no_input" and not report.turns
+    silences = [e.t for e in report.timeline if e.kind == "no_input"]
+    assert len(silences) == 3 and all(b - a >= 5.0 for a, b in itertools.pairwise(silences))
+
+
+def test_no_free_agent_means_an_apology_and_a_callback(survey: Trial) -> None:
+    report = place(survey, "asks_for_person", agents_free=0).report
+    assert report.outcome == "callback" and report.callback_requested
+    assert report.transfer is not None and not report.transfer["connected"]
+    assert "caller asked for a person" in report.transfer["summary"]
+    assert report.bot_lines[-1].node == "no_agent"
+
+
+def test_hard_deadline_ends_the_call(store) -> None:  # type: ignore[no-untyped-def]
+    trial = Trial(ROOT / "prompts" / "survey_en.yaml", store, CallOptions(max_call_s=8.0))
+    report = place(trial, "cooperative").report
+    assert report.outcome == "max_duration" and 8.0 <= report.duration_s < 8.2

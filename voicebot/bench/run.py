@@ -1,0 +1,192 @@
+"""Runs the replay benchmark: the concurrency sweep, the naive baseline, and the write-up
+(JSON, markdown table, latency histogram PNG)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from voicebot.bench.replay import (
+    Recording,
+    ReplayError,
+    ReplayResult,
+    load_recording,
+    naive_options,
+    run_level,
+)
+from voicebot.core.config import VoicebotConfig
+from voicebot.core.errors import VoicebotError
+from voicebot.core.stages import ModelStore
+from voicebot.metrics.stats import summarize
+from voicebot.sim.trial import Trial
+from voicebot.tts.stage import LineCache
+
+STAGES = ["endpoint", "asr", "intent", "policy", "tts_first_audio", "end_to_end"]
+GOAL_P50_MS, GOAL_P95_MS = 450.0, 700.0
+
+
+def stage_stats(results: list[ReplayResult]) -> dict[str, dict[str, float]]:
+    out = {}
+    for stage in STAGES:
+        s = summarize([ms for r in results if r.report for ms in r.report.latencies_ms(stage)])
+        out[stage] = {"n": s.n, "p50": round(s.p50, 1), "p95": round(s.p95, 1),
+                      "p99": round(s.p99, 1)}  # fmt: skip
+    return out
+
+
+def accuracy(results: list[ReplayResult]) -> dict[str, Any]:
+    judged = [r for r in results if r.outcome_ok is not None]
+    answers = sum(r.answers_expected for r in results)
+    return {
+        "outcomes_right": sum(bool(r.outcome_ok) for r in judged), "outcomes_judged": len(judged),
+        "answers_right": sum(r.answers_ok for r in results), "answers_judged": answers,
+    }  # fmt: skip
+
+
+def load_all(folder: Path, trial: Trial, channel: int | None) -> tuple[list[Recording], list[str]]:
+    recordings, errors = [], []
+    files = sorted(folder.glob("*.wav"))
+    if not files:
+        raise VoicebotError(f"{folder}: no .wav recordings found")
+    for path in files:
+        try:
+            recordings.append(load_recording(path, trial.script, channel))
+        except (ReplayError, VoicebotError) as e:
+            errors.append(str(e))
+    return recordings, errors
+
+
+def run_bench(
+    folder: Path, script: Path, out: Path, levels: list[int], baseline: str | None,
+    channel: int | None, virtual: bool, console: Console,
+) -> dict[str, Any]:  # fmt: skip
+    config = VoicebotConfig()
+    store = ModelStore(config)
+    trial = Trial(script, store)
+    trial.prerender()
+    recordings, errors = load_all(folder, trial, channel)
+    for e in errors:
+        console.print(f"[yellow]skipped[/yellow] {e}")
+    if not recordings:
+        raise VoicebotError(f"{folder}: none of the recordings could be used")
+    result: dict[str, Any] = {"script": str(script), "recordings": len(recordings),
+                              "file_errors": errors, "clock": "virtual" if virtual else "real",
+                              "machine": {"cpus": _cpus(), "python": platform.python_version()},
+                              "levels": {}}  # fmt: skip
+    samples: dict[str, list[float]] = {}
+    for calls in levels:
+        level = run_level(trial, recordings, max(calls, len(recordings)) if calls == 1 else calls,
+                          virtual, concurrency=calls)  # fmt: skip
+        res = level["results"]
+        for r in res:
+            if r.error:
+                console.print(f"[red]error[/red] {r.error}")
+            elif r.report and r.report.error:
+                console.print(f"[red]call failed[/red] {r.file}: {r.report.error}")
+        stats = stage_stats(res)
+        result["levels"][str(calls)] = {
+            "stages_ms": stats, "accuracy": accuracy(res),
+            "cpu_s_per_call_minute": round(level["cpu_s_per_call_minute"], 2),
+            "wall_s": round(level["wall_s"], 1),
+            "per_file": [_row(r) for r in res],
+        }  # fmt: skip
+        e2e = stats["end_to_end"]
+        console.print(f"{calls:>2} at once: end-to-end p50 {e2e['p50']:.0f} ms, p95 "
+                      f"{e2e['p95']:.0f} ms over {e2e['n']} turns")  # fmt: skip
+        if calls == 1:
+            samples["voicebot"] = [ms for r in res if r.report
+                                   for ms in r.report.latencies_ms("end_to_end")]  # fmt: skip
+    if baseline == "naive":
+        naive = Trial(script, store, naive_options())
+        naive.tts.cache = LineCache()  # no pre-rendered lines
+        level = run_level(naive, recordings, len(recordings), virtual, concurrency=1)
+        stats = stage_stats(level["results"])
+        result["baseline_naive"] = {"stages_ms": stats, "accuracy": accuracy(level["results"])}
+        samples["naive baseline"] = [ms for r in level["results"] if r.report
+                                     for ms in r.report.latencies_ms("end_to_end")]  # fmt: skip
+        ours = result["levels"].get("1", {}).get("stages_ms", {}).get("end_to_end", {})
+        if ours.get("p50"):
+            result["speedup_p50"] = round(stats["end_to_end"]["p50"] / ours["p50"], 2)
+    result["goal"] = _verdict(result)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "replay.json").write_text(json.dumps(result, indent=2, default=str))
+    (out / "replay.md").write_text(markdown(result))
+    histogram(samples, out / "replay_latency.png")
+    return result
+
+
+def _row(r: ReplayResult) -> dict[str, Any]:
+    rep = r.report
+    return {"file": r.file, "error": r.error or (rep.error if rep else None),
+            "outcome": rep.outcome if rep else None, "outcome_ok": r.outcome_ok,
+            "answers": f"{r.answers_ok}/{r.answers_expected}"}  # fmt: skip
+
+
+def _verdict(result: dict[str, Any]) -> dict[str, Any]:
+    one = result["levels"].get("1", {}).get("stages_ms", {}).get("end_to_end", {})
+    holds = [int(n) for n, lv in result["levels"].items()
+             if lv["stages_ms"]["end_to_end"]["p95"] <= GOAL_P95_MS]  # fmt: skip
+    broken = [int(n) for n in result["levels"] if int(n) not in holds]
+    return {
+        "p50_at_1_call_ok": bool(one) and one["p50"] <= GOAL_P50_MS,
+        "p95_at_1_call_ok": bool(one) and one["p95"] <= GOAL_P95_MS,
+        "p95_holds_up_to": max(holds) if holds else 0,
+        "p95_breaks_at": min(broken) if broken else None,
+        "speedup_vs_naive_ok": result.get("speedup_p50", 0) >= 2.0,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [f"# Replay benchmark ({result['recordings']} recorded calls, {result['clock']} clock, "
+             f"{result['machine']['cpus']} CPUs)", "",
+             "End-to-end = true end of caller speech -> first bot audio on the line.", "",
+             "| calls at once | stage | n | p50 ms | p95 ms | p99 ms |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for n, level in result["levels"].items():
+        for stage, s in level["stages_ms"].items():
+            lines.append(f"| {n} | {stage} | {s['n']} | {s['p50']} | {s['p95']} | {s['p99']} |")
+    lines += ["", "| calls at once | CPU s per call minute | outcomes right | answers right |",
+              "|---|---|---|---|"]  # fmt: skip
+    for n, level in result["levels"].items():
+        a = level["accuracy"]
+        lines.append(f"| {n} | {level['cpu_s_per_call_minute']} | {a['outcomes_right']}/"
+                     f"{a['outcomes_judged']} | {a['answers_right']}/"
+                     f"{a['answers_judged']} |")  # fmt: skip
+    if "baseline_naive" in result:
+        b = result["baseline_naive"]["stages_ms"]["end_to_end"]
+        lines += ["", f"Naive baseline (800 ms silence timeout, no speculative decode, no line "
+                  f"cache), 1 call: end-to-end p50 {b['p50']} ms, p95 {b['p95']} ms; "
+                  f"voicebot is {result.get('speedup_p50', '?')}x faster at p50."]  # fmt: skip
+    lines += ["", f"Goals: {json.dumps(result['goal'])}"]
+    if result["file_errors"]:
+        lines += ["", "Skipped files:", *(f"- {e}" for e in result["file_errors"])]
+    return "\n".join(lines) + "\n"
+
+
+def histogram(samples: dict[str, list[float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in samples.items():
+        if values:
+            ax.hist(values, bins=30, alpha=0.6, label=f"{label} (n={len(values)})")
+    ax.axvline(GOAL_P50_MS, color="k", linestyle="--", linewidth=1, label="p50 goal")
+    ax.set_xlabel("end of caller speech -> first bot audio (ms)")
+    ax.set_ylabel("turns")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
