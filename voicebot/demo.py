@@ -79,8 +79,8 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
         table.add_column(col)
     for c in calls:
         r = c.report
-        answers = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in r.records.items()
-                            if k.startswith(("survey.", "callback.at")))  # fmt: skip
+        answers = " ".join(str(v) for k, v in r.records.items()
+                           if k.startswith("survey.") and not isinstance(v, str))  # fmt: skip
         handoff = (
             "-" if r.transfer is None else ("agent" if r.transfer["connected"] else "none free")
         )
@@ -98,7 +98,7 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
 
 def main(out: Path, concurrency: int = 4, personas: list[str] | None = None,
          realtime: bool = False, script: Path | None = None) -> int:  # fmt: skip
-    console = Console()
+    console = Console(width=None if Console().is_terminal else 110)
     chosen = [load_persona(p) for p in personas] if personas else all_personas()
     script = script or PROMPTS / "survey_en.yaml"
     calls = run_trial(script, chosen, out, concurrency, realtime, console)

@@ -148,6 +148,9 @@ def _agents(clock: Clock) -> SimulatedAgents:
 
 def score(rec: Recording, report: CallReport) -> ReplayResult:
     result = ReplayResult(rec.path.name, report)
+    if not report.turns and not any(e.kind in ("noise", "answered_by_voice", "answering_machine")
+                                    for e in report.timeline):  # fmt: skip
+        result.error = "no speech heard in the recording"
     exp = rec.expected
     if "outcome" in exp:
         result.outcome_ok = report.outcome == exp["outcome"]

@@ -171,7 +171,8 @@ class CallSession:
                 return
             inbound = self.port.receive()
             pcm_in = inbound.pcm if inbound is not None else silence
-            for event in self.listener.push(AudioFrame(pcm_in, self.rate, now)):
+            # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
+            for event in self.listener.push(AudioFrame(pcm_in, self.rate, now - FRAME_S)):
                 self._on_vad(event, now)
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
             pcm_out = silence if pcm_out is None else pcm_out

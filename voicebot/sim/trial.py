@@ -74,10 +74,17 @@ class Trial:
             listener_asr=store.asr(self.language),
             classifier=script_classifier(self.script, self.language, store.encoder(self.language)),
             tts=self.tts,
-            models={s.stage: s.name for s in store.registry.specs.values()
-                    if self.language in s.languages and not s.optional},
+            models=self._models(),
         )  # fmt: skip
         self._voices: dict[float, CalleeVoice] = {}
+
+    def _models(self) -> dict[str, str]:
+        out = {}
+        for stage in ("asr", "nlu", "tts"):
+            spec = self.store.registry.default(stage, self.language)
+            out[stage] = spec.name
+            out[f"{stage}_version"] = spec.version
+        return out
 
     def prerender(self) -> int:
         """Render every fixed line (no contact variables) once: they start with no wait."""
