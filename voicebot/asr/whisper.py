@@ -23,9 +23,9 @@ from voicebot.audio.frames import as_float32
 SAMPLE_RATE = 16000
 _FULL_WINDOW_S = 30.0
 _MAX_CONTEXT_TOKENS = 64
-# one phrase said 2-4 times: a unit of 2+ characters, or a shorter one between separators
+# one phrase said 2+ times: a unit of 2+ characters, or a shorter one between separators
 # (so "谢谢" and "11" stay whole while "9 9" and "好的好的" collapse)
-_REPEATED = re.compile(r"(.{2,}?)(?:[\s,，、]*\1){1,3}|(.+?)(?:[\s,，、]+\2){1,3}", re.DOTALL)
+_REPEATED = re.compile(r"(.{2,}?)(?:[\s,，、]*\1)+|(.+?)(?:[\s,，、]+\2)+", re.DOTALL)
 _LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
 
 
@@ -144,7 +144,7 @@ class WhisperRecognizer:
 
 
 def _undouble(text: str) -> str:
-    """A short turn in a padded window often comes back said two or three times ("Yes, sure.
+    """A short turn in a padded window often comes back said again and again ("Yes, sure.
     Yes, sure.", "9 9"): keep one copy, no re-decode needed."""
     m = _REPEATED.fullmatch(text.strip())
     return (m.group(1) or m.group(2)).strip() if m else text

@@ -126,6 +126,7 @@ def naive_options() -> CallOptions:
 
 
 async def replay_one(trial: Trial, rec: Recording, clock: Clock) -> CallReport:
+    await trial.dial(clock, dict(trial.script.example_contact))
     call_clock = OffsetClock(clock)
     line = LoopbackLine(call_clock, LINE_RATE)
     setup = CallSetup(trial.script, trial.script_path, dict(trial.script.example_contact),

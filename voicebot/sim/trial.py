@@ -91,6 +91,20 @@ class Trial:
         fixed = [text_of(line, self.language) for _, line in script_lines(self.script)]
         return self.tts.prerender(t for t in fixed if not re.search(r"\{\w+\}", t))
 
+    def personal_lines(self, contact: dict[str, str]) -> list[str]:
+        """The script's node lines that carry this contact's details, filled in: rendered
+        while the number is dialled, so they too start with no synthesis wait."""
+        out = []
+        for node in self.script.nodes.values():
+            text = text_of(node.say, self.language)
+            if re.search(r"\{\w+\}", text):
+                out.append(re.sub(r"\{(\w+)\}", lambda m: str(contact.get(m.group(1), "")), text))
+        return out
+
+    async def dial(self, clock: Clock, contact: dict[str, str]) -> None:
+        """What happens while the phone rings: personal lines are rendered."""
+        await clock.run_blocking(self.tts.prerender, self.personal_lines(contact))
+
     def voice(self, persona: Persona) -> CalleeVoice:
         if persona.speed not in self._voices:
             voice = self.store.voice(self.language, length_scale=persona.speed)
@@ -99,7 +113,8 @@ class Trial:
 
     async def call(self, persona: Persona, clock: Clock, agents_free: int = 1) -> TrialCall:
         voice = self.voice(persona)
-        if hello := persona.hello.get(self.language):  # rendered while the phone rings
+        await self.dial(clock, dict(self.script.example_contact))
+        if hello := persona.hello.get(self.language):  # the callee's side of the ringing
             await clock.run_blocking(voice.render, hello)
         call_clock = OffsetClock(clock)
         line = LoopbackLine(call_clock, LINE_RATE, persona.line)
