@@ -118,3 +118,19 @@ def test_hard_deadline_ends_the_call(store) -> None:  # type: ignore[no-untyped-
     trial = Trial(ROOT / "prompts" / "survey_en.yaml", store, CallOptions(max_call_s=8.0))
     report = place(trial, "cooperative").report
     assert report.outcome == "max_duration" and 8.0 <= report.duration_s < 8.2
+
+
+def test_demo_prints_outcomes_and_latency_and_writes_reports(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from voicebot.cli import main
+
+    code = main(["demo", "--out", str(tmp_path), "--personas", "wrong_person", "busy",
+                 "--concurrency", "2"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Outcomes" in out and "Latency per caller turn" in out and "end_to_end" in out
+    assert "2/2 calls reached the expected outcome" in out
+    reports = sorted((tmp_path / "reports").glob("*.json"))
+    recordings = sorted((tmp_path / "recordings").glob("*.wav"))
+    assert len(reports) == 2 and len(recordings) == 2
+    _, rate = read_wav(recordings[0], channel=1)
+    assert rate == 8000

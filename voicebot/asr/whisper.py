@@ -8,7 +8,6 @@ fall back to the full window when the short one makes the decoder loop ("No? No?
 from __future__ import annotations
 
 import re
-import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -35,7 +34,8 @@ class AsrOptions(BaseModel):
     language: str = "en"
     window_s: float = Field(10.0, ge=1.0, le=30.0, description="encoder window for short turns")
     beam_size: int = Field(1, ge=1, description="1 = greedy, fastest")
-    threads: int = Field(2, ge=1)
+    threads: int = Field(2, ge=1, description="threads per decode")
+    workers: int = Field(2, ge=1, description="decodes run in parallel (calls at once)")
     max_no_speech_prob: float = Field(0.6, description="drop text above this and low logprob")
     min_avg_logprob: float = Field(-1.0, description="drop text whose mean token logprob is lower")
 
@@ -63,8 +63,9 @@ class WhisperRecognizer:
 
         self.options = options or AsrOptions()
         self.model = WhisperModel(
-            str(model_dir), device="cpu", compute_type="int8", cpu_threads=self.options.threads
-        )
+            str(model_dir), device="cpu", compute_type="int8", cpu_threads=self.options.threads,
+            num_workers=self.options.workers,
+        )  # fmt: skip
         multilingual = self.model.model.is_multilingual
         self._tokenizer = Tokenizer(
             self.model.hf_tokenizer,
@@ -74,7 +75,6 @@ class WhisperRecognizer:
         )
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         self._to_simplified = _simplifier() if self.options.language == "zh" else None
-        self._lock = threading.Lock()
 
     def transcribe(self, pcm: np.ndarray, context: str = "") -> Transcript:
         """Decode 16 kHz mono PCM (one turn, up to 30 s). `context` is what the caller is
@@ -115,17 +115,16 @@ class WhisperRecognizer:
             previous = self._tokenizer.encode(" " + context.strip())[-_MAX_CONTEXT_TOKENS:]
             prompt = [self._tokenizer.sot_prev, *previous, *self._prompt]
         max_tokens = len(prompt) + min(224, 10 + int(len(audio) / SAMPLE_RATE * 12))
-        with self._lock:
-            encoded = self.model.model.encode(ctranslate2.StorageView.from_array(batch))
-            result = self.model.model.generate(
-                encoded,
-                [prompt],
-                beam_size=self.options.beam_size,
-                max_length=max_tokens,
-                return_scores=True,
-                return_no_speech_prob=True,
-                suppress_blank=True,
-            )[0]
+        encoded = self.model.model.encode(ctranslate2.StorageView.from_array(batch))
+        result = self.model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=self.options.beam_size,
+            max_length=max_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+        )[0]
         tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
         text = self._tokenizer.decode(tokens).strip()
         return text, float(result.scores[0]) if result.scores else -10.0, result.no_speech_prob

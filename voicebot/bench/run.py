@@ -79,8 +79,9 @@ def run_bench(
                               "levels": {}}  # fmt: skip
     samples: dict[str, list[float]] = {}
     for calls in levels:
-        level = run_level(trial, recordings, max(calls, len(recordings)) if calls == 1 else calls,
-                          virtual, concurrency=calls)  # fmt: skip
+        level = run_level(
+            trial, recordings, max(calls, len(recordings)), virtual, concurrency=calls
+        )
         res = level["results"]
         for r in res:
             if r.error:
