@@ -19,6 +19,8 @@ from voicebot.core.stages import ModelStore
 from voicebot.metrics.report import CallReport
 from voicebot.metrics.stats import summarize
 from voicebot.models.registry import cache_dir
+from voicebot.policy.schema import load_script
+from voicebot.session.dialogue import unvisited
 from voicebot.sim.persona import Persona, all_personas, load_persona
 from voicebot.sim.trial import Trial, TrialCall
 
@@ -104,10 +106,16 @@ def main(out: Path, concurrency: int = 4, personas: list[str] | None = None,
     calls = run_trial(script, chosen, out, concurrency, realtime, console)
     write_reports(calls, out)
     print_tables(calls, console)
+    script_obj = load_script(script)
+    missing = unvisited(script_obj, [tuple(c.report.path) for c in calls])
+    covered = len(script_obj.nodes) - len(missing)
+    console.print(f"node coverage: {covered}/{len(script_obj.nodes)}"
+                  + (f"; never visited: {', '.join(missing)}" if missing else ""))  # fmt: skip
     summary = {
         "script": str(script), "calls": len(calls), "as_expected": sum(c.passed for c in calls),
         "latency_ms": latency_summary([c.report for c in calls]),
         "clock": "real" if realtime else "virtual",
+        "nodes_not_visited": missing,
     }  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     console.print(f"{summary['as_expected']}/{len(calls)} calls reached the expected outcome; "

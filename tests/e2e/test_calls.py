@@ -129,6 +129,7 @@ def test_demo_prints_outcomes_and_latency_and_writes_reports(tmp_path, capsys) -
     assert code == 0, out
     assert "Outcomes" in out and "Latency per caller turn" in out and "end_to_end" in out
     assert "2/2 calls reached the expected outcome" in out
+    assert "node coverage: " in out and "never visited: " in out  # two personas miss some
     reports = sorted((tmp_path / "reports").glob("*.json"))
     recordings = sorted((tmp_path / "recordings").glob("*.wav"))
     assert len(reports) == 2 and len(recordings) == 2
