@@ -22,9 +22,8 @@ from voicebot.audio.frames import as_float32
 SAMPLE_RATE = 16000
 _FULL_WINDOW_S = 30.0
 _MAX_CONTEXT_TOKENS = 64
-# one phrase said 2+ times: a unit of 2+ characters, or a shorter one between separators
-# (so "谢谢" and "11" stay whole while "9 9" and "好的好的" collapse)
-_REPEATED = re.compile(r"(.{2,}?)(?:[\s,，、]*\1)+|(.+?)(?:[\s,，、]+\2)+", re.DOTALL)
+_TOKEN = re.compile(r"[\u4e00-\u9fff]|\w+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
 
 
@@ -83,6 +82,9 @@ class WhisperRecognizer:
         audio = as_float32(pcm)[: int(_FULL_WINDOW_S * SAMPLE_RATE)]
         seconds = len(audio) / SAMPLE_RATE
         start = time.perf_counter()
+        if is_tone(audio):  # beeps and tones are not speech (whisper hears "Beep Beep ...")
+            return Transcript("", self.options.language, 0.0, 1.0, seconds,
+                              time.perf_counter() - start, 0.0, dropped="tone")  # fmt: skip
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
         text, logprob, no_speech = self._decode(audio, window, context)
         text = _undouble(text)
@@ -142,11 +144,35 @@ class WhisperRecognizer:
         return ""
 
 
+def is_tone(audio: np.ndarray, share: float = 0.6) -> bool:
+    """Most of the energy within 25 Hz of one frequency: a beep, a dial tone, a DTMF digit's
+    stronger half. Speech spreads its energy over harmonics and formants."""
+    if len(audio) < SAMPLE_RATE // 10:
+        return False
+    power = np.abs(np.fft.rfft(audio.astype(np.float64))) ** 2
+    total = power.sum()
+    if total <= 0:
+        return False
+    peak, width = int(np.argmax(power)), int(25 * len(audio) / SAMPLE_RATE)
+    return float(power[max(0, peak - width) : peak + width + 1].sum() / total) >= share
+
+
 def _undouble(text: str) -> str:
-    """A short turn in a padded window often comes back said again and again ("Yes, sure.
-    Yes, sure.", "9 9"): keep one copy, no re-decode needed."""
-    m = _REPEATED.fullmatch(text.strip())
-    return (m.group(1) or m.group(2)).strip() if m else text
+    """A short turn in a padded window often comes back said again and again ("Yes? Yes",
+    "9 9", "好的好的"): keep the first copy, no re-decode needed. Words are compared without
+    punctuation; a single Chinese character may repeat ("谢谢")."""
+    tokens = list(_TOKEN.finditer(text))
+    n = len(tokens)
+    for size in range(1, n // 2 + 1):
+        if size == 1 and _CJK.fullmatch(tokens[0].group()):
+            continue
+        if n % size == 0 and all(
+            tokens[i].group().lower() == tokens[i % size].group().lower() for i in range(n)
+        ):
+            end = tokens[size - 1].end()
+            tail = re.match(r"[^\w\s]*", text[end:])
+            return text[: end + (tail.end() if tail else 0)].strip().rstrip(",，、")
+    return text
 
 
 def _looping(text: str) -> bool:

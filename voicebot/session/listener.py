@@ -7,6 +7,7 @@ both on the call's clock, so latency is measured here once rather than inside ea
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
 from voicebot.vad.webrtc import VoiceActivity
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +71,23 @@ class Listener:
         return self.vad.in_speech
 
     async def _finish(self, ended: SpeechEnded) -> None:
-        final = await self.recognizer.final(ended)
+        try:
+            final = await self.recognizer.final(ended)
+            transcript, speculative = final.transcript, final.speculative
+        except Exception as e:  # a failed decode loses the words, not the turn
+            log.error("ASR failed on a %.1f s turn: %r", ended.end - ended.start, e)
+            transcript = Transcript(
+                "", "", 0.0, 0.0, ended.end - ended.start, 0.0, 0.0, "asr error"
+            )
+            speculative = False
         await self.turns.put(
             HeardTurn(
-                transcript=final.transcript,
+                transcript=transcript,
                 speech_start=ended.start,
                 speech_end=ended.end,
                 endpoint_at=ended.confirmed_at,
                 asr_final_at=self.clock.now(),
-                speculative=final.speculative,
+                speculative=speculative,
             )
         )
 
