@@ -15,8 +15,7 @@ from tests.conftest import FIXTURES, ROOT
 from voicebot.policy.actions import HandoffResult, HangUp, Heard, MarkDnc, Say, Silence, Transfer
 from voicebot.policy.engine import CallState, Policy
 from voicebot.policy.graph import to_dot
-from voicebot.policy.lint import _lines as script_lines
-from voicebot.policy.lint import check_file
+from voicebot.policy.lint import check_file, script_lines
 from voicebot.policy.schema import load_script, text_of
 
 pytestmark = pytest.mark.unit

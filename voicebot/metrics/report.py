@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class TurnLatency(BaseModel):
-    """One caller turn, times in seconds on the call clock (0 = answer)."""
+    """One caller turn, times in seconds on the call clock (0 = answer), kept to the
+    microsecond so frame arithmetic (t + 0.02) and clock readings compare exactly."""
+
+    model_config = ConfigDict(validate_assignment=True)
 
     speech_start: float
     speech_end: float  # true end of speech (VAD stop minus hangover)
@@ -22,6 +25,19 @@ class TurnLatency(BaseModel):
     first_audio_at: float | None = None  # first frame of the reply on the line
     speculative: bool = False
     bot_was_speaking: bool = False  # the reply waited for the bot's own line: not a latency sample
+
+    @field_validator(
+        "speech_start",
+        "speech_end",
+        "endpoint_at",
+        "asr_final_at",
+        "intent_at",
+        "policy_at",
+        "first_audio_at",
+    )
+    @classmethod
+    def _microseconds(cls, t: float | None) -> float | None:
+        return None if t is None else round(t, 6)
 
     def stage_ms(self) -> dict[str, float]:
         out = {

@@ -80,7 +80,7 @@ def lint(script: Script, source: str = "") -> list[Finding]:
     for var in script.variables:
         if script.example_contact and var not in script.example_contact:
             add(["example_contact"], f"example contact has no {var!r}")
-    for loc, line in _lines(script):
+    for loc, line in script_lines(script):
         _check_line(script, loc, line, add)
     return out
 
@@ -120,7 +120,7 @@ def _reaches_closing(script: Script) -> set[str]:
     return good
 
 
-def _lines(script: Script) -> list[tuple[list[str], Line]]:
+def script_lines(script: Script) -> list[tuple[list[str], Line]]:
     out: list[tuple[list[str], Line]] = []
     for nid, node in script.nodes.items():
         out.append((["nodes", nid, "say"], node.say))

@@ -177,8 +177,9 @@ class CallSession:
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
             pcm_out = silence if pcm_out is None else pcm_out
             self.port.send(AudioFrame(pcm_out, self.rate, now))
-            self._audio_in.append(pcm_in)
-            self._audio_out.append(pcm_out)
+            if self.setup.record_to is not None:
+                self._audio_in.append(pcm_in)
+                self._audio_out.append(pcm_out)
             self._silence_timer(now)
 
     def _on_vad(self, event: VadEvent, now: float) -> None:

@@ -15,7 +15,7 @@ from voicebot.core.clock import Clock
 from voicebot.core.stages import ModelStore
 from voicebot.handoff.agents import SimulatedAgents
 from voicebot.metrics.report import CallReport
-from voicebot.policy.lint import _lines as script_lines
+from voicebot.policy.lint import script_lines
 from voicebot.policy.schema import Script, load_script, text_of
 from voicebot.session.call import CallOptions, CallSession, CallSetup, CallStages
 from voicebot.session.dialogue import script_classifier
