@@ -38,7 +38,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _trial(args: argparse.Namespace) -> int:
     from voicebot.demo import main
 
-    return main(Path(args.out), args.concurrency, args.personas, args.realtime, Path(args.script))
+    return main(Path(args.out), args.concurrency, args.personas, args.realtime, Path(args.script),
+                strict=True)  # fmt: skip
 
 
 def _chat(args: argparse.Namespace) -> int:

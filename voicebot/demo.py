@@ -98,8 +98,12 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
     console.print(lat)
 
 
-def main(out: Path, concurrency: int = 4, personas: list[str] | None = None,
-         realtime: bool = False, script: Path | None = None) -> int:  # fmt: skip
+def main(
+    out: Path, concurrency: int = 4, personas: list[str] | None = None, realtime: bool = False,
+    script: Path | None = None, strict: bool = False,
+) -> int:  # fmt: skip
+    """Exit 0 when the calls ran; with `strict` (the trial), 1 unless every persona reached the
+    outcome it expects."""
     console = Console(width=None if Console().is_terminal else 110)
     chosen = [load_persona(p) for p in personas] if personas else all_personas()
     script = script or PROMPTS / "survey_en.yaml"
@@ -120,4 +124,4 @@ def main(out: Path, concurrency: int = 4, personas: list[str] | None = None,
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     console.print(f"{summary['as_expected']}/{len(calls)} calls reached the expected outcome; "
                   f"reports in {out}/reports, stereo recordings in {out}/recordings")  # fmt: skip
-    return 0 if summary["as_expected"] == len(calls) else 1
+    return 1 if strict and summary["as_expected"] != len(calls) else 0
