@@ -97,6 +97,7 @@ class CallReport(BaseModel):
     callback_at: str | None = None
     callback_requested: bool = False
     transfer: dict[str, Any] | None = None
+    signalling: dict[str, Any] | None = Field(None, description="call-control states, SIP codes")
     path: list[str] = Field(default_factory=list)
     turns: list[Turn] = Field(default_factory=list)
     bot_lines: list[BotLine] = Field(default_factory=list)

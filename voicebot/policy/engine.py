@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -268,11 +269,30 @@ class Policy:
         )
         return Say(name, text, protected, audio)
 
+    def voicemail(self, contact: Mapping[str, Any]) -> list[Action]:
+        """An answering machine picked up: the script's message (after the beep), or nothing."""
+        vm = self.script.voicemail
+        if vm.action == "leave" and vm.message is not None:
+            state = CallState(self.script.start, self.language, MappingProxyType(dict(contact)))
+            return [self._say(state, "voicemail", vm.message, protected=True), HangUp("voicemail")]
+        return [HangUp("voicemail")]
+
     def summary(self, state: CallState, reason: str) -> str:
-        """A short summary for the human agent: who, what was recorded, why handed off."""
-        who = state.contact.get("name", "the caller")
-        answers = ", ".join(f"{k}={v}" for k, v in state.records) or "nothing recorded"
-        return f"{who}; reason: {reason}; at step {state.node}; {answers}"
+        """A short summary the agent hears and reads: who, identity checked or not, why handed
+        off, where in the script, and the answers so far."""
+        who = state.contact.get("name", "the caller" if self.language == "en" else "客户")
+        checked = len(state.path) > 1  # the call got past the identity question
+        answers = ", ".join(f"{_label(k)} {v}" for k, v in state.records)
+        if self.language == "zh":
+            return (f"{who}。身份{'已确认' if checked else '未确认'}。转接原因:{reason}。"
+                    f"当前步骤:{state.node}。已记录:{answers or '无'}。")  # fmt: skip
+        return (f"{who}. Identity {'confirmed' if checked else 'not confirmed'}. "
+                f"Handed over because: {reason}. Step: {state.node}. "
+                f"Answers: {answers or 'none yet'}.")  # fmt: skip
+
+
+def _label(field_name: str) -> str:
+    return field_name.rsplit(".", 1)[-1].replace("_", " ")
 
 
 def _matches(rule: GradeRule, records: dict[str, Any]) -> bool:

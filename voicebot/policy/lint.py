@@ -56,6 +56,12 @@ def lint(script: Script, source: str = "") -> list[Finding]:
         for key in node.goto:
             if key not in intents and key not in SPECIAL_EVENTS:
                 add(["nodes", nid, "goto", key], f"intent {key!r} is not defined")
+        for digit, intent in node.dtmf.items():
+            if not re.fullmatch(r"[0-9*#]", digit):
+                add(["nodes", nid, "dtmf", digit], f"{digit!r} is not a phone key (0-9, *, #)")
+            elif intent not in node.goto and intent not in script.globals:
+                add(["nodes", nid, "dtmf", digit], f"key {digit} means {intent!r}, "
+                    "which neither this node's goto nor a global handler takes")  # fmt: skip
         expects = bool(node.goto or node.ask)
         if not node.end and not expects and not node.next and not node.transfer:
             add(["nodes", nid], "a statement with no `next` and nothing expected: call stalls")
@@ -66,6 +72,8 @@ def lint(script: Script, source: str = "") -> list[Finding]:
             add(["globals", name], f"global handler for undefined intent {name!r}")
         if handler.then not in ("return", "end") and handler.then not in nodes:
             add(["globals", name, "then"], f"goes to undefined node {handler.then!r}")
+    if script.voicemail.action == "leave" and script.voicemail.message is None:
+        add(["voicemail"], "action is leave but there is no message to leave")
     for name in REQUIRED_GLOBALS:
         if name not in script.globals:
             add(["globals"], f"no global handler for {name!r}")
@@ -127,6 +135,8 @@ def script_lines(script: Script) -> list[tuple[list[str], Line]]:
         out += [(["nodes", nid, "reprompt", str(i)], r) for i, r in enumerate(node.reprompt)]
     out += [(["globals", name, "say"], h.say) for name, h in script.globals.items()]
     out += [(["lines", name], line) for name, line in script.lines.model_dump().items()]
+    if script.voicemail.message is not None:
+        out.append((["voicemail", "message"], script.voicemail.message))
     return out
 
 

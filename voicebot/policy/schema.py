@@ -39,6 +39,9 @@ class Node(_Strict):
     protected: bool = Field(False, description="barge-in cannot cut this line")
     ask: Ask | None = None
     goto: dict[str, str] = Field(default_factory=dict, description="intent or slot event -> node")
+    dtmf: dict[str, str] = Field(
+        default_factory=dict, description='phone key -> intent, e.g. {"1": affirm, "2": deny}'
+    )
     next: str | None = Field(None, description="node after a statement that expects nothing")
     record: dict[str, str | int | bool] = Field(default_factory=dict)
     reprompt: list[Line] = Field(default_factory=list, description="escalating no-match lines")
@@ -88,6 +91,14 @@ class StandardLines(_Strict):
     no_agent: Line
 
 
+class Voicemail(_Strict):
+    """What to do when an answering machine picks up."""
+
+    action: Literal["hang_up", "leave"] = "hang_up"
+    message: Line | None = Field(None, description="said after the beep when action is leave")
+    wait_beep_s: float = Field(8.0, gt=0, description="wait this long for the beep at most")
+
+
 class Script(_Strict):
     name: str
     languages: list[Literal["en", "zh"]]
@@ -101,6 +112,7 @@ class Script(_Strict):
     nodes: dict[str, Node]
     globals: dict[str, Handler] = Field(default_factory=dict)
     grades: list[GradeRule] = Field(default_factory=list)
+    voicemail: Voicemail = Field(default_factory=Voicemail)
     example_contact: dict[str, str] = Field(
         default_factory=dict, description="a made-up contact for chat, trials and the linter"
     )

@@ -1,10 +1,14 @@
-"""Answering-machine detection from the first thing heard after answer: greeting phrases, or a
-long uninterrupted greeting (people say "hello?" and wait; machines talk). Beep detection and
-per-script voicemail messages come with the SIP transport."""
+"""Answering-machine detection from the first moments after answer: greeting phrases, a long
+uninterrupted greeting (people say "hello?" and wait; machines talk), and the beep.
+
+Pure: the call session feeds it frames and heard turns, and asks it for a verdict."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+
+import numpy as np
 
 _MACHINE = re.compile(
     r"leave (a|your) message|after the (tone|beep)|not available|can't take your call|"
@@ -15,3 +19,78 @@ _MACHINE = re.compile(
 
 def is_machine(first_words: str, speech_s: float, long_greeting_s: float = 4.0) -> bool:
     return bool(_MACHINE.search(first_words)) or speech_s >= long_greeting_s
+
+
+def tone_hz(pcm: np.ndarray, rate: int, min_rms: float = 300.0) -> float | None:
+    """The frequency of a steady pure tone filling this frame, or None (speech, noise, quiet)."""
+    x = pcm.astype(np.float64)
+    if len(x) < 64 or np.sqrt(np.mean(x * x)) < min_rms:
+        return None
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)), n=1024)) ** 2
+    peak = int(np.argmax(spectrum))
+    share = spectrum[max(0, peak - 3) : peak + 4].sum() / spectrum.sum()
+    hz = peak * rate / 1024
+    return hz if share >= 0.8 and 300.0 <= hz <= 3000.0 else None
+
+
+@dataclass
+class BeepDetector:
+    """A voicemail beep: one steady tone for at least `min_s`. `push` returns the time the beep
+    ended, once, on the first frame after it."""
+
+    rate: int = 8000
+    min_s: float = 0.12
+    max_s: float = 2.0  # a longer tone is a ringback or a fax, not a beep
+    _start: float | None = None
+    _hz: float = 0.0
+    _last: float = 0.0
+
+    def push(self, pcm: np.ndarray, t: float) -> float | None:
+        hz = tone_hz(pcm, self.rate)
+        steady = hz is not None and (self._start is None or abs(hz - self._hz) <= 40.0)
+        if steady:
+            if self._start is None:
+                self._start, self._hz = t, hz or 0.0
+            self._last = t + len(pcm) / self.rate
+            return None
+        start, self._start = self._start, None
+        if start is not None and self.min_s <= self._last - start <= self.max_s:
+            return self._last
+        return None
+
+
+@dataclass
+class AnsweringMachineDetector:
+    """Collects the callee's first words, how long they talked, and any beep."""
+
+    rate: int = 8000
+    long_greeting_s: float = 4.0
+    heard: list[str] = field(default_factory=list)
+    spoke_s: float = 0.0
+    beep_at: float | None = None
+    beeps: BeepDetector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.beeps = BeepDetector(self.rate)
+
+    def frame(self, pcm: np.ndarray, t: float) -> None:
+        if (ended := self.beeps.push(pcm, t)) is not None:
+            self.beep_at = ended
+
+    def turn(self, text: str, seconds: float) -> None:
+        if text:
+            self.heard.append(text)
+        self.spoke_s += seconds
+
+    def machine(self, talking_s: float = 0.0) -> bool:
+        """A machine answered: its phrases, a long greeting, or a beep."""
+        words = " ".join(self.heard)
+        spoke = self.spoke_s + talking_s
+        return self.beep_at is not None or is_machine(words, spoke, self.long_greeting_s)
+
+    def reason(self, talking_s: float = 0.0) -> str:
+        if self.beep_at is not None:
+            return f"beep at {self.beep_at:.2f}s"
+        if _MACHINE.search(" ".join(self.heard)):
+            return "greeting phrase"
+        return f"{self.spoke_s + talking_s:.1f}s of greeting"

@@ -36,7 +36,7 @@ from voicebot.policy.actions import (
     Transfer,
 )
 from voicebot.policy.schema import Script
-from voicebot.session.amd import is_machine
+from voicebot.session.amd import AnsweringMachineDetector
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
 from voicebot.session.playout import PlayedLine, Playout
@@ -86,6 +86,14 @@ class CallStages:
     models: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Keypress:
+    """A phone key the caller pressed (DTMF)."""
+
+    digit: str
+    t: float
+
+
 class LineControl(Protocol):
     """Call control as the session sees it: hang up, and learn that the far end did."""
 
@@ -110,12 +118,13 @@ class CallSession:
         self.setup, self.stages, self.port, self.control = setup, stages, port, control
         self.clock, self.agents, self.rate = clock, agents, rate
         self.options = options or CallOptions()
-        self.events: asyncio.Queue[HeardTurn | Silence] = asyncio.Queue()
+        self.events: asyncio.Queue[HeardTurn | Silence | Keypress] = asyncio.Queue()
         self.listener = Listener(stages.listener_asr, clock, self.options.endpoint,
                                  self.options.vad_aggressiveness, self.options.speculate,
                                  turns=self.events)  # fmt: skip
         self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
         self.playout = Playout(rate)
+        self.amd = AnsweringMachineDetector(rate)
         self.report = CallReport(
             call_id=setup.call_id, script=setup.script.name, script_path=str(setup.script_path),
             language=setup.language, transport=type(port).__name__, persona=setup.persona,
@@ -127,6 +136,7 @@ class CallSession:
         self._reply_lines: list[tuple[Turn, PlayedLine]] = []
         self._pending_turns = 0
         self._greeted = False
+        self._answering = True
         self._handoff = False
         self._finished = False
         self._last_activity = 0.0
@@ -174,6 +184,10 @@ class CallSession:
             # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
             for event in self.listener.push(AudioFrame(pcm_in, self.rate, now - FRAME_S)):
                 self._on_vad(event, now)
+            if self._answering:
+                self.amd.frame(pcm_in, now - FRAME_S)
+            for digit in self.port.dtmf():
+                self._on_key(digit, now)
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
             pcm_out = silence if pcm_out is None else pcm_out
             self.port.send(AudioFrame(pcm_out, self.rate, now))
@@ -190,6 +204,14 @@ class CallSession:
         elif isinstance(event, SpeechEnded):
             self._last_activity = now
             self._pending_turns += 1
+
+    def _on_key(self, digit: str, now: float) -> None:
+        self._last_activity = now
+        self._event(now, "dtmf")  # the digit itself may be personal (an account number)
+        if self._greeted:
+            if self.options.barge_in:
+                self.playout.interrupt(now)
+            self.events.put_nowait(Keypress(digit, now))
 
     def _silence_timer(self, now: float) -> None:
         busy = self.playout.busy
@@ -214,34 +236,58 @@ class CallSession:
                 self._event(self.clock.now(), "no_input")
                 await self._carry_out(self.dialogue.silence(), None)
                 continue
+            if isinstance(event, Keypress):
+                await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
+                continue
             self._pending_turns -= 1
             await self._on_turn(event)
 
     async def _answer(self) -> bool:
-        """Greet once the callee said hello and paused, or stayed silent a moment; if what they
-        say sounds like a machine greeting, end the call as voicemail."""
-        heard: list[str] = []
-        spoke = 0.0
+        """Greet once the callee said hello and paused, or stayed silent a moment. A machine
+        (its phrases, a long greeting, a beep) gets the script's voicemail handling instead."""
         while True:
-            while not self.events.empty():
-                turn = self.events.get_nowait()
-                if isinstance(turn, HeardTurn):
-                    self._pending_turns -= 1
-                    heard += [turn.transcript.text] if turn.transcript.text else []
-                    spoke += turn.speech_end - turn.speech_start
+            self._take_answer_turns()
             now = self.clock.now()
             talking = now - self._speech_started_at if self.listener.in_speech else 0.0
-            if self.options.amd and is_machine(" ".join(heard), spoke + talking):
-                self._event(now, "answering_machine", f"{spoke + talking:.1f}s of greeting")
-                self._end("voicemail", "bot", now)
-                self.control.hang_up("bot")
+            if self.options.amd and self.amd.machine(talking):
+                self._event(now, "answering_machine", self.amd.reason(talking))
+                await self._voicemail()
                 return False
             quiet = not self.listener.in_speech and self._pending_turns == 0
-            pause = self.options.answer_pause_s if spoke else 0.0
+            pause = self.options.answer_pause_s if self.amd.spoke_s else 0.0
             if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
-                if spoke:
-                    self._event(now, "answered_by_voice", f"{spoke:.1f}s")
+                if self.amd.spoke_s:
+                    self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
+                self._answering = False
                 return True
+            await self.clock.sleep(FRAME_S)
+
+    def _take_answer_turns(self) -> None:
+        while not self.events.empty():
+            turn = self.events.get_nowait()
+            if isinstance(turn, HeardTurn):
+                self._pending_turns -= 1
+                self.amd.turn(turn.transcript.text, turn.speech_end - turn.speech_start)
+
+    async def _voicemail(self) -> None:
+        """Leave the script's message once the greeting is over (the beep, or a quiet moment),
+        or just hang up."""
+        actions = self.dialogue.voicemail()
+        if any(isinstance(a, Say) for a in actions):
+            await self._after_greeting(self.setup.script.voicemail.wait_beep_s)
+            self._event(self.clock.now(), "voicemail_message")
+        await self._carry_out(actions, None)
+
+    async def _after_greeting(self, wait_s: float, quiet_s: float = 2.0) -> None:
+        deadline = self.clock.now() + wait_s
+        while self.clock.now() < deadline and not self.control.ended.is_set():
+            self._take_answer_turns()
+            now = self.clock.now()
+            if not self.listener.in_speech and (
+                (self.amd.beep_at is not None and now - self.amd.beep_at >= 0.3)
+                or now - self._last_activity >= quiet_s
+            ):
+                return
             await self.clock.sleep(FRAME_S)
 
     async def _on_turn(self, turn: HeardTurn) -> None:

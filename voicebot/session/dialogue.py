@@ -57,6 +57,16 @@ class Dialogue:
         """A caller turn already classified (the call session classifies off the event loop)."""
         return self._step(Heard(text, result.intent, result.confidence, now))
 
+    def voicemail(self) -> list[Action]:
+        return self.policy.voicemail(self.contact)
+
+    def keypress(self, digit: str, now: datetime) -> list[Action]:
+        """A phone key: the node's `dtmf` map names its intent; otherwise the digit is the
+        answer text (ratings and numbers parse it)."""
+        node = self.policy.script.nodes[self.state.node] if self.state else None
+        intent = node.dtmf.get(digit, "dtmf") if node else "dtmf"
+        return self._step(Heard(digit, intent, 1.0, now))
+
     def silence(self) -> list[Action]:
         return self._step(Silence())
 

@@ -49,6 +49,7 @@ class MediaPort:
         self._inbox: list[tuple[float, int, AudioFrame]] = []
         self._seq = itertools.count()
         self._rng = np.random.default_rng(self.impairment.seed)
+        self._keys: list[str] = []
 
     def send(self, frame: AudioFrame) -> None:
         assert self.far is not None, "port is not connected"
@@ -57,6 +58,16 @@ class MediaPort:
     def caption(self, caption: Caption) -> None:
         if self.far is not None:
             self.far.captions.put_nowait(caption)
+
+    def press(self, digits: str) -> None:
+        """Phone keys (DTMF) towards the far end."""
+        assert self.far is not None, "port is not connected"
+        self.far._keys.extend(digits)
+
+    def dtmf(self) -> list[str]:
+        """Keys the far end pressed since the last look."""
+        keys, self._keys = self._keys, []
+        return keys
 
     def _deliver(self, frame: AudioFrame) -> None:
         imp = self.impairment

@@ -1,0 +1,80 @@
+"""Trunk and hand-off configuration for SIP calls. Secrets come from the environment or a file
+and are hidden from repr and logs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from voicebot.core.errors import ConfigError
+
+CODECS = {"PCMU": "PCMU/8000", "PCMA": "PCMA/8000", "G722": "G722/16000"}
+
+
+class TrunkConfig(BaseModel):
+    """Where calls go and how the bot identifies itself."""
+
+    uri: str = Field(description="trunk or peer: sip:carrier.example.com, sip:10.0.0.5:5060")
+    registrar: str | None = Field(None, description="REGISTER here first (sip:...)")
+    username: str | None = Field(None, description="digest auth user")
+    password: SecretStr | None = Field(None, description="prefer password_env / password_file")
+    password_env: str = Field("VOICEBOT_SIP_PASSWORD", description="env var holding the password")
+    password_file: Path | None = Field(None, description="file holding the password (one line)")
+    realm: str = Field("*", description="digest realm; * answers any")
+    transport: Literal["udp", "tcp", "tls"] = "udp"
+    caller_id: str = Field("sip:voicebot@127.0.0.1", description="From URI (and display number)")
+    codecs: list[str] = Field(default_factory=lambda: ["PCMU", "PCMA", "G722"])
+    outbound_proxy: str | None = None
+    bind: str = Field("127.0.0.1", description="local address for SIP and RTP")
+    port: int = Field(0, ge=0, le=65535, description="local SIP port; 0 picks one")
+    rtp_port: int = Field(40000, ge=1024, le=65000, description="first RTP port")
+    ring_timeout_s: float = Field(30.0, gt=0, description="no answer after this: CANCEL")
+    trunk_timeout_s: float = Field(5.0, gt=0, description="no response at all: trunk down")
+    rtp_timeout_s: float = Field(10.0, gt=0, description="no RTP for this long: the call is dead")
+    register_timeout_s: float = Field(10.0, gt=0)
+
+    @field_validator("codecs")
+    @classmethod
+    def _known_codecs(cls, codecs: list[str]) -> list[str]:
+        unknown = [c for c in codecs if c.upper() not in CODECS]
+        if unknown or not codecs:
+            raise ValueError(f"codecs {unknown or '[]'}: choose from {sorted(CODECS)}")
+        return [c.upper() for c in codecs]
+
+    def secret(self) -> str | None:
+        """The digest password: the password_file, then the environment, then the field."""
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ConfigError(f"{self.password_file}: cannot read the SIP password "
+                                  f"({e.strerror})") from None  # fmt: skip
+        if value := os.environ.get(self.password_env):
+            return value
+        return self.password.get_secret_value() if self.password else None
+
+    def target(self, number_or_uri: str) -> str:
+        """A dialable SIP URI: a full URI is kept, a number goes to the trunk's host."""
+        if number_or_uri.startswith(("sip:", "sips:")):
+            return number_or_uri
+        host = self.uri.split(":", 1)[1].split("@")[-1]
+        suffix = f";transport={self.transport}" if self.transport != "udp" else ""
+        return f"sip:{number_or_uri}@{host}{suffix}"
+
+
+class HandoffConfig(BaseModel):
+    """Human agents reached over SIP when the script hands a call off."""
+
+    agents: list[str] = Field(default_factory=list, description="agent SIP URIs, tried in order")
+    mode: Literal["warm", "blind"] = Field("warm", description="warm: brief the agent first")
+    ring_s: float = Field(15.0, gt=0, description="ring each agent this long")
+    answer_within_s: float = Field(30.0, gt=0, description="give up on all agents after this")
+    webhook: str | None = Field(None, description="POST the hand-off summary JSON here")
+
+
+class SipConfig(BaseModel):
+    trunk: TrunkConfig
+    handoff: HandoffConfig = Field(default_factory=HandoffConfig)
