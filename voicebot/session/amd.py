@@ -28,9 +28,10 @@ def tone_hz(pcm: np.ndarray, rate: int, min_rms: float = 300.0) -> float | None:
         return None
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)), n=1024)) ** 2
     peak = int(np.argmax(spectrum))
-    share = spectrum[max(0, peak - 3) : peak + 4].sum() / spectrum.sum()
+    lobe = int(100.0 / (rate / 1024))  # a 20 ms Hann window smears a tone over about ±100 Hz
+    share = spectrum[max(0, peak - lobe) : peak + lobe + 1].sum() / spectrum.sum()
     hz = peak * rate / 1024
-    return hz if share >= 0.8 and 300.0 <= hz <= 3000.0 else None
+    return hz if share >= 0.9 and 300.0 <= hz <= 3000.0 else None
 
 
 @dataclass

@@ -40,7 +40,7 @@ from voicebot.session.amd import AnsweringMachineDetector
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
 from voicebot.session.playout import PlayedLine, Playout
-from voicebot.telephony.loopback import Caption, MediaPort
+from voicebot.telephony.loopback import Caption
 from voicebot.tts.stage import TextToSpeech
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
 
@@ -94,6 +94,18 @@ class Keypress:
     t: float
 
 
+class LinePort(Protocol):
+    """The media side of a line as the session uses it (loopback and SIP both provide it)."""
+
+    def send(self, frame: AudioFrame) -> None: ...
+
+    def receive(self) -> AudioFrame | None: ...
+
+    def caption(self, caption: Caption) -> None: ...
+
+    def dtmf(self) -> list[str]: ...
+
+
 class LineControl(Protocol):
     """Call control as the session sees it: hang up, and learn that the far end did."""
 
@@ -108,7 +120,7 @@ class CallSession:
         self,
         setup: CallSetup,
         stages: CallStages,
-        port: MediaPort,
+        port: LinePort,
         control: LineControl,
         clock: Clock,
         agents: AgentPool,

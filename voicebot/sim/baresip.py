@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
+from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.errors import VoicebotError
 
 Answer = Literal["auto", "manual", "busy"]
@@ -59,12 +62,13 @@ class BaresipPeer:
 
     def __init__(self, workdir: Path, user: str = "callee", audio: Path | None = None,
                  answer: Answer = "auto", codecs: tuple[str, ...] = ("PCMU", "PCMA"),
-                 rtp_base: int = 30000) -> None:  # fmt: skip
+                 rtp_base: int = 30000, tail_s: float = 15.0) -> None:  # fmt: skip
         if shutil.which("baresip") is None:
             raise VoicebotError("baresip is not installed (apt-get install baresip-core)")
         self.dir = workdir / user
         self.record_dir = self.dir / "heard"
         self.user, self.audio, self.answer, self.codecs = user, audio, answer, codecs
+        self.tail_s = tail_s  # baresip hangs up when its file ends: pad it with silence
         self.sip_port, self.ctrl_port = free_port(), free_port(socket.SOCK_STREAM)
         self.rtp_base = rtp_base
         self.log_path = self.dir / "baresip.log"
@@ -85,7 +89,7 @@ class BaresipPeer:
 
     def start(self, timeout_s: float = 10.0) -> None:
         self.record_dir.mkdir(parents=True, exist_ok=True)
-        source = f"aufile,{self.audio}" if self.audio else "aubridge,nil"
+        source = f"aufile,{self._padded()}" if self.audio else "aubridge,nil"
         (self.dir / "config").write_text(CONFIG.format(
             sip_port=self.sip_port, ctrl_port=self.ctrl_port, source=source,
             rtp_low=self.rtp_base, rtp_high=self.rtp_base + 98, rtp_timeout=0,
@@ -110,6 +114,13 @@ class BaresipPeer:
             time.sleep(0.05)
         self._ctrl = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=5)
         threading.Thread(target=self._read_events, daemon=True).start()
+
+    def _padded(self) -> Path:
+        assert self.audio is not None
+        pcm, _ = read_wav(self.audio, rate=8000)
+        out = self.dir / "plays.wav"
+        write_wav(out, np.concatenate([pcm, np.zeros(int(self.tail_s * 8000), np.int16)]), 8000)
+        return out
 
     def command(self, command: str, params: str = "") -> None:
         assert self._ctrl is not None

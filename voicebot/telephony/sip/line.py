@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import deque
 from typing import Literal
 
@@ -30,14 +31,32 @@ class _Call(pj.Call):
     def __init__(self, stack: SipStack, line: SipLine) -> None:
         assert stack.account is not None
         super().__init__(stack.account)
-        self.stack, self.line = stack, line
+        self.stack = stack
+        self._line = weakref.ref(line)  # no cycle: the call object must not wait for the GC
         self.port = FramePort(f"call-{id(self)}")
         self.bridged = False
         self.media: pj.AudioMedia | None = None
+        stack.calls.add(self)
+
+    def _tell(self, handler: str, *args: object) -> None:
+        line = self._line()
+        if line is not None:
+            self.stack.emit(getattr(line, handler), *args)
+
+    def detach(self) -> None:
+        """Stack thread: forget this call so it is deleted now, on this thread."""
+        self.stack.calls.discard(self)
+        line = self._line()
+        if line is not None and line._call is self:
+            line._call = None
+        if self.media is not None:
+            with contextlib.suppress(pj.Error):
+                self.port.stopTransmit(self.media)
+        self.media = None
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         info = self.getInfo()
-        self.stack.emit(self.line._on_state, info.state, info.lastStatusCode, info.lastReason)
+        self._tell("_on_state", info.state, info.lastStatusCode, info.lastReason)
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         info = self.getInfo()  # keep it alive: `media` points into it
@@ -49,10 +68,10 @@ class _Call(pj.Call):
                     self.port.startTransmit(self.media)
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
-        self.stack.emit(self.line._on_dtmf, prm.digit)
+        self._tell("_on_dtmf", prm.digit)
 
     def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
-        self.stack.emit(self.line._on_transfer, prm.statusCode, prm.reason, prm.finalNotify)
+        self._tell("_on_transfer", prm.statusCode, prm.reason, prm.finalNotify)
 
     def rx_packets(self) -> int:
         try:
@@ -80,6 +99,7 @@ class SipLine:
 
     # --- dialling ----------------------------------------------------------------------------
     async def dial(self, uri: str) -> None:
+        await self.stack.pace()
         self.control.dial(self.clock.now())
 
         def make() -> None:
@@ -252,8 +272,4 @@ def _hangup(call: _Call) -> None:
 
 def _drop(call: _Call) -> None:
     """Delete the PJSIP call and its media port on the stack thread."""
-    if call.media is not None:
-        with contextlib.suppress(pj.Error):
-            call.port.stopTransmit(call.media)
-    call.media = None
-    del call
+    call.detach()

@@ -54,6 +54,8 @@ class SipStack:
         self._stopping = threading.Event()
         self._registered: asyncio.Future[tuple[int, str]] | None = None
         self.ep: pj.Endpoint | None = None
+        self.calls: set[Any] = set()  # live PJSIP call objects: they must die on this thread
+        self._next_call_at = 0.0
 
     async def __aenter__(self) -> SipStack:
         await self.start()
@@ -154,6 +156,8 @@ class SipStack:
             ep.hangupAllCalls()
             for _ in range(20):
                 ep.libHandleEvents(10)
+            while self.calls:  # delete every call object here, before the library goes
+                self.calls.pop().detach()
             self.account = None
             ep.libDestroy()
         except Exception as e:
@@ -180,6 +184,14 @@ class SipStack:
         future = self._registered
         if future is not None and self.loop is not None:
             self.loop.call_soon_threadsafe(_settle, future, (code, reason))
+
+    async def pace(self) -> None:
+        """Wait for this call's slot under the trunk's calls-per-second limit."""
+        assert self.loop is not None
+        now = self.loop.time()
+        start = max(now, self._next_call_at)
+        self._next_call_at = start + 1.0 / self.trunk.max_cps
+        await asyncio.sleep(start - now)
 
     # --- handing work to the stack thread ----------------------------------------------------
     async def run(self, fn: Callable[[], T]) -> T:
