@@ -66,6 +66,37 @@ def _script(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _call(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from voicebot.core.config import VoicebotConfig
+    from voicebot.core.errors import ConfigError
+    from voicebot.core.stages import ModelStore
+    from voicebot.session.chat import load_contact
+    from voicebot.session.outbound import place_one
+    from voicebot.telephony.sip.config import HandoffConfig, SipConfig, TrunkConfig
+
+    config = VoicebotConfig.load(Path(args.config) if args.config else None)
+    sip = config.sip
+    if args.trunk:
+        trunk = (
+            sip.trunk.model_copy(update={"uri": args.trunk}) if sip else TrunkConfig(uri=args.trunk)
+        )
+        sip = SipConfig(trunk=trunk, handoff=sip.handoff if sip else HandoffConfig())
+    if sip is None:
+        raise ConfigError("no trunk: give --trunk sip:host[:port] or a config with `sip.trunk`")
+    if args.agent:
+        sip.handoff = sip.handoff.model_copy(update={"agents": args.agent, "mode": args.transfer})
+    report = asyncio.run(place_one(Path(args.script), args.target, load_contact(args.contact), sip,
+                                   ModelStore(config), Path(args.out), args.record))  # fmt: skip
+    signalling = report.signalling or {}
+    print(f"call {report.call_id}: {report.outcome} (SIP {signalling.get('final_code', '-')} "
+          f"{signalling.get('final_reason', '')}), {report.duration_s:.1f} s, "
+          f"{len(report.turns)} turns, grade {report.lead_grade or '-'}")  # fmt: skip
+    print(f"report: {Path(args.out) / (report.call_id + '.json')}")
+    return 0 if report.outcome not in ("failed", "incompatible") else 1
+
+
 def _bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -106,6 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--personas", nargs="+", help="persona names or YAML files (default: all)")
         p.add_argument("--realtime", action="store_true", help="real time, not virtual time")
     demo.set_defaults(func=_demo)
+    call = sub.add_parser("call", help="place one real call over SIP")
+    call.add_argument("target", help="a number (sent to the trunk) or a SIP URI")
+    call.add_argument("--script", required=True)
+    call.add_argument("--contact", default="{}", help="JSON object, or a .json file")
+    call.add_argument("--config", help="voicebot YAML config with a `sip:` section")
+    call.add_argument(
+        "--trunk", help="trunk or peer URI, e.g. sip:10.0.0.5:5060 (overrides config)"
+    )
+    call.add_argument("--agent", action="append", help="agent SIP URI for hand-offs (repeatable)")
+    call.add_argument("--transfer", choices=["warm", "blind"], default="warm")
+    call.add_argument("--record", action="store_true", help="keep the call audio")
+    call.add_argument("--out", default="out/calls", help="folder for the call report")
+    call.set_defaults(func=_call)
     bench = sub.add_parser("bench", help="latency benchmarks")
     bench.add_argument("kind", choices=["replay"])
     bench.add_argument("dir", help="folder of callee-side WAVs (+ optional <name>.json)")

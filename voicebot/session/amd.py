@@ -31,7 +31,7 @@ def tone_hz(pcm: np.ndarray, rate: int, min_rms: float = 300.0) -> float | None:
     lobe = int(100.0 / (rate / 1024))  # a 20 ms Hann window smears a tone over about ±100 Hz
     share = spectrum[max(0, peak - lobe) : peak + lobe + 1].sum() / spectrum.sum()
     hz = peak * rate / 1024
-    return hz if share >= 0.9 and 300.0 <= hz <= 3000.0 else None
+    return hz if share >= 0.95 and 400.0 <= hz <= 2500.0 else None  # voices glide; beeps don't
 
 
 @dataclass
@@ -48,7 +48,7 @@ class BeepDetector:
 
     def push(self, pcm: np.ndarray, t: float) -> float | None:
         hz = tone_hz(pcm, self.rate)
-        steady = hz is not None and (self._start is None or abs(hz - self._hz) <= 40.0)
+        steady = hz is not None and (self._start is None or abs(hz - self._hz) <= 16.0)
         if steady:
             if self._start is None:
                 self._start, self._hz = t, hz or 0.0

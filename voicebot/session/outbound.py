@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from voicebot.core.clock import RealClock
+from voicebot.core.stages import ModelStore
 from voicebot.metrics.report import CallReport
 from voicebot.session.call import CallOptions, CallSession, CallSetup
 from voicebot.sim.trial import Trial
@@ -87,3 +88,17 @@ class SipCaller:
             signalling=control.as_report(), models=self.trial.stages.models,
             config=self.options.model_dump(mode="json"),
         )  # fmt: skip
+
+
+async def place_one(script: Path, target: str, contact: dict[str, Any], sip: SipConfig,
+                    store: ModelStore, out: Path, record: bool = False) -> CallReport:  # fmt: skip
+    """`voicebot call`: one real call, its report written to `out/<call_id>.json`."""
+    trial = Trial(script, store)
+    await asyncio.to_thread(trial.prerender)
+    async with SipStack(sip.trunk) as stack:
+        caller = SipCaller(trial, stack, sip)
+        report = await caller.call(target, contact, out / "recordings" if record else None)
+        await caller.wait_bridges(within_s=trial.options.max_call_s)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{report.call_id}.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    return report

@@ -72,7 +72,11 @@ class SipStack:
         self._thread.start()
         await ready
         if self.trunk.registrar:
-            await self._register()
+            try:
+                await self._register()
+            except BaseException:
+                await self.stop()
+                raise
 
     async def stop(self) -> None:
         if self._thread is None:

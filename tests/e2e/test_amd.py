@@ -1,0 +1,102 @@
+"""Answering-machine detection on recorded greetings, English and Mandarin, through the real
+pipeline (virtual time): a person's hello gets the script's greeting at once; a machine gets the
+script's voicemail handling, its message starting only after the beep."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+from voicebot.audio.wav import read_wav
+from voicebot.bench.replay import Recording, replay_one
+from voicebot.core.clock import VirtualClock
+from voicebot.metrics.report import CallReport
+from voicebot.session.amd import BeepDetector
+from voicebot.sim.trial import Trial
+
+pytestmark = pytest.mark.e2e
+GREETINGS = FIXTURES / "audio" / "greetings"
+
+
+@pytest.fixture(scope="module")
+def trials(store):  # type: ignore[no-untyped-def]
+    @cache
+    def trial(name: str) -> Trial:
+        return Trial(ROOT / "prompts" / f"{name}.yaml", store)
+
+    return trial
+
+
+def answer(trial: Trial, greeting: str) -> CallReport:
+    pcm, _ = read_wav(GREETINGS / f"{greeting}.wav", rate=8000)
+    clock = VirtualClock()
+    return asyncio.run(clock.run(replay_one(trial, Recording(Path(greeting), pcm), clock)))
+
+
+def beep_end(greeting: str) -> float:
+    pcm, _ = read_wav(GREETINGS / f"{greeting}.wav", rate=8000)
+    beeps = BeepDetector(8000)
+    ends = [e for i in range(0, len(pcm) - 159, 160)
+            if (e := beeps.push(pcm[i : i + 160], i / 8000))]  # fmt: skip
+    assert len(ends) == 1
+    return ends[0]
+
+
+def speech_end(greeting: str) -> float:
+    pcm, _ = read_wav(GREETINGS / f"{greeting}.wav", rate=8000)
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 1000)
+    return float(loud[-1]) / 8000
+
+
+def events(report: CallReport) -> list[str]:
+    return [e.kind for e in report.timeline]
+
+
+@pytest.mark.parametrize(("script", "greeting"), [("survey_en", "en_human"),
+                                                  ("upgrade_zh", "zh_human")])  # fmt: skip
+def test_a_person_saying_hello_is_greeted_promptly(trials, script: str, greeting: str) -> None:  # type: ignore[no-untyped-def]
+    report = answer(trials(script), greeting)
+    assert "answering_machine" not in events(report) and "answered_by_voice" in events(report)
+    first = report.bot_lines[0]
+    assert first.node == "greet"
+    # not over the hello, and not long after it: the answer pause plus the endpoint
+    assert speech_end(greeting) < first.queued_at < speech_end(greeting) + 1.5, report.timeline
+
+
+@pytest.mark.parametrize(("script", "greeting"), [("survey_en", "en_machine"),
+                                                  ("upgrade_zh", "zh_machine")])  # fmt: skip
+def test_a_machine_is_hung_up_on_when_the_script_leaves_no_message(
+    trials,
+    script: str,
+    greeting: str,  # type: ignore[no-untyped-def]
+) -> None:
+    report = answer(trials(script), greeting)
+    assert report.outcome == "voicemail" and report.ended_by == "bot"
+    assert report.bot_lines == [] and "answering_machine" in events(report)
+
+
+@pytest.mark.parametrize(("script", "greeting", "reason"), [
+    ("reminder_en", "en_machine", ""),
+    ("reminder_en", "en_machine_beep_only", "beep"),
+    ("followup_zh", "zh_machine", ""),
+])  # fmt: skip
+def test_the_voicemail_message_starts_after_the_beep(
+    trials,
+    script: str,
+    greeting: str,
+    reason: str,  # type: ignore[no-untyped-def]
+) -> None:
+    trial = trials(script)
+    report = answer(trial, greeting)
+    detected = next(e for e in report.timeline if e.kind == "answering_machine")
+    assert detected.detail.startswith(reason), detected
+    assert report.outcome == "voicemail" and "voicemail_message" in events(report)
+    [message] = report.bot_lines
+    assert message.node == "voicemail" and not message.interrupted
+    assert message.first_audio_at is not None and message.first_audio_at >= beep_end(greeting)
+    assert trial.script.example_contact["name"] in message.text
