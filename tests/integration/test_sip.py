@@ -257,3 +257,30 @@ def webhook(received: list[dict[str, Any]]) -> str:
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/handoff"
+
+
+def test_no_agent_answering_means_an_apology_and_a_callback(survey: Trial, tmp_path: Path) -> None:
+    with (peer(tmp_path, audio=CALLS / "asks_for_person.wav") as customer,
+          peer(tmp_path, "agent", answer="manual") as agent):  # fmt: skip
+        handoff = HandoffConfig(agents=[agent.uri], ring_s=2, answer_within_s=3)
+        report = call(survey, customer.uri, trunk_for(customer), handoff)
+    assert report.outcome == "callback" and report.callback_requested
+    assert report.transfer and not report.transfer["connected"]
+    assert report.transfer["attempts"] == [{"agent": 0, "code": 408}]
+    assert report.bot_lines[-1].node == "no_agent"
+
+
+def test_calls_go_over_tcp_too(tmp_path: Path) -> None:
+    with peer(tmp_path) as callee:
+        trunk = trunk_for(callee, transport="tcp")
+
+        async def body(stack: SipStack) -> bool:
+            line = SipLine(stack)
+            await line.dial(trunk.target("callee"))
+            answered = await line.wait_answer(5, 3)
+            await line.close()
+            return answered
+
+        assert trunk.target("callee").endswith(";transport=tcp")
+        assert with_stack(trunk, body)
+        assert "transport=tcp" in callee.log().lower() or "TCP" in callee.log()

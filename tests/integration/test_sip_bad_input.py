@@ -25,6 +25,7 @@ from voicebot.session.outbound import SipCaller
 from voicebot.sim.baresip import free_port
 from voicebot.sim.trial import Trial
 from voicebot.telephony.sip.config import SipConfig, TrunkConfig
+from voicebot.telephony.sip.line import SipLine
 from voicebot.telephony.sip.stack import SipError, SipStack
 
 pytest.importorskip("pjsua2")
@@ -165,19 +166,51 @@ def test_rtp_garbage_does_not_break_the_call(survey: Trial) -> None:
     assert "BYE" in peer.seen  # the bot ended the call properly
 
 
-def test_a_decline_from_a_real_pjsip_peer(survey: Trial) -> None:
-    port = free_port()
-    peer = subprocess.Popen([sys.executable, "-m", "voicebot.sim.pjsua_peer", "--port", str(port),
-                             "--status", "603"], stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert peer.stdout is not None
-        while (line := peer.stdout.readline()) and line.strip() != "ready":
+class PjsuaPeer:
+    """voicebot.sim.pjsua_peer in its own process (PJSIP allows one stack per process)."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        self.args = [sys.executable, "-m", "voicebot.sim.pjsua_peer", "--port", str(self.port),
+                     *args]  # fmt: skip
+
+    def __enter__(self) -> PjsuaPeer:
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        while (line := self.proc.stdout.readline()) and line.strip() != "ready":
             pass  # pjlib prints a line or two before its log settings apply
-        report = place(survey, port)
-    finally:
-        peer.terminate()
-        peer.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def test_a_decline_from_a_real_pjsip_peer(survey: Trial) -> None:
+    with PjsuaPeer("--status", "603") as peer:
+        report = place(survey, peer.port)
     assert (report.outcome, report.signalling["final_code"]) == ("declined", 603)  # type: ignore[index]
+
+
+def test_keys_pressed_by_the_callee_arrive_by_rfc4733_and_sip_info() -> None:
+    with PjsuaPeer("--status", "200", "--keys", "12", "--info-keys", "#") as peer:
+        trunk = TrunkConfig(uri=f"sip:127.0.0.1:{peer.port}", rtp_port=free_port())
+
+        async def go() -> list[str]:
+            async with SipStack(trunk) as stack:
+                line = SipLine(stack)
+                await line.dial(f"sip:peer@127.0.0.1:{peer.port}")
+                assert await line.wait_answer(5, 3)
+                keys: list[str] = []
+                for _ in range(100):
+                    keys += line.dtmf()
+                    if len(keys) >= 3:
+                        break
+                    await asyncio.sleep(0.05)
+                await line.close()
+                return keys
+
+        assert asyncio.run(go()) == ["1", "2", "#"]
 
 
 def digest_peer(password: str, final: str) -> Reply:

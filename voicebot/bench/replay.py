@@ -125,12 +125,14 @@ def naive_options() -> CallOptions:
     return CallOptions(endpoint=EndpointConfig(hangover_ms=800), speculate=False)
 
 
-async def replay_one(trial: Trial, rec: Recording, clock: Clock) -> CallReport:
+async def replay_one(trial: Trial, rec: Recording, clock: Clock,
+                     record_to: Path | None = None) -> CallReport:  # fmt: skip
     await trial.dial(clock, dict(trial.script.example_contact))
     call_clock = OffsetClock(clock)
     line = LoopbackLine(call_clock, LINE_RATE)
     setup = CallSetup(trial.script, trial.script_path, dict(trial.script.example_contact),
-                      trial.language, persona=f"replay:{rec.path.name}")  # fmt: skip
+                      trial.language, persona=f"replay:{rec.path.name}",
+                      record_to=record_to)  # fmt: skip
     agents = _agents(call_clock)
     session = CallSession(setup, trial.stages, line.bot, line, call_clock, agents, trial.options)
     caller = asyncio.ensure_future(ReplayCaller(rec, line, call_clock).run())

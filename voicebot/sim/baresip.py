@@ -37,6 +37,7 @@ ausrc_channels		1
 auplay_channels		1
 rtp_ports		{rtp_low}-{rtp_high}
 rtp_timeout		{rtp_timeout}
+jitter_buffer_delay	1-4
 module_path		/usr/lib/baresip/modules
 module			g711.so
 module			g722.so

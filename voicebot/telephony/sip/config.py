@@ -35,6 +35,9 @@ class TrunkConfig(BaseModel):
     trunk_timeout_s: float = Field(5.0, gt=0, description="no response at all: trunk down")
     rtp_timeout_s: float = Field(10.0, gt=0, description="no RTP for this long: the call is dead")
     register_timeout_s: float = Field(10.0, gt=0)
+    jitter_ms: tuple[int, int] = Field(
+        (20, 120), description="RTP jitter buffer: least and most prefetch, ms (more on bad lines)"
+    )
     max_cps: float = Field(
         20.0, gt=0, le=50, description="calls started per second at most (trunks limit it; "
         "PJSIP frees RTP sockets 0.5 s after a call, from a pool of 64)",

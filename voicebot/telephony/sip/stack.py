@@ -115,6 +115,9 @@ class SipStack:
         cfg.medConfig.channelCount = 1
         cfg.medConfig.noVad = True
         cfg.medConfig.ecTailLen = 0
+        low, high = self.trunk.jitter_ms
+        cfg.medConfig.jbMinPre, cfg.medConfig.jbMaxPre = low, high
+        cfg.medConfig.jbInit, cfg.medConfig.jbMax = low, 3 * high
         if self.trunk.outbound_proxy:
             cfg.uaConfig.outboundProxies.append(self.trunk.outbound_proxy)
         ep.libInit(cfg)
