@@ -210,7 +210,9 @@ def test_keys_pressed_by_the_callee_arrive_by_rfc4733_and_sip_info() -> None:
                 await line.close()
                 return keys
 
-        assert asyncio.run(go()) == ["1", "2", "#"]
+        keys = asyncio.run(go())
+    # INFO is one message; RFC 4733 events end after their duration: "#" may come first
+    assert sorted(keys) == ["#", "1", "2"] and [k for k in keys if k != "#"] == ["1", "2"]
 
 
 def digest_peer(password: str, final: str) -> Reply:
