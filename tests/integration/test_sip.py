@@ -222,9 +222,7 @@ def test_a_hundred_calls_leak_no_threads_descriptors_or_calls(tmp_path: Path) ->
         trunk = trunk_for(callee)
 
         async def body(stack: SipStack) -> list[tuple[int, int]]:
-            assert stack.ep is not None
-            ports = stack.ep.mediaActivePorts
-            baseline = await stack.run(ports)
+            baseline = await stack.active_ports()
             counts = []
             for i in range(100):
                 line = SipLine(stack)
@@ -233,7 +231,7 @@ def test_a_hundred_calls_leak_no_threads_descriptors_or_calls(tmp_path: Path) ->
                 await line.close()
                 if i in (9, 99):
                     await asyncio.sleep(0.3)
-                    assert await stack.run(ports) == baseline  # every call's media port is gone
+                    assert await stack.active_ports() == baseline  # every call's port is gone
                     counts.append((threading.active_count(), len(os.listdir("/proc/self/fd"))))
             return counts
 
@@ -279,12 +277,7 @@ def test_calls_go_over_tcp_too(tmp_path: Path) -> None:
             await line.dial(trunk.target("callee"))
             answered = await line.wait_answer(5, 3)
             await line.close()
-            assert stack.ep is not None
-            ep = stack.ep
-            kinds = await stack.run(
-                lambda: [ep.transportGetInfo(t).typeName for t in ep.transportEnum()]
-            )
-            return answered, kinds
+            return answered, await stack.transports()
 
         assert trunk.target("callee").endswith(";transport=tcp")
         answered, kinds = with_stack(trunk, body)

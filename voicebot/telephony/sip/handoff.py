@@ -114,17 +114,18 @@ async def bridge(stack: SipStack, caller: SipLine, agent: SipLine) -> None:
     """Connect the two legs' audio to each other and take the bot's ports out; the legs stay up
     until either side hangs up, which hangs up the other."""
     a, b = caller.call, agent.call
-    if a is None or b is None or a.media is None or b.media is None:
+    if a is None or b is None:
         return
-    a_media, b_media = a.media, b.media
 
-    def connect() -> None:
-        for call, media in ((a, a_media), (b, b_media)):
+    def connect() -> None:  # media objects are touched on the stack thread only
+        if a.media is None or b.media is None:
+            return
+        for call in (a, b):
             call.bridged = True
-            _stop(media, call.port)
-            _stop(call.port, media)
-        a_media.startTransmit(b_media)
-        b_media.startTransmit(a_media)
+            _stop(call.media, call.port)
+            _stop(call.port, call.media)
+        a.media.startTransmit(b.media)
+        b.media.startTransmit(a.media)
 
     await stack.run(connect)
     caller.partner, agent.partner = agent, caller

@@ -8,6 +8,7 @@ event loop. The media clock thread touches nothing but the frame deques of `Fram
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import queue
 import threading
@@ -53,7 +54,7 @@ class SipStack:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._registered: asyncio.Future[tuple[int, str]] | None = None
-        self.ep: pj.Endpoint | None = None
+        self._ep: pj.Endpoint | None = None
         self.calls: set[Any] = set()  # live PJSIP call objects: they must die on this thread
         self._next_call_at = 0.0
 
@@ -93,7 +94,7 @@ class SipStack:
             self._resolve(ready, exc=SipError(f"SIP stack did not start: {_pj_text(e)}"))
             return
         self._resolve(ready, None)
-        ep = self.ep
+        ep = self._ep
         assert ep is not None
         try:
             while not self._stopping.is_set():
@@ -104,7 +105,7 @@ class SipStack:
             self._destroy()
 
     def _create(self) -> None:
-        ep = self.ep = pj.Endpoint()
+        ep = self._ep = pj.Endpoint()
         ep.libCreate()
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0  # callbacks run on this thread, from libHandleEvents
@@ -156,7 +157,7 @@ class SipStack:
         return acfg
 
     def _destroy(self) -> None:
-        ep, self.ep = self.ep, None
+        ep, self._ep = self._ep, None
         if ep is None:
             return
         try:
@@ -166,6 +167,7 @@ class SipStack:
             while self.calls:  # delete every call object here, before the library goes
                 self.calls.pop().detach()
             self.account = None
+            gc.collect()  # PJSIP wrappers caught in reference cycles die here, not elsewhere
             ep.libDestroy()
         except Exception as e:
             log.warning("SIP stack shutdown: %s", _pj_text(e))
@@ -191,6 +193,20 @@ class SipStack:
         future = self._registered
         if future is not None and self.loop is not None:
             self.loop.call_soon_threadsafe(_settle, future, (code, reason))
+
+    async def active_ports(self) -> int:
+        """Media ports in PJSIP's conference bridge (1 when no call is up): a leak check."""
+        return await self.run(lambda: int(self._endpoint().mediaActivePorts()))
+
+    async def transports(self) -> list[str]:
+        """The SIP transports in use (UDP, TCP, TLS)."""
+        return await self.run(lambda: [str(self._endpoint().transportGetInfo(t).typeName)
+                                       for t in self._endpoint().transportEnum()])  # fmt: skip
+
+    def _endpoint(self) -> pj.Endpoint:
+        # PJSIP objects stay on the stack thread: a wrapper freed elsewhere aborts the process
+        assert self._ep is not None
+        return self._ep
 
     async def pace(self) -> None:
         """Wait for this call's slot under the trunk's calls-per-second limit."""
