@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--record", action="store_true", help="keep the call audio")
     call.add_argument("--out", default="out/calls", help="folder for the call report")
     call.set_defaults(func=_call)
+    from voicebot.campaign.cli import add_parser as add_campaign
+
+    add_campaign(sub)
     bench = sub.add_parser("bench", help="latency benchmarks")
     bench.add_argument("kind", choices=["replay"])
     bench.add_argument("dir", help="folder of callee-side WAVs (+ optional <name>.json)")

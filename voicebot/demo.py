@@ -1,6 +1,9 @@
-"""`voicebot demo`: the embedded default. A trial of the English survey against every simulated
-persona, several calls at once over loopback lines, no trunk and no server. Prints the outcome
-table and a latency summary; writes call reports and stereo recordings."""
+"""`voicebot demo`: the embedded default. A small campaign of the English survey on the
+simulated trunk: one contact per simulated persona, dialled several at once over loopback lines
+by the campaign dialer (SQLite store, no trunk, no server). Prints the outcome table, a latency
+summary and the campaign report; writes call reports, stereo recordings and the report.
+
+`voicebot trial` runs the same personas against any script without the campaign around it."""
 
 from __future__ import annotations
 
@@ -10,7 +13,14 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from voicebot.core.clock import Clock, RealClock, VirtualClock
@@ -60,6 +70,65 @@ def run_trial(
         return asyncio.run(main())
 
 
+def run_campaign(
+    script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
+    console: Console,
+) -> list[TrialCall]:  # fmt: skip
+    """The personas as a campaign's contact list, dialled once each by the real dialer."""
+    from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig
+    from voicebot.campaign.contacts import import_contacts
+    from voicebot.campaign.dialer import Dialer, WallClock
+    from voicebot.campaign.report import daily_report
+    from voicebot.campaign.store import Store
+    from voicebot.campaign.trunks import PersonaTrunk
+
+    trial = _load(script, out, console)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "campaign.db").unlink(missing_ok=True)
+    store = Store(f"sqlite:///{out / 'campaign.db'}")
+    config = CampaignConfig(window=CallingWindow(start="00:00", end="23:59:59", days=list(DAYS)),
+                            max_attempts=1, concurrency=concurrency, cps=2)  # fmt: skip
+    store.create("demo", str(script), config)
+    contacts = out / "contacts.csv"
+    contacts.write_text("phone,persona\n" + "".join(
+        f"+1 212 555 {100 + i:04d},{p.name}\n" for i, p in enumerate(personas)))  # fmt: skip
+    import_contacts(store, "demo", contacts, source="demo")
+    base: Clock = RealClock() if realtime else VirtualClock()
+    trunk = PersonaTrunk(trial, base)
+    with Progress(*_columns(), console=console) as progress:
+        task = progress.add_task(f"campaign: {len(personas)} contacts, {concurrency} lines",
+                                 total=len(personas))  # fmt: skip
+
+        def done(_dial: object, _result: object) -> None:
+            call = trunk.calls[-1]
+            mark = "ok" if call.passed else "UNEXPECTED"
+            progress.console.print(f"  {call.persona.name:<18} {call.report.outcome:<13} {mark}")
+            progress.advance(task)
+
+        dialer = Dialer(store, "demo", trunk, WallClock(base), done, poll_s=None)
+        asyncio.run(base.run(dialer.run()) if isinstance(base, VirtualClock) else dialer.run())
+    report = daily_report(store, "demo", out / "report")
+    console.print(f"campaign report: {report}")
+    order = {p.name: i for i, p in enumerate(personas)}
+    return sorted(trunk.calls, key=lambda c: order[c.persona.name])
+
+
+def _columns() -> tuple[ProgressColumn, ...]:
+    return (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn())  # fmt: skip
+
+
+def _load(script: Path, out: Path, console: Console) -> Trial:
+    config = VoicebotConfig()
+    config.tts.prerender_dir = cache_dir() / "lines"
+    started = time.perf_counter()
+    with console.status("loading models and pre-rendering the script's fixed lines ..."):
+        trial = Trial(script, ModelStore(config), record_to=out / "recordings")
+        new = trial.prerender()
+    console.print(f"ready in {time.perf_counter() - started:.1f} s ({new} lines rendered)")
+    return trial
+
+
 def write_reports(calls: list[TrialCall], out: Path) -> None:
     folder = out / "reports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +176,8 @@ def main(
     console = Console(width=None if Console().is_terminal else 110)
     chosen = [load_persona(p) for p in personas] if personas else all_personas()
     script = script or PROMPTS / "survey_en.yaml"
-    calls = run_trial(script, chosen, out, concurrency, realtime, console)
+    run = run_trial if strict else run_campaign
+    calls = run(script, chosen, out, concurrency, realtime, console)
     write_reports(calls, out)
     print_tables(calls, console)
     script_obj = load_script(script)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from voicebot.core.clock import Clock
 from voicebot.core.stages import ModelStore
@@ -91,7 +91,7 @@ class Trial:
         fixed = [text_of(line, self.language) for _, line in script_lines(self.script)]
         return self.tts.prerender(t for t in fixed if not re.search(r"\{\w+\}", t))
 
-    def personal_lines(self, contact: dict[str, str]) -> list[str]:
+    def personal_lines(self, contact: dict[str, Any]) -> list[str]:
         """The script's node lines that carry this contact's details, filled in: rendered
         while the number is dialled, so they too start with no synthesis wait."""
         out = []
@@ -101,7 +101,7 @@ class Trial:
                 out.append(re.sub(r"\{(\w+)\}", lambda m: str(contact.get(m.group(1), "")), text))
         return out
 
-    async def dial(self, clock: Clock, contact: dict[str, str]) -> None:
+    async def dial(self, clock: Clock, contact: dict[str, Any]) -> None:
         """What happens while the phone rings: personal lines are rendered."""
         await clock.run_blocking(self.tts.prerender, self.personal_lines(contact))
 
@@ -111,14 +111,16 @@ class Trial:
             self._voices[persona.speed] = CalleeVoice(voice, LINE_RATE)
         return self._voices[persona.speed]
 
-    async def call(self, persona: Persona, clock: Clock, agents_free: int = 1) -> TrialCall:
+    async def call(self, persona: Persona, clock: Clock, agents_free: int = 1,
+                   contact: dict[str, Any] | None = None) -> TrialCall:  # fmt: skip
         voice = self.voice(persona)
-        await self.dial(clock, dict(self.script.example_contact))
+        contact = dict(self.script.example_contact) if contact is None else contact
+        await self.dial(clock, contact)
         if hello := persona.hello.get(self.language):  # the callee's side of the ringing
             await clock.run_blocking(voice.render, hello)
         call_clock = OffsetClock(clock)
         line = LoopbackLine(call_clock, LINE_RATE, persona.line)
-        setup = CallSetup(self.script, self.script_path, dict(self.script.example_contact),
+        setup = CallSetup(self.script, self.script_path, contact,
                           self.language, persona=persona.name, record_to=self.record_to,
                           started_wall=datetime(2026, 11, 24, 10, 0))  # fmt: skip
         agents = SimulatedAgents(call_clock, free=agents_free)

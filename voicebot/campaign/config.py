@@ -1,0 +1,99 @@
+"""A campaign's settings: calling window, retries, pre-dial rules, pacing, money. Validated when
+the campaign is created; contradictions are errors that name the field."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RETRYABLE = ("no_answer", "busy", "voicemail", "failed", "interrupted", "rtp_timeout")
+
+
+class CallingWindow(BaseModel):
+    """When contacts may be called, in each contact's own local time."""
+
+    start: time = time(9, 0)
+    end: time = time(20, 0)
+    days: list[str] = Field(default_factory=lambda: list(DAYS[:6]))
+    holidays: list[date] = Field(default_factory=list)
+    default_timezone: str = Field("UTC", description="for numbers whose zone is unknown")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, days: list[str]) -> list[str]:
+        bad = [d for d in days if d.lower()[:3] not in DAYS]
+        if bad or not days:
+            raise ValueError(f"days {bad or '[]'}: use {', '.join(DAYS)}")
+        return [d.lower()[:3] for d in days]
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        return check_zone(name)
+
+    @model_validator(mode="after")
+    def _open(self) -> CallingWindow:
+        if self.start >= self.end:
+            raise ValueError(f"window.start {self.start} is not before window.end {self.end}")
+        return self
+
+
+class RetryRule(BaseModel):
+    max: int = Field(2, ge=0, description="retries after this outcome (not counting the first)")
+    after_min: float = Field(60.0, ge=0, description="minutes to wait before the retry")
+
+
+class Rule(BaseModel):
+    """A pre-dial rule over contact fields; a contact failing it is skipped with `reason`."""
+
+    field: str
+    op: Literal["eq", "ne", "in", "not_in", "gte", "lte", "days_since_gte"]
+    value: Any
+    reason: str
+
+
+def default_retries() -> dict[str, RetryRule]:
+    return {
+        "no_answer": RetryRule(max=3, after_min=120), "busy": RetryRule(max=3, after_min=15),
+        "voicemail": RetryRule(max=2, after_min=240), "failed": RetryRule(max=2, after_min=30),
+        "interrupted": RetryRule(max=2, after_min=10),
+        "rtp_timeout": RetryRule(max=1, after_min=30),
+    }  # fmt: skip
+
+
+class CampaignConfig(BaseModel):
+    region: str = Field("US", description="default region for numbers without a country code")
+    window: CallingWindow = Field(default_factory=CallingWindow)
+    retries: dict[str, RetryRule] = Field(default_factory=default_retries)
+    max_attempts: int = Field(5, ge=1, description="dials per contact at most, callbacks included")
+    rules: list[Rule] = Field(default_factory=list)
+    concurrency: int = Field(4, ge=1, le=500, description="calls at once on the trunk")
+    cps: float = Field(5.0, gt=0, description="new calls per second at most")
+    cost_per_minute: float = Field(0.02, ge=0)
+    value_per_conversion: float = Field(25.0, ge=0)
+    conversion: list[str] = Field(
+        default_factory=lambda: ["grade:A", "transferred"],
+        description="what counts as a conversion: grade:X or an outcome",
+    )
+
+    @field_validator("retries")
+    @classmethod
+    def _outcomes(cls, retries: dict[str, RetryRule]) -> dict[str, RetryRule]:
+        bad = [k for k in retries if k not in RETRYABLE]
+        if bad:
+            raise ValueError(f"retries for {bad}: retryable outcomes are {', '.join(RETRYABLE)}")
+        return retries
+
+
+def check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
+        ) from None
+    return name

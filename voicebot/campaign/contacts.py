@@ -1,0 +1,253 @@
+"""Contact import from CSV or JSON: numbers normalised to E.164 (phonenumbers), invalid rows
+rejected with row number and reason, duplicates merged, extra columns kept as script
+variables, do-not-call and pre-dial rules applied. A file that cannot be read as a whole
+(encoding, quoting, no phone column) imports nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+from phonenumbers import timezone as number_zones
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from voicebot.campaign.config import CampaignConfig, check_zone
+from voicebot.campaign.models import Contact
+from voicebot.campaign.schedule import failed_rule
+from voicebot.campaign.store import CampaignError, Store, utcnow
+
+PHONE_COLUMNS = ("phone", "number", "phone_number", "mobile", "tel", "电话", "手机")
+KNOWN = {"name", "timezone", "preferred_time", "source", "segment"}
+KEEP_REJECTED = 1000  # messages kept in memory; all of them go to the rejects file
+csv.field_size_limit(1 << 20)
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    merged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    rejected: list[str] = field(default_factory=list)  # "row N: reason" (no number in clear)
+    rejected_count: int = 0  # all of them (`rejected` keeps the first KEEP_REJECTED)
+    rejects_path: Path | None = None  # the rejected rows with their reasons, to fix and re-import
+
+    def reject(self, row: Row, reason: str, out: Any) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < KEEP_REJECTED:
+            self.rejected.append(f"row {row.number}: {reason}")
+        if out is not None:
+            out.writerow([row.number, reason, json.dumps(row.fields, ensure_ascii=False)])
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int  # 1-based data row (the header is row 1 of a CSV file: data starts at 2)
+    fields: dict[str, str]
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """Rows of a CSV (UTF-8, with or without BOM) or a JSON list of objects."""
+    if path.suffix.lower() == ".json":
+        yield from _json_rows(path)
+        return
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as e:
+        raise CampaignError(f"{path}: cannot read ({e.strerror})") from None
+    with handle:
+        reader = csv.DictReader(handle, strict=True)
+        try:
+            header = list(reader.fieldnames or [])
+            _phone_column(path, header)
+            for number, row in enumerate(reader, 2):  # row 1 is the header
+                if None in row:
+                    raise CampaignError(f"{path}: row {number} (line {reader.line_num}): "
+                                        "more fields than the header")  # fmt: skip
+                yield Row(number, {k.strip().lower(): (v or "").strip() for k, v in row.items()})
+        except UnicodeDecodeError as e:
+            line = _line_of_byte(path, e.start)
+            raise CampaignError(f"{path}:{line}: not UTF-8 ({e.reason}); save the file as UTF-8 "
+                                "(Excel: CSV UTF-8)") from None  # fmt: skip
+        except csv.Error as e:
+            raise CampaignError(f"{path}:{reader.line_num}: broken CSV ({e})") from None
+
+
+def _json_rows(path: Path) -> Iterator[Row]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CampaignError(f"{path}: not a readable JSON list of contacts ({e})") from None
+    if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+        raise CampaignError(f"{path}: a JSON list of objects (one per contact) is expected")
+    _phone_column(path, list(data[0]) if data else ["phone"])
+    for i, item in enumerate(data, 1):
+        yield Row(i, {str(k).strip().lower(): str(v).strip() for k, v in item.items()})
+
+
+def _phone_column(path: Path, header: list[str]) -> str:
+    names = [h.strip().lower() for h in header]
+    for name in PHONE_COLUMNS:
+        if name in names:
+            return name
+    raise CampaignError(f"{path}: no phone column (looked for {', '.join(PHONE_COLUMNS)}; "
+                        f"the columns are {', '.join(names) or 'none'})")  # fmt: skip
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    with path.open("rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def normalise(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str, str]:
+    """(E.164, the number's time zone), or ValueError with the reason."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as e:
+        raise ValueError(f"phone: not a phone number ({e.args[0] if e.args else e})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone: not a valid number for its region")
+    zones = number_zones.time_zones_for_number(number)
+    zone = zones[0] if zones and zones[0] != "Etc/Unknown" else fallback_zone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), zone
+
+
+def import_contacts(store: Store, campaign_name: str, path: Path, source: str = "",
+                    segment: str = "", batch: int = 5000,
+                    rejects: Path | None = None) -> ImportResult:  # fmt: skip
+    """All or nothing: one transaction; rows are streamed and written in batches, so a list of
+    a million contacts needs no more memory than its set of numbers. Rejected rows (bad number,
+    time zone, preferred time) are listed in `rejects` (CSV: row, reason, fields) when given."""
+    result = ImportResult()
+    with contextlib.ExitStack() as stack:
+        out = None
+        if rejects is not None:
+            handle = stack.enter_context(rejects.open("w", encoding="utf-8", newline=""))
+            out = csv.writer(handle)
+            out.writerow(["row", "reason", "fields"])
+            result.rejects_path = rejects
+        try:
+            _import(store, campaign_name, path, source, segment, batch, result, out)
+        except BaseException:
+            if rejects is not None:  # nothing was imported, so nothing was rejected either
+                rejects.unlink(missing_ok=True)
+            raise
+    if rejects is not None and not result.rejected_count:
+        rejects.unlink()
+        result.rejects_path = None
+    return result
+
+
+def _import(store: Store, campaign_name: str, path: Path, source: str, segment: str,
+            batch: int, result: ImportResult, out: Any) -> None:  # fmt: skip
+    with store.session() as s:
+        campaign = store.campaign(s, campaign_name)
+        config = CampaignConfig.model_validate(campaign.config)
+        writer = _Writer(s, campaign.id, config, store.dnc_numbers(s, campaign.id), result)
+        seen: set[str] = set()
+        repeats: list[dict[str, Any]] = []
+        phone_key: str | None = None
+        for row in read_rows(path):
+            phone_key = phone_key or next(k for k in PHONE_COLUMNS if k in row.fields)
+            try:
+                contact = _contact(row, phone_key, config, source, segment)
+            except ValueError as e:
+                result.reject(row, str(e), out)
+                continue
+            if contact["phone"] in seen:
+                repeats.append(contact)
+                continue
+            seen.add(contact["phone"])
+            writer.pending.append(contact)
+            if len(writer.pending) >= batch:
+                writer.flush()
+        writer.flush()
+        for contact in repeats:  # a duplicate in the file fills in what the first one lacked
+            writer.merge(contact, fill_only=True)
+
+
+class _Writer:
+    def __init__(self, s: Session, campaign_id: int, config: CampaignConfig, dnc: set[str],
+                 result: ImportResult) -> None:  # fmt: skip
+        self.s, self.campaign_id, self.config, self.dnc = s, campaign_id, config, dnc
+        self.result = result
+        self.pending: list[dict[str, Any]] = []
+        self.now = utcnow()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        phones = [c["phone"] for c in batch]
+        existing = set(self.s.scalars(select(Contact.phone).where(
+            Contact.campaign_id == self.campaign_id, Contact.phone.in_(phones))))  # fmt: skip
+        rows = []
+        for contact in batch:
+            if contact["phone"] in existing:
+                self.merge(contact, fill_only=False)
+                continue
+            fields = {**contact["variables"], "name": contact["name"]}
+            reason = ("do-not-call" if contact["phone"] in self.dnc
+                      else failed_rule(self.config.rules, fields, self.now))  # fmt: skip
+            if reason is not None:
+                self.result.skipped[reason] = self.result.skipped.get(reason, 0) + 1
+            rows.append({**contact, "campaign_id": self.campaign_id, "next_at": self.now,
+                         "state": "skipped" if reason else "pending", "reason": reason,
+                         "attempts": 0})  # fmt: skip
+        if rows:
+            self.s.execute(insert(Contact), rows)
+        self.result.imported += len(rows)
+
+    def merge(self, contact: dict[str, Any], fill_only: bool) -> None:
+        """A number already known: its new fields update the stored contact (a repeat within
+        the same file only fills in empty fields)."""
+        old = self.s.scalar(select(Contact).where(Contact.campaign_id == self.campaign_id,
+                                                  Contact.phone == contact["phone"]))  # fmt: skip
+        if old is None:
+            return
+        new = {k: v for k, v in contact["variables"].items() if v}
+        old.variables = {**new, **old.variables} if fill_only else {**old.variables, **new}
+        if contact["name"] and (not fill_only or not old.name):
+            old.name = contact["name"]
+        self.result.merged += 1
+
+
+def _contact(row: Row, phone_key: str, config: CampaignConfig, source: str,
+             segment: str) -> dict[str, Any]:  # fmt: skip
+    f = row.fields
+    phone, number_zone = normalise(f.get(phone_key, ""), config.region,
+                                   config.window.default_timezone)  # fmt: skip
+    zone = f.get("timezone") or number_zone
+    try:
+        check_zone(zone)
+    except ValueError as e:
+        raise ValueError(f"timezone: {e}") from None
+    preferred = f.get("preferred_time") or None
+    if preferred is not None:
+        try:
+            time.fromisoformat(preferred)
+        except ValueError:
+            raise ValueError(f"preferred_time {preferred!r}: use HH:MM") from None
+    return {
+        "phone": phone, "name": f.get("name", ""),
+        "variables": {k: v for k, v in f.items() if k not in KNOWN and k != phone_key},
+        "source": f.get("source") or source, "segment": f.get("segment") or segment,
+        "timezone": zone, "preferred_time": preferred, "import_row": row.number,
+    }  # fmt: skip
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()

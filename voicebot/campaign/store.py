@@ -1,0 +1,103 @@
+"""The campaign store: SQLite (WAL) by default, PostgreSQL by URL; the schema comes from the
+alembic migrations in campaign/migrations, applied on open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from voicebot.campaign.config import CampaignConfig
+from voicebot.campaign.models import Campaign, DncEntry
+from voicebot.core.errors import VoicebotError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DEFAULT_URL = "sqlite:///out/voicebot.db"
+
+
+class CampaignError(VoicebotError):
+    """A campaign, contact list or store problem; names the campaign, file, row or field."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """`Store(url)`; `with store.session() as s:` is one transaction (committed on success)."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.migrate()
+
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def create(self, name: str, script: str, config: CampaignConfig) -> Campaign:
+        with self.session() as s:
+            if s.scalar(select(Campaign).where(Campaign.name == name)) is not None:
+                raise CampaignError(f"campaign {name!r} already exists")
+            campaign = Campaign(name=name, script=script, config=config.model_dump(mode="json"),
+                                state="ready", created_at=utcnow())  # fmt: skip
+            s.add(campaign)
+        return campaign
+
+    def campaign(self, s: Session, name: str) -> Campaign:
+        campaign = s.scalar(select(Campaign).where(Campaign.name == name))
+        if campaign is None:
+            known = ", ".join(s.scalars(select(Campaign.name))) or "none yet"
+            raise CampaignError(f"no campaign {name!r} (campaigns: {known})")
+        return campaign
+
+    def set_state(self, name: str, state: str) -> None:
+        with self.session() as s:
+            self.campaign(s, name).state = state
+
+    def add_dnc(self, s: Session, phone: str, campaign_id: int | None, reason: str) -> None:
+        same_list = (DncEntry.campaign_id.is_(None) if campaign_id is None
+                     else DncEntry.campaign_id == campaign_id)  # fmt: skip
+        exists = s.scalar(select(DncEntry).where(DncEntry.phone == phone, same_list))
+        if exists is None:
+            s.add(DncEntry(phone=phone, campaign_id=campaign_id, reason=reason, added_at=utcnow()))
+
+    def on_dnc(self, s: Session, phone: str, campaign_id: int) -> bool:
+        query = select(DncEntry.id).where(DncEntry.phone == phone, (DncEntry.campaign_id.is_(None))
+                                          | (DncEntry.campaign_id == campaign_id))  # fmt: skip
+        return s.scalar(query.limit(1)) is not None
+
+    def dnc_numbers(self, s: Session, campaign_id: int) -> set[str]:
+        query = select(DncEntry.phone).where((DncEntry.campaign_id.is_(None))
+                                             | (DncEntry.campaign_id == campaign_id))  # fmt: skip
+        return set(s.scalars(query))
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
