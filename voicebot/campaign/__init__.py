@@ -1,0 +1,1 @@
+"""Outbound campaigns: contacts, do-not-call, calling windows, retries, the dialer, reports."""
