@@ -33,8 +33,9 @@ class _Call(pj.Call):
         super().__init__(stack.account)
         self.stack = stack
         self._line = weakref.ref(line)  # no cycle: the call object must not wait for the GC
-        self.port = FramePort(f"call-{id(self)}")
+        self.port: FramePort = stack.acquire_port()
         self.bridged = False
+        self.released = False
         self.media: pj.AudioMedia | None = None
         stack.calls.add(self)
 
@@ -52,7 +53,12 @@ class _Call(pj.Call):
         if self.media is not None:
             with contextlib.suppress(pj.Error):
                 self.port.stopTransmit(self.media)
+            with contextlib.suppress(pj.Error):
+                self.media.stopTransmit(self.port)
         self.media = None
+        if not self.released:
+            self.released = True
+            self.stack.release_port(self.port)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         info = self.getInfo()

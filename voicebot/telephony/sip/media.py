@@ -1,7 +1,12 @@
 """The custom PJSIP media port that hands 20 ms frames between PJSIP's clock thread and asyncio.
 
 PJSIP's conference clock calls `onFrameRequested` / `onFrameReceived` on its own thread. They
-only move bytes through two deques (atomic under the GIL); everything else happens elsewhere."""
+only move bytes through two deques (atomic under the GIL); everything else happens elsewhere.
+
+Ports are pooled by the stack and never destroyed while the clock runs: PJSIP 2.14+ removes a
+port from the conference bridge asynchronously, at the next clock tick, but pjsua2's
+AudioMediaPort destructor frees the port at once, so the clock thread could call into a
+deleted object (a "pure virtual method called" abort)."""
 
 from __future__ import annotations
 
@@ -40,6 +45,12 @@ class FramePort(pj.AudioMediaPort):
         self.rx.append(bytes(frame.buf))
         while len(self.rx) > MAX_BACKLOG:
             self.rx.popleft()
+
+    def reset(self) -> None:
+        """Empty, for the next call that takes this port from the stack's pool."""
+        self.rx.clear()
+        self.tx.clear()
+        self.rx_frames = 0
 
     def queue(self, data: bytes) -> None:
         self.tx.append(data)

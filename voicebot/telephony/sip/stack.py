@@ -19,6 +19,7 @@ import pjsua2 as pj
 
 from voicebot.core.errors import VoicebotError
 from voicebot.telephony.sip.config import CODECS, TrunkConfig
+from voicebot.telephony.sip.media import FramePort
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class SipStack:
         self._registered: asyncio.Future[tuple[int, str]] | None = None
         self._ep: pj.Endpoint | None = None
         self.calls: set[Any] = set()  # live PJSIP call objects: they must die on this thread
+        self._ports: list[FramePort] = []  # every media port made; idle ones wait in _idle
+        self._idle: list[FramePort] = []
         self._next_call_at = 0.0
 
     async def __aenter__(self) -> SipStack:
@@ -167,6 +170,10 @@ class SipStack:
             while self.calls:  # delete every call object here, before the library goes
                 self.calls.pop().detach()
             self.account = None
+            for port in self._ports:  # see media.py: left to C++, never deleted while running
+                port.__disown__()
+            self._ports.clear()
+            self._idle.clear()
             gc.collect()  # PJSIP wrappers caught in reference cycles die here, not elsewhere
             ep.libDestroy()
         except Exception as e:
@@ -194,8 +201,23 @@ class SipStack:
         if future is not None and self.loop is not None:
             self.loop.call_soon_threadsafe(_settle, future, (code, reason))
 
+    def acquire_port(self) -> FramePort:
+        """Stack thread: a media port for a new call (from the pool, or a new one)."""
+        port = self._idle.pop() if self._idle else None
+        if port is None:
+            port = FramePort(f"port-{len(self._ports)}")
+            self._ports.append(port)
+        port.reset()
+        return port
+
+    def release_port(self, port: FramePort) -> None:
+        """Stack thread: the call is over; its port (disconnected) goes back to the pool."""
+        port.reset()
+        self._idle.append(port)
+
     async def active_ports(self) -> int:
-        """Media ports in PJSIP's conference bridge (1 when no call is up): a leak check."""
+        """Media ports in PJSIP's conference bridge (the sound port, pooled call ports and the
+        calls' own): a leak check."""
         return await self.run(lambda: int(self._endpoint().mediaActivePorts()))
 
     async def transports(self) -> list[str]:
