@@ -50,6 +50,32 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _console(args: argparse.Namespace) -> int:
+    from voicebot.core.stages import ModelStore
+    from voicebot.session.chat import load_contact, run_chat
+
+    if args.list_devices:
+        from voicebot.telephony.local import list_devices
+
+        print(list_devices())
+        return 0
+    if args.script is None:
+        raise SystemExit("voicebot console: a script is needed (e.g. prompts/survey_en.yaml)")
+    contact = load_contact(args.contact)
+    if args.text:
+        run_chat(Path(args.script), contact, ModelStore(), args.lang)
+        return 0
+    from voicebot.session.console import run_console
+
+    report = run_console(Path(args.script), ModelStore(), contact,
+                         Path(args.mic) if args.mic else None,
+                         Path(args.speaker) if args.speaker else None,
+                         args.device, args.realtime, args.lang)  # fmt: skip
+    if args.report:
+        Path(args.report).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    return 0
+
+
 def _script(args: argparse.Namespace) -> int:
     if args.action == "graph":
         from voicebot.policy.graph import render
@@ -127,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--contact", default="{}", help="JSON object, or a .json file")
     chat.add_argument("--lang", help="script language (default: its first)")
     chat.set_defaults(func=_chat)
+    console = sub.add_parser("console", help="talk to a script with a microphone and speaker")
+    console.add_argument("script", nargs="?")
+    console.add_argument("--text", action="store_true", help="type instead of speaking")
+    console.add_argument("--contact", default="{}", help="JSON object, or a .json file")
+    console.add_argument("--lang", help="script language (default: its first)")
+    console.add_argument("--device", help="sound device number or name (see --list-devices)")
+    console.add_argument("--list-devices", action="store_true")
+    console.add_argument("--mic", help="headless: a WAV file plays as the caller")
+    console.add_argument("--speaker", help="headless: what the bot says goes to this WAV file")
+    console.add_argument("--realtime", action="store_true", help="headless, in real time")
+    console.add_argument("--report", help="write the call report (JSON) here")
+    console.set_defaults(func=_console)
     demo = sub.add_parser("demo", help="the English survey against simulated callees")
     demo.add_argument("--out", default="out/demo", help="folder for reports and recordings")
     trial = sub.add_parser("trial", help="every persona against a script, before going live")
