@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# baresip: the SIP peer in tests; postgresql: the store's server option, tested too
-APT_PACKAGES=(sox graphviz fonts-wqy-zenhei baresip-core postgresql)
+# baresip: the SIP peer in tests; postgresql: the store's server option, tested too;
+# libportaudio2: the console's sound devices
+APT_PACKAGES=(sox graphviz fonts-wqy-zenhei baresip-core postgresql libportaudio2)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -22,6 +23,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first, pinned: an unpinned torch pulls a multi-GB CUDA build
   .venv/bin/python -m pip install -q torch==2.13.0
-  .venv/bin/python -m pip install -q -e ".[dev,zh-voice,sip,postgres]"
+  .venv/bin/python -m pip install -q -e ".[dev,zh-voice,sip,postgres,livekit]"
   touch "$stamp"
 fi

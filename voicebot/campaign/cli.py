@@ -42,8 +42,12 @@ def add_parser(sub: Any) -> None:
     load.add_argument("--rejects", help="CSV of rejected rows (default: FILE.rejected.csv)")
     run = actions.add_parser("run", help="dial until nothing is left (Ctrl-C: graceful stop)")
     run.add_argument("name")
-    run.add_argument("--transport", choices=["simulated", "personas", "sip"], default="simulated")
-    run.add_argument("--config", help="voicebot YAML config (models; `sip:` for --transport sip)")
+    run.add_argument("--transport", choices=["simulated", "personas", "sip", "livekit"],
+                     default="simulated")  # fmt: skip
+    run.add_argument(
+        "--config",
+        help="voicebot YAML config (models; the `sip:` or `livekit:` section for those transports)",
+    )
     run.add_argument("--virtual", action="store_true", help="virtual time (trial runs)")
     run.add_argument("--speed", type=float, default=1.0, help="simulated calls this much faster")
     run.add_argument("--seed", type=int, default=0)
@@ -154,6 +158,7 @@ class _placer:
                  clock: WallClock) -> None:  # fmt: skip
         self.store, self.args, self.base, self.clock = store, args, base, clock
         self._stack: Any = None
+        self._livekit: Any = None
 
     async def __aenter__(self) -> Any:
         from voicebot.campaign.trunks import PersonaTrunk, SimulatedTrunk
@@ -165,11 +170,20 @@ class _placer:
         trial = self._trial()
         if args.transport == "personas":
             return PersonaTrunk(trial, self.base, Path(args.reports))
-        from voicebot.campaign.trunks import SipTrunk
         from voicebot.core.config import VoicebotConfig
-        from voicebot.telephony.sip.stack import SipStack
 
         config = VoicebotConfig.load(Path(args.config) if args.config else None)
+        if args.transport == "livekit":
+            if config.livekit is None:
+                raise CampaignError("--transport livekit needs --config with a `livekit:` section")
+            from voicebot.telephony.livekit.calls import LiveKitCalls
+            from voicebot.telephony.livekit.worker import LiveKitPlacer
+
+            self._livekit = LiveKitCalls(config.livekit.server)
+            return LiveKitPlacer(trial, config.livekit, self._livekit)
+        from voicebot.campaign.trunks import SipTrunk
+        from voicebot.telephony.sip.stack import SipStack
+
         if config.sip is None:
             raise CampaignError("--transport sip needs --config with a `sip:` section")
         self._stack = SipStack(config.sip.trunk)
@@ -179,6 +193,8 @@ class _placer:
     async def __aexit__(self, *exc: object) -> None:
         if self._stack is not None:
             await self._stack.stop()
+        if self._livekit is not None:
+            await self._livekit.aclose()
 
     def _trial(self) -> Any:
         from voicebot.core.config import VoicebotConfig

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from voicebot.asr.whisper import AsrOptions
 from voicebot.core.errors import ConfigError
+from voicebot.telephony.livekit.config import LiveKitOutbound
 from voicebot.telephony.sip.config import SipConfig
 from voicebot.vad.endpoint import EndpointConfig
 
@@ -35,6 +36,7 @@ class VoicebotConfig(BaseModel):
     vad_aggressiveness: int = Field(2, ge=0, le=3)
     tts: TtsConfig = Field(default_factory=TtsConfig)
     sip: SipConfig | None = Field(None, description="trunk and agents for real calls")
+    livekit: LiveKitOutbound | None = Field(None, description="calls through LiveKit SIP")
 
     @classmethod
     def load(cls, path: Path | None) -> VoicebotConfig:

@@ -1,0 +1,58 @@
+"""LiveKit settings: server URL, API key and secret (from the environment or a secrets file,
+never logged), the outbound SIP trunk, timeouts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+
+from voicebot.core.errors import ConfigError
+
+
+class LiveKitConfig(BaseModel):
+    url: str = Field(description="LiveKit server, e.g. https://livekit.example.com or ws://...")
+    api_key: str = ""
+    api_key_env: str = "LIVEKIT_API_KEY"
+    api_secret: SecretStr | None = None
+    api_secret_env: str = "LIVEKIT_API_SECRET"
+    api_secret_file: Path | None = None
+    sip_trunk_id: str = Field("", description="the outbound trunk (ST_...) calls go out on")
+    caller_id: str = Field("", description="the number shown to the callee (the trunk's own)")
+    ring_timeout_s: float = Field(30.0, gt=0)
+    max_call_s: float = Field(600.0, gt=0)
+    request_timeout_s: float = Field(10.0, gt=0, description="API calls other than dialling")
+    room_prefix: str = "voicebot-"
+
+    def key(self) -> str:
+        key = self.api_key or os.environ.get(self.api_key_env, "")
+        if not key:
+            raise ConfigError(f"livekit.api_key: not set (nor ${self.api_key_env})")
+        return key
+
+    def secret(self) -> str:
+        if self.api_secret is not None:
+            return self.api_secret.get_secret_value()
+        if self.api_secret_file is not None:
+            try:
+                return self.api_secret_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ConfigError(f"livekit.api_secret_file {self.api_secret_file}: "
+                                  f"{e.strerror}") from None  # fmt: skip
+        secret = os.environ.get(self.api_secret_env, "")
+        if not secret:
+            raise ConfigError(f"livekit.api_secret: not set (nor ${self.api_secret_env}, "
+                              "nor api_secret_file)")  # fmt: skip
+        return secret
+
+
+class LiveKitOutbound(BaseModel):
+    """The `livekit:` section of a voicebot config: the server, and where hand-offs go."""
+
+    server: LiveKitConfig
+    agents: list[str] = Field(
+        default_factory=list, description="transfer targets in order (tel:+1... or sip:...)"
+    )
+    transfer_ring_s: float = Field(30.0, gt=0)
+    bot_identity: str = "voicebot"
