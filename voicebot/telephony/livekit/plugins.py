@@ -47,7 +47,15 @@ from livekit.agents import (  # noqa: E402
 from voicebot.audio.frames import AudioFrame as PcmFrame  # noqa: E402
 from voicebot.audio.frames import samples_per_frame  # noqa: E402
 from voicebot.audio.resample import resample  # noqa: E402
-from voicebot.policy.actions import Action, HangUp, Say, Transfer  # noqa: E402
+from voicebot.policy.actions import (  # noqa: E402
+    Action,
+    HangUp,
+    MarkDnc,
+    Say,
+    ScheduleCallback,
+    SetGrade,
+    Transfer,
+)
 from voicebot.policy.schema import Script  # noqa: E402
 from voicebot.session.dialogue import Dialogue  # noqa: E402
 from voicebot.tts.stage import LineCache, TextToSpeech  # noqa: E402
@@ -331,6 +339,25 @@ class ScriptState:
     lines: list[tuple[str, str]] = field(default_factory=list)  # (node, text) said
     turns: list[tuple[str, str, float]] = field(default_factory=list)  # (text, intent, conf)
     transfer: dict[str, str] | None = None
+    grade: str | None = None
+    callback_at: datetime | None = None
+    callback_requested: bool = False
+    dnc: bool = False
+
+    def note(self, actions: list[Action]) -> list[Action]:
+        """Keep what the actions say about the call; returns them unchanged."""
+        for action in actions:
+            if isinstance(action, Say):
+                self.lines.append((action.node, action.text))
+            elif isinstance(action, SetGrade):
+                self.grade = action.grade
+            elif isinstance(action, ScheduleCallback):
+                self.callback_requested, self.callback_at = True, action.when
+            elif isinstance(action, MarkDnc):
+                self.dnc = True
+            elif isinstance(action, Transfer):
+                self.transfer = {"reason": action.reason, "summary": action.summary}
+        return actions
 
 
 class ScriptLLM(llm.LLM):
@@ -383,16 +410,18 @@ class ScriptLLM(llm.LLM):
         return reply.actions
 
     def handoff(self, connected: bool) -> list[Action]:
-        return self.dialogue.handoff(connected)
+        return self.state.note(self.dialogue.handoff(connected))
+
+    def keypress(self, digit: str) -> list[Action]:
+        return self.state.note(self.dialogue.keypress(digit, self.now()))
 
 
 class _ScriptStream(llm.LLMStream):
     async def _run(self) -> None:
         owner: ScriptLLM = self._llm  # type: ignore[assignment]
-        actions = owner.respond(self.chat_ctx)
+        actions = owner.state.note(owner.respond(self.chat_ctx))
         chunk_id = uuid.uuid4().hex
         text = [a for a in actions if isinstance(a, Say)]
-        owner.state.lines.extend((a.node, a.text) for a in text)
         if text:
             content = " ".join(a.text for a in text)
             self._event_ch.send_nowait(llm.ChatChunk(
@@ -400,7 +429,6 @@ class _ScriptStream(llm.LLMStream):
         calls = []
         for action in actions:
             if isinstance(action, Transfer):
-                owner.state.transfer = {"reason": action.reason, "summary": action.summary}
                 calls.append(("transfer_to_agent", {"reason": action.reason}))
             elif isinstance(action, HangUp):
                 calls.append(("end_call", {"outcome": action.outcome}))
@@ -442,7 +470,6 @@ class ScriptAgent(Agent):
         connected = await self._transfer(reason, summary) if self._transfer else False
         handles = []
         for line in [a for a in self.script_llm.handoff(connected) if isinstance(a, Say)]:
-            self.script_llm.state.lines.append((line.node, line.text))
             handles.append(self.session.say(line.text))
         if self.script_llm.dialogue.ended:  # e.g. "connecting you now": hang up once it is said
             outcome = str(self.script_llm.dialogue.ended)

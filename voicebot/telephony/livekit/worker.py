@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from voicebot.telephony.livekit import require
@@ -91,6 +92,7 @@ class LiveKitPlacer:
             ended.set()
 
         agent = ScriptAgent(script_llm, transfer, end)
+        started = time.monotonic()
         session: AgentSession[Any] = AgentSession(
             vad=WebRtcVAD(), tts=PiperTTS(trial.tts),
             stt=WhisperSTT(trial.stages.listener_asr, trial.language,
@@ -99,9 +101,7 @@ class LiveKitPlacer:
         )  # fmt: skip
 
         def on_key(event: rtc.SipDTMF) -> None:  # "press 1 to confirm"
-            from datetime import datetime
-
-            for action in script_llm.dialogue.keypress(event.digit, datetime.now()):
+            for action in script_llm.keypress(event.digit):
                 if isinstance(action, Say):
                     session.say(action.text)
             if script_llm.dialogue.ended:
@@ -121,8 +121,10 @@ class LiveKitPlacer:
             await session.aclose()
             if not transferred:
                 await self.calls.hang_up(call)
-        state = script_llm.dialogue.state
+        state, said = script_llm.dialogue.state, script_llm.state
         outcome = (state.ended if state else None) or "hung_up"
-        records = state.recorded() if state else {}
-        return CallResult(outcome=outcome, answers=records, grade=records.get("lead.grade"),
-                          dnc=outcome == "dnc", transferred=transferred)  # fmt: skip
+        callback = said.callback_at.replace(tzinfo=None) if said.callback_at else None
+        return CallResult(outcome=outcome, duration_s=round(time.monotonic() - started, 1),
+                          answers=state.recorded() if state else {}, grade=said.grade,
+                          dnc=said.dnc, transferred=transferred,
+                          callback_at=callback)  # fmt: skip
