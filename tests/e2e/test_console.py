@@ -68,7 +68,7 @@ frames = []
 while (frame := device.capture()) is not None:
     frames.append(frame)
 device.close()
-print(len(frames) > 0, {len(f) for f in frames}, len(device._speaker))
+print(len(frames) > 0, {len(f) for f in frames}, device.queued)
 """
     env = {**os.environ, "HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -143,6 +143,11 @@ class SoundDevice:
             out = np.zeros(frames, np.int16)
         outdata[:] = out.tobytes()
 
+    @property
+    def queued(self) -> int:
+        """Blocks waiting for the speaker."""
+        return len(self._speaker)
+
     def capture(self) -> np.ndarray | None:
         while self._mic:
             block = self._mic.popleft()
