@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 
 from voicebot.core.errors import ConfigError
+from voicebot.core.secrets import read_secret
 
 
 class LiveKitConfig(BaseModel):
@@ -32,15 +33,9 @@ class LiveKitConfig(BaseModel):
         return key
 
     def secret(self) -> str:
-        if self.api_secret is not None:
-            return self.api_secret.get_secret_value()
-        if self.api_secret_file is not None:
-            try:
-                return self.api_secret_file.read_text(encoding="utf-8").strip()
-            except OSError as e:
-                raise ConfigError(f"livekit.api_secret_file {self.api_secret_file}: "
-                                  f"{e.strerror}") from None  # fmt: skip
-        secret = os.environ.get(self.api_secret_env, "")
+        """The API secret: api_secret_file, then the environment, then the field."""
+        secret = read_secret("LiveKit API secret", self.api_secret_file, self.api_secret_env,
+                             self.api_secret)  # fmt: skip
         if not secret:
             raise ConfigError(f"livekit.api_secret: not set (nor ${self.api_secret_env}, "
                               "nor api_secret_file)")  # fmt: skip

@@ -3,13 +3,12 @@ and are hidden from repr and logs."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from voicebot.core.errors import ConfigError
+from voicebot.core.secrets import read_secret
 
 CODECS = {"PCMU": "PCMU/8000", "PCMA": "PCMA/8000", "G722": "G722/16000"}
 
@@ -53,15 +52,7 @@ class TrunkConfig(BaseModel):
 
     def secret(self) -> str | None:
         """The digest password: the password_file, then the environment, then the field."""
-        if self.password_file is not None:
-            try:
-                return self.password_file.read_text(encoding="utf-8").strip()
-            except OSError as e:
-                raise ConfigError(f"{self.password_file}: cannot read the SIP password "
-                                  f"({e.strerror})") from None  # fmt: skip
-        if value := os.environ.get(self.password_env):
-            return value
-        return self.password.get_secret_value() if self.password else None
+        return read_secret("SIP password", self.password_file, self.password_env, self.password)
 
     def target(self, number_or_uri: str) -> str:
         """A dialable SIP URI: a full URI is kept, a number goes to the trunk's host."""
