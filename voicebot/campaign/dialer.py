@@ -220,7 +220,8 @@ class Dialer:
         try:
             result = await self.placer.place(dial)
         except Exception as e:  # a transport error is the call's outcome, not the dialer's end
-            log.error("attempt %s failed: %r", dial.attempt_id, e)
+            # the type only: transport errors can quote the dialled number
+            log.error("attempt %s failed: %s", dial.attempt_id, type(e).__name__)
             result = CallResult(outcome="failed")
         self.record(dial.attempt_id, result)
         if self.on_result is not None:
