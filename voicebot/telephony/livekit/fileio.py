@@ -18,7 +18,6 @@ from voicebot.telephony.livekit import require
 require("livekit.agents")
 
 from livekit import rtc  # noqa: E402
-from livekit.agents import AgentSession  # noqa: E402
 from livekit.agents.voice import io  # noqa: E402
 
 from voicebot.audio.frames import samples_per_frame  # noqa: E402
@@ -27,13 +26,10 @@ from voicebot.audio.wav import read_wav  # noqa: E402
 from voicebot.core.clock import RealClock  # noqa: E402
 from voicebot.handoff.agents import SimulatedAgents  # noqa: E402
 from voicebot.telephony.livekit.plugins import (  # noqa: E402
-    PiperTTS,
     ScriptAgent,
     ScriptLLM,
-    WebRtcVAD,
-    WhisperSTT,
     mono16,
-    session_options,
+    script_session,
     to_frame,
 )
 
@@ -155,11 +151,7 @@ async def run_wav_call(trial: Any, wav: Path, contact: dict[str, Any] | None = N
         ended.set()
 
     agent = ScriptAgent(script_llm, agents.transfer, end)
-    session: AgentSession[Any] = AgentSession(
-        vad=WebRtcVAD(), tts=PiperTTS(trial.tts),
-        stt=WhisperSTT(trial.stages.listener_asr, trial.language, lambda: script_llm.last_line),
-        **session_options(),
-    )  # fmt: skip
+    session = script_session(trial, script_llm)
     caller = WavAudioInput(wav)
     ear = WavAudioOutput(trial.tts.rate)
     session.input.audio = caller

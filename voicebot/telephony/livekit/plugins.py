@@ -34,6 +34,7 @@ from livekit.agents import (  # noqa: E402
     DEFAULT_API_CONNECT_OPTIONS,
     NOT_GIVEN,
     Agent,
+    AgentSession,
     APIConnectOptions,
     NotGivenOr,
     RunContext,
@@ -78,6 +79,12 @@ def session_options() -> dict[str, Any]:
         },
         "user_away_timeout": None,
     }
+
+
+def script_session(trial: Any, script_llm: ScriptLLM) -> AgentSession[Any]:
+    """An AgentSession on a loaded script's stages (`trial`: a voicebot Trial), local only."""
+    stt_ = WhisperSTT(trial.stages.listener_asr, trial.language, lambda: script_llm.last_line)
+    return AgentSession(vad=WebRtcVAD(), stt=stt_, tts=PiperTTS(trial.tts), **session_options())
 
 
 def mono16(frame: rtc.AudioFrame) -> np.ndarray:

@@ -16,20 +16,13 @@ from voicebot.telephony.livekit import require
 require("livekit.agents")
 
 from livekit import api, rtc  # noqa: E402
-from livekit.agents import AgentSession, room_io  # noqa: E402
+from livekit.agents import room_io  # noqa: E402
 
 from voicebot.campaign.dialer import CallResult, Dial  # noqa: E402
 from voicebot.policy.actions import Say  # noqa: E402
 from voicebot.telephony.livekit.calls import Dialled, LiveKitCalls  # noqa: E402
 from voicebot.telephony.livekit.config import LiveKitOutbound  # noqa: E402
-from voicebot.telephony.livekit.plugins import (  # noqa: E402
-    PiperTTS,
-    ScriptAgent,
-    ScriptLLM,
-    WebRtcVAD,
-    WhisperSTT,
-    session_options,
-)
+from voicebot.telephony.livekit.plugins import ScriptAgent, ScriptLLM, script_session  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +86,7 @@ class LiveKitPlacer:
 
         agent = ScriptAgent(script_llm, transfer, end)
         started = time.monotonic()
-        session: AgentSession[Any] = AgentSession(
-            vad=WebRtcVAD(), tts=PiperTTS(trial.tts),
-            stt=WhisperSTT(trial.stages.listener_asr, trial.language,
-                           lambda: script_llm.last_line),
-            **session_options(),
-        )  # fmt: skip
+        session = script_session(trial, script_llm)
 
         def on_key(event: rtc.SipDTMF) -> None:  # "press 1 to confirm"
             for action in script_llm.keypress(event.digit):
