@@ -22,16 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.app.outbound import SipCaller
+from voicebot.app.stages import ScriptStages
 from voicebot.audio.wav import read_wav
 from voicebot.bench.replay import Recording, load_recording, replay_one
 from voicebot.core.clock import RealClock
 from voicebot.core.runtime import configure_threads
-from voicebot.core.stages import ModelStore
 from voicebot.metrics.stats import summarize
+from voicebot.models.store import ModelStore
 from voicebot.session.call import CallOptions
-from voicebot.session.outbound import SipCaller
 from voicebot.sim.baresip import BaresipPeer, free_port
-from voicebot.sim.trial import Trial
 from voicebot.telephony.sip.config import SipConfig, TrunkConfig
 from voicebot.telephony.sip.stack import SipStack
 
@@ -82,7 +82,7 @@ def paired(loop: list[tuple[float, float]], sip: list[tuple[float, float]]) -> l
     return out
 
 
-async def over_loopback(trial: Trial, rec: Recording, folder: Path) -> list[tuple[float, float]]:
+async def over_loopback(trial: ScriptStages, rec: Recording, folder: Path) -> list[tuple[float, float]]:
     report = await replay_one(trial, rec, RealClock(), record_to=folder)
     path = folder / f"{report.call_id}.wav"
     bot, _ = read_wav(path, rate=RATE, channel=0)
@@ -90,7 +90,7 @@ async def over_loopback(trial: Trial, rec: Recording, folder: Path) -> list[tupl
     return reply_gaps(caller=caller, bot=bot)
 
 
-async def over_sip(trial: Trial, rec: Recording, folder: Path) -> list[tuple[float, float]]:
+async def over_sip(trial: ScriptStages, rec: Recording, folder: Path) -> list[tuple[float, float]]:
     with BaresipPeer(folder, "callee", rec.path, rtp_base=free_port() // 2 * 2, tail_s=4) as peer:
         trunk = TrunkConfig(uri=f"sip:127.0.0.1:{peer.sip_port}", rtp_port=free_port())
         async with SipStack(trunk) as stack:
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--script", default=str(ROOT / "prompts" / "survey_en.yaml"))
     args = parser.parse_args()
     configure_threads()
-    trial = Trial(Path(args.script), ModelStore(), CallOptions(max_call_s=120))
+    trial = ScriptStages(Path(args.script), ModelStore(), CallOptions(max_call_s=120))
     trial.prerender()
     recordings = [load_recording(p, trial.script) for p in sorted(Path(args.calls).glob("*.wav"))]
     loop_ms: list[float] = []

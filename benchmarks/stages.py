@@ -22,11 +22,12 @@ from voicebot.audio.frames import split_frames
 from voicebot.audio.wav import read_wav
 from voicebot.core.clock import RealClock
 from voicebot.core.runtime import configure_threads
-from voicebot.core.stages import ModelStore
 from voicebot.metrics.stats import Summary, summarize
+from voicebot.models.store import ModelStore
 from voicebot.nlu.intents import IntentClassifier
 from voicebot.session.listener import Listener
 from voicebot.tts.stage import TextToSpeech
+from voicebot.vad.endpoint import EndpointConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = ROOT / "tests" / "fixtures" / "audio"
@@ -49,7 +50,7 @@ async def asr_latency(store: ModelStore, language: str, reps: int) -> dict[str, 
         for name in names:
             pcm, rate = read_wav(CLIPS / f"{name}.wav", rate=16000)
             clock = RealClock()
-            listener = Listener(asr, clock, store.config.endpoint)
+            listener = Listener(asr, clock, EndpointConfig())
             for frame in split_frames(pcm, rate):
                 await asyncio.sleep(max(0.0, frame.t + frame.duration - clock.now()))
                 listener.push(frame)

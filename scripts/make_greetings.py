@@ -18,7 +18,7 @@ import yaml
 from voicebot.audio.g711 import phone_channel
 from voicebot.audio.resample import resample
 from voicebot.audio.wav import write_wav
-from voicebot.core.stages import ModelStore
+from voicebot.models.store import ModelStore
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio" / "greetings"
 RATE = 8000

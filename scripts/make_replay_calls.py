@@ -11,12 +11,13 @@ import json
 import tempfile
 from pathlib import Path
 
+from voicebot.app.stages import LINE_RATE
 from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.clock import VirtualClock
 from voicebot.core.runtime import configure_threads
-from voicebot.core.stages import ModelStore
+from voicebot.models.store import ModelStore
 from voicebot.sim.persona import load_persona
-from voicebot.sim.trial import LINE_RATE, Trial
+from voicebot.sim.trial import Trial
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "data" / "calls"

@@ -14,7 +14,7 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.fixture(scope="session")
 def store():  # type: ignore[no-untyped-def]
-    from voicebot.core.stages import ModelStore
+    from voicebot.models.store import ModelStore
 
     return ModelStore()
 

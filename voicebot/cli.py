@@ -6,9 +6,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicebot.core.errors import VoicebotError
+from voicebot.core.outcomes import Outcome
 from voicebot.core.runtime import configure_threads
+
+if TYPE_CHECKING:
+    from voicebot.app.config import VoicebotConfig
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -30,29 +35,35 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from voicebot.demo import main
+    from voicebot.app.demo import main
 
     return main(Path(args.out), args.concurrency, args.personas, args.realtime)
 
 
 def _trial(args: argparse.Namespace) -> int:
-    from voicebot.demo import main
+    from voicebot.app.demo import main
 
     return main(Path(args.out), args.concurrency, args.personas, args.realtime, Path(args.script),
                 strict=True)  # fmt: skip
 
 
-def _chat(args: argparse.Namespace) -> int:
-    from voicebot.core.stages import ModelStore
-    from voicebot.session.chat import load_contact, run_chat
+def _config(args: argparse.Namespace) -> VoicebotConfig:
+    from voicebot.app.config import VoicebotConfig
 
-    run_chat(Path(args.script), load_contact(args.contact), ModelStore(), args.lang)
+    return VoicebotConfig.load(Path(args.config) if args.config else None)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from voicebot.app.chat import load_contact, run_chat
+    from voicebot.models.store import ModelStore
+
+    run_chat(Path(args.script), load_contact(args.contact), ModelStore(_config(args)), args.lang)
     return 0
 
 
 def _console(args: argparse.Namespace) -> int:
-    from voicebot.core.stages import ModelStore
-    from voicebot.session.chat import load_contact, run_chat
+    from voicebot.app.chat import load_contact, run_chat
+    from voicebot.models.store import ModelStore
 
     if args.list_devices:
         from voicebot.telephony.local import list_devices
@@ -61,16 +72,16 @@ def _console(args: argparse.Namespace) -> int:
         return 0
     if args.script is None:
         raise SystemExit("voicebot console: a script is needed (e.g. prompts/survey_en.yaml)")
-    contact = load_contact(args.contact)
+    contact, config = load_contact(args.contact), _config(args)
     if args.text:
-        run_chat(Path(args.script), contact, ModelStore(), args.lang)
+        run_chat(Path(args.script), contact, ModelStore(config), args.lang)
         return 0
-    from voicebot.session.console import run_console
+    from voicebot.app.console import run_console
 
-    report = run_console(Path(args.script), ModelStore(), contact,
+    report = run_console(Path(args.script), ModelStore(config), contact,
                          Path(args.mic) if args.mic else None,
                          Path(args.speaker) if args.speaker else None,
-                         args.device, args.realtime, args.lang)  # fmt: skip
+                         args.device, args.realtime, args.lang, options=config.call)  # fmt: skip
     if args.report:
         Path(args.report).write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return 0
@@ -95,14 +106,13 @@ def _script(args: argparse.Namespace) -> int:
 def _call(args: argparse.Namespace) -> int:
     import asyncio
 
-    from voicebot.core.config import VoicebotConfig
+    from voicebot.app.chat import load_contact
+    from voicebot.app.outbound import place_one
     from voicebot.core.errors import ConfigError
-    from voicebot.core.stages import ModelStore
-    from voicebot.session.chat import load_contact
-    from voicebot.session.outbound import place_one
+    from voicebot.models.store import ModelStore
     from voicebot.telephony.sip.config import HandoffConfig, SipConfig, TrunkConfig
 
-    config = VoicebotConfig.load(Path(args.config) if args.config else None)
+    config = _config(args)
     sip = config.sip
     if args.trunk:
         trunk = (
@@ -114,13 +124,14 @@ def _call(args: argparse.Namespace) -> int:
     if args.agent:
         sip.handoff = sip.handoff.model_copy(update={"agents": args.agent, "mode": args.transfer})
     report = asyncio.run(place_one(Path(args.script), args.target, load_contact(args.contact), sip,
-                                   ModelStore(config), Path(args.out), args.record))  # fmt: skip
+                                   ModelStore(config), Path(args.out), args.record,
+                                   config.call))  # fmt: skip
     signalling = report.signalling or {}
     print(f"call {report.call_id}: {report.outcome} (SIP {signalling.get('final_code', '-')} "
           f"{signalling.get('final_reason', '')}), {report.duration_s:.1f} s, "
           f"{len(report.turns)} turns, grade {report.lead_grade or '-'}")  # fmt: skip
     print(f"report: {Path(args.out) / (report.call_id + '.json')}")
-    return 0 if report.outcome not in ("failed", "incompatible") else 1
+    return 0 if report.outcome not in (Outcome.FAILED, Outcome.INCOMPATIBLE) else 1
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -152,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("script")
     chat.add_argument("--contact", default="{}", help="JSON object, or a .json file")
     chat.add_argument("--lang", help="script language (default: its first)")
+    chat.add_argument("--config", help="voicebot YAML config (models)")
     chat.set_defaults(func=_chat)
     console = sub.add_parser("console", help="talk to a script with a microphone and speaker")
     console.add_argument("script", nargs="?")
@@ -164,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--speaker", help="headless: what the bot says goes to this WAV file")
     console.add_argument("--realtime", action="store_true", help="headless, in real time")
     console.add_argument("--report", help="write the call report (JSON) here")
+    console.add_argument("--config", help="voicebot YAML config (models, call options)")
     console.set_defaults(func=_console)
     demo = sub.add_parser("demo", help="the English survey against simulated callees")
     demo.add_argument("--out", default="out/demo", help="folder for reports and recordings")
@@ -179,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("target", help="a number (sent to the trunk) or a SIP URI")
     call.add_argument("--script", required=True)
     call.add_argument("--contact", default="{}", help="JSON object, or a .json file")
-    call.add_argument("--config", help="voicebot YAML config with a `sip:` section")
+    call.add_argument("--config", help="voicebot YAML config: `sip:` section, models, call options")
     call.add_argument(
         "--trunk", help="trunk or peer URI, e.g. sip:10.0.0.5:5060 (overrides config)"
     )
@@ -188,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--record", action="store_true", help="keep the call audio")
     call.add_argument("--out", default="out/calls", help="folder for the call report")
     call.set_defaults(func=_call)
-    from voicebot.campaign.cli import add_parser as add_campaign
+    from voicebot.app.campaign_cli import add_parser as add_campaign
 
     add_campaign(sub)
     bench = sub.add_parser("bench", help="latency benchmarks")

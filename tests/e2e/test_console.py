@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from voicebot.app.console import run_console
 from voicebot.audio.resample import resample
 from voicebot.audio.wav import read_wav
-from voicebot.session.console import run_console
 
 pytestmark = pytest.mark.e2e
 CALLS = ROOT / "benchmarks" / "data" / "calls"

@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from voicebot.app.trunks import SimulatedTrunk
 from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig, RetryRule
 from voicebot.campaign.contacts import import_contacts
 from voicebot.campaign.dialer import Dialer, WallClock
@@ -27,7 +28,6 @@ from voicebot.campaign.models import Attempt, Contact
 from voicebot.campaign.report import daily_report
 from voicebot.campaign.schedule import in_window
 from voicebot.campaign.store import CampaignError, Store
-from voicebot.campaign.trunks import SimulatedTrunk
 from voicebot.core.clock import VirtualClock
 
 pytestmark = pytest.mark.integration

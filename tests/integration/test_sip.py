@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from voicebot.app.outbound import SipCaller
 from voicebot.audio.resample import resample
 from voicebot.audio.wav import read_wav, write_wav
 from voicebot.metrics.report import CallReport
 from voicebot.session.call import CallOptions
-from voicebot.session.outbound import SipCaller
 from voicebot.sim.baresip import Answer, BaresipPeer, free_port
 from voicebot.sim.trial import Trial
 from voicebot.telephony.sip.config import HandoffConfig, SipConfig, TrunkConfig

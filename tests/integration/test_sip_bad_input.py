@@ -19,9 +19,9 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import ROOT
+from voicebot.app.outbound import SipCaller
 from voicebot.metrics.report import CallReport
 from voicebot.session.call import CallOptions
-from voicebot.session.outbound import SipCaller
 from voicebot.sim.baresip import free_port
 from voicebot.sim.trial import Trial
 from voicebot.telephony.sip.config import SipConfig, TrunkConfig

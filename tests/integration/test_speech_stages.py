@@ -16,6 +16,7 @@ from voicebot.core.clock import VirtualClock
 from voicebot.nlu.intents import IntentClassifier
 from voicebot.session.listener import Listener
 from voicebot.tts.stage import TextToSpeech
+from voicebot.vad.endpoint import EndpointConfig
 
 pytestmark = pytest.mark.integration
 CLIPS = yaml.safe_load((FIXTURES / "audio" / "clips.yaml").read_text(encoding="utf-8"))
@@ -37,7 +38,7 @@ def word_errors(ref: list[str], hyp: list[str]) -> int:
 
 async def _hear(store, name: str, language: str) -> list:  # type: ignore[no-untyped-def]
     pcm, _ = read_wav(FIXTURES / "audio" / f"{name}.wav", rate=SAMPLE_RATE)
-    listener = Listener(store.asr(language), VirtualClock(), store.config.endpoint)
+    listener = Listener(store.asr(language), VirtualClock(), EndpointConfig())
     for frame in split_frames(np.concatenate([pcm, np.zeros(8000, np.int16)]), SAMPLE_RATE):
         listener.push(frame)
     await listener.drain()

@@ -72,7 +72,7 @@ def test_every_example_script_has_conversations() -> None:
 
 
 def test_chat_shows_intent_state_and_records_and_ends_with_coverage(store) -> None:
-    from voicebot.session.chat import run_chat
+    from voicebot.app.chat import run_chat
 
     typed = iter(["yes this is Ben", "yes I'll be there"])
     shown: list[str] = []

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, ROOT
 from voicebot.policy.actions import HandoffResult, HangUp, Heard, MarkDnc, Say, Silence, Transfer
-from voicebot.policy.engine import CallState, Policy
+from voicebot.policy.engine import DialogueState, Policy
 from voicebot.policy.graph import to_dot
 from voicebot.policy.lint import check_file, script_lines
 from voicebot.policy.schema import load_script, text_of
@@ -39,7 +39,7 @@ def probes(policy: Policy) -> list[Heard]:
             *(heard(t) for t in ANSWERS[lang])]  # fmt: skip
 
 
-def explore(path: Path) -> tuple[Policy, dict[str, CallState], set[str]]:
+def explore(path: Path) -> tuple[Policy, dict[str, DialogueState], set[str]]:
     """A live (not ended) state at every node where the policy can wait for the caller, found
     breadth first, and every node any explored call went through."""
     policy = Policy(load_script(path))

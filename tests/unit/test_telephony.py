@@ -15,7 +15,7 @@ from voicebot.policy.engine import Policy
 from voicebot.policy.lint import lint
 from voicebot.policy.schema import load_script
 from voicebot.session.amd import AnsweringMachineDetector, BeepDetector, tone_hz
-from voicebot.telephony.control import CallControl, CallState, outcome_for_status
+from voicebot.telephony.control import CallControl, SignallingState, outcome_for_status
 from voicebot.telephony.sip.config import TrunkConfig
 
 pytestmark = pytest.mark.unit
@@ -41,7 +41,7 @@ def test_final_status_before_answer_maps_to_an_outcome(code: int, outcome: str) 
     control.dial(0.0)
     control.provisional(0.1, 180, "Ringing")
     control.end(2.0, code, "x", "callee")
-    assert (control.state, control.outcome, control.final_code) == (CallState.ENDED, outcome, code)
+    assert (control.state, control.outcome, control.final_code) == (SignallingState.ENDED, outcome, code)
     assert outcome_for_status(code) == outcome
 
 
@@ -55,8 +55,8 @@ def test_call_states_go_dialing_ringing_early_media_answered_ended() -> None:
     control.provisional(1.1, 183)
     control.end(9.0, 200, "BYE", "callee")
     assert [h.state for h in control.history] == [
-        CallState.DIALING, CallState.RINGING, CallState.EARLY_MEDIA, CallState.ANSWERED,
-        CallState.ENDED,
+        SignallingState.DIALING, SignallingState.RINGING, SignallingState.EARLY_MEDIA, SignallingState.ANSWERED,
+        SignallingState.ENDED,
     ]  # fmt: skip
     assert control.outcome == "hung_up" and control.answered_at == 1.0
     control.end(10.0, 500, "late", "network")  # the first end stands

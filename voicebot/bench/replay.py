@@ -16,22 +16,23 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.app.stages import LINE_RATE, ScriptStages
 from voicebot.audio.frames import AudioFrame, samples_per_frame, split_frames
 from voicebot.audio.wav import read_wav
-from voicebot.core.clock import Clock, RealClock, VirtualClock
+from voicebot.core.clock import Clock, OffsetClock, RealClock, VirtualClock
 from voicebot.core.errors import VoicebotError
+from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import SimulatedAgents
 from voicebot.metrics.report import CallReport
-from voicebot.policy.schema import Outcome, Script
+from voicebot.policy.schema import Script
 from voicebot.session.call import CallOptions, CallSession, CallSetup
-from voicebot.sim.trial import LINE_RATE, OffsetClock, Trial
 from voicebot.telephony.loopback import LoopbackLine
 from voicebot.vad.endpoint import EndpointConfig
 
 MAX_RECORDING_S = 600.0
 TAIL_S = 3.0  # after the recording ends, the caller waits this long, then hangs up
 FRAME_S = 0.02
-OUTCOMES = set(Outcome.__args__) | {"hung_up", "max_duration", "failed"}  # type: ignore[attr-defined]
+OUTCOMES = {o for o in Outcome if o.scripted} | {Outcome.HUNG_UP, Outcome.MAX_DURATION, Outcome.FAILED}
 
 
 class ReplayError(VoicebotError):
@@ -125,16 +126,16 @@ def naive_options() -> CallOptions:
     return CallOptions(endpoint=EndpointConfig(hangover_ms=800), speculate=False)
 
 
-async def replay_one(trial: Trial, rec: Recording, clock: Clock,
+async def replay_one(stages: ScriptStages, rec: Recording, clock: Clock,
                      record_to: Path | None = None) -> CallReport:  # fmt: skip
-    await trial.dial(clock, dict(trial.script.example_contact))
+    await stages.ring(clock, dict(stages.script.example_contact))
     call_clock = OffsetClock(clock)
     line = LoopbackLine(call_clock, LINE_RATE)
-    setup = CallSetup(trial.script, trial.script_path, dict(trial.script.example_contact),
-                      trial.language, persona=f"replay:{rec.path.name}",
+    setup = CallSetup(stages.script, stages.script_path, dict(stages.script.example_contact),
+                      stages.language, persona=f"replay:{rec.path.name}",
                       record_to=record_to)  # fmt: skip
     agents = _agents(call_clock)
-    session = CallSession(setup, trial.stages, line.bot, line, call_clock, agents, trial.options)
+    session = CallSession(setup, stages.stages, line.bot, line, call_clock, agents, stages.options)
     caller = asyncio.ensure_future(ReplayCaller(rec, line, call_clock).run())
     try:
         report = await session.run()
@@ -164,7 +165,7 @@ def score(rec: Recording, report: CallReport) -> ReplayResult:
 
 
 async def replay_batch(
-    trial: Trial, recordings: list[Recording], clock: Clock, concurrency: int,
+    stages: ScriptStages, recordings: list[Recording], clock: Clock, concurrency: int,
     on_done: Callable[[ReplayResult], None] | None = None,
 ) -> list[ReplayResult]:  # fmt: skip
     gate = asyncio.Semaphore(concurrency)
@@ -172,7 +173,7 @@ async def replay_batch(
     async def one(rec: Recording) -> ReplayResult:
         async with gate:
             try:
-                result = score(rec, await replay_one(trial, rec, clock))
+                result = score(rec, await replay_one(stages, rec, clock))
             except Exception as e:  # one broken call must not stop the batch
                 result = ReplayResult(rec.path.name, error=f"{rec.path}: {e!r}")
         if on_done:
@@ -183,7 +184,7 @@ async def replay_batch(
 
 
 def run_level(
-    trial: Trial, recordings: list[Recording], calls: int, virtual: bool, concurrency: int
+    stages: ScriptStages, recordings: list[Recording], calls: int, virtual: bool, concurrency: int
 ) -> dict[str, Any]:
     """`calls` calls (recordings reused in turn), `concurrency` at once; results and CPU cost."""
     batch = [recordings[i % len(recordings)] for i in range(calls)]
@@ -191,7 +192,7 @@ def run_level(
     cpu, wall = time.process_time(), time.perf_counter()
 
     async def main() -> list[ReplayResult]:
-        work = replay_batch(trial, batch, clock, concurrency)
+        work = replay_batch(stages, batch, clock, concurrency)
         return await (clock.run(work) if isinstance(clock, VirtualClock) else work)
 
     results = asyncio.run(main())

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from voicebot.app.stages import ScriptStages
 from voicebot.bench.replay import (
     Recording,
     ReplayError,
@@ -18,11 +19,9 @@ from voicebot.bench.replay import (
     naive_options,
     run_level,
 )
-from voicebot.core.config import VoicebotConfig
 from voicebot.core.errors import VoicebotError
-from voicebot.core.stages import ModelStore
 from voicebot.metrics.stats import summarize
-from voicebot.sim.trial import Trial
+from voicebot.models.store import ModelStore
 from voicebot.tts.stage import LineCache
 
 STAGES = ["endpoint", "asr", "intent", "policy", "tts_first_audio", "end_to_end"]
@@ -47,14 +46,14 @@ def accuracy(results: list[ReplayResult]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def load_all(folder: Path, trial: Trial, channel: int | None) -> tuple[list[Recording], list[str]]:
+def load_all(folder: Path, stages: ScriptStages, channel: int | None) -> tuple[list[Recording], list[str]]:
     recordings, errors = [], []
     files = sorted(folder.glob("*.wav"))
     if not files:
         raise VoicebotError(f"{folder}: no .wav recordings found")
     for path in files:
         try:
-            recordings.append(load_recording(path, trial.script, channel))
+            recordings.append(load_recording(path, stages.script, channel))
         except (ReplayError, VoicebotError) as e:
             errors.append(str(e))
     return recordings, errors
@@ -64,11 +63,10 @@ def run_bench(
     folder: Path, script: Path, out: Path, levels: list[int], baseline: str | None,
     channel: int | None, virtual: bool, console: Console,
 ) -> dict[str, Any]:  # fmt: skip
-    config = VoicebotConfig()
-    store = ModelStore(config)
-    trial = Trial(script, store)
-    trial.prerender()
-    recordings, errors = load_all(folder, trial, channel)
+    store = ModelStore()
+    stages = ScriptStages(script, store)
+    stages.prerender()
+    recordings, errors = load_all(folder, stages, channel)
     for e in errors:
         console.print(f"[yellow]skipped[/yellow] {e}")
     if not recordings:
@@ -80,7 +78,7 @@ def run_bench(
     samples: dict[str, list[float]] = {}
     for calls in levels:
         level = run_level(
-            trial, recordings, max(calls, len(recordings)), virtual, concurrency=calls
+            stages, recordings, max(calls, len(recordings)), virtual, concurrency=calls
         )
         res = level["results"]
         for r in res:
@@ -102,7 +100,7 @@ def run_bench(
             samples["voicebot"] = [ms for r in res if r.report
                                    for ms in r.report.latencies_ms("end_to_end")]  # fmt: skip
     if baseline == "naive":
-        naive = Trial(script, store, naive_options())
+        naive = ScriptStages(script, store, naive_options())
         naive.tts.cache = LineCache()  # no pre-rendered lines
         level = run_level(naive, recordings, len(recordings), virtual, concurrency=1)
         stats = stage_stats(level["results"])

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from voicebot.core.outcomes import RETRYABLE
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-RETRYABLE = ("no_answer", "busy", "voicemail", "failed", "interrupted", "rtp_timeout")
 
 
 class CallingWindow(BaseModel):

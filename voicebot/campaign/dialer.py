@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -20,6 +21,8 @@ from voicebot.campaign.models import Attempt, Campaign, Contact
 from voicebot.campaign.schedule import after_attempt, failed_rule, in_window, next_slot
 from voicebot.campaign.store import Store
 from voicebot.core.clock import Clock, RealClock
+from voicebot.core.outcomes import Outcome
+from voicebot.metrics.report import CallReport
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +62,15 @@ class Dial:
     variables: dict[str, Any]
     number: int  # this contact's nth dial
 
+    @property
+    def contact(self) -> dict[str, Any]:
+        """The script variables of this call, the contact's name among them."""
+        return {**self.variables, "name": self.name} if self.name else dict(self.variables)
+
 
 @dataclass
 class CallResult:
-    outcome: str
+    outcome: Outcome
     duration_s: float = 0.0
     answers: dict[str, Any] = field(default_factory=dict)
     grade: str | None = None
@@ -72,6 +80,27 @@ class CallResult:
     latency_ms: dict[str, Any] = field(default_factory=dict)
     report_path: str | None = None
     recording_path: str | None = None
+
+    @classmethod
+    def of(cls, report: CallReport, report_path: Path | None = None) -> CallResult:
+        """What a call report means for the campaign (every conversing trunk uses this)."""
+        callback = None
+        if report.callback_at:
+            callback = datetime.fromisoformat(report.callback_at).replace(tzinfo=None)
+        e2e = sorted(report.latencies_ms("end_to_end"))
+        latency = {"end_to_end_p50": e2e[len(e2e) // 2]} if e2e else {}
+        transferred = bool(report.transfer and report.transfer.get("connected"))
+        return cls(
+            outcome=report.outcome,
+            duration_s=report.duration_s,
+            answers=dict(report.records),
+            grade=report.lead_grade,
+            dnc=report.dnc,
+            transferred=transferred,
+            callback_at=callback,
+            latency_ms=latency,
+            report_path=str(report_path) if report_path else None,
+        )
 
 
 class CallPlacer(Protocol):
@@ -167,7 +196,7 @@ class Dialer:
     def _ready(self, s: Session, contact: Contact, now: datetime) -> bool:
         """Checks at dial time: do-not-call, pre-dial rules, the calling window."""
         if self.store.on_dnc(s, contact.phone, self.campaign_id):
-            contact.state, contact.reason, contact.outcome = "skipped", "do-not-call", "dnc"
+            contact.state, contact.reason, contact.outcome = "skipped", "do-not-call", Outcome.DNC
             return False
         fields = {**contact.variables, "name": contact.name}
         if (reason := failed_rule(self.config.rules, fields, now)) is not None:
@@ -222,7 +251,7 @@ class Dialer:
         except Exception as e:  # a transport error is the call's outcome, not the dialer's end
             # the type only: transport errors can quote the dialled number
             log.error("attempt %s failed: %s", dial.attempt_id, type(e).__name__)
-            result = CallResult(outcome="failed")
+            result = CallResult(outcome=Outcome.FAILED)
         self.record(dial.attempt_id, result)
         if self.on_result is not None:
             self.on_result(dial, result)
@@ -262,5 +291,5 @@ class Dialer:
             open_ids = list(s.scalars(select(Attempt.id).where(
                 Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing")))  # fmt: skip
         for attempt_id in open_ids:
-            self.record(attempt_id, CallResult(outcome="interrupted"))
+            self.record(attempt_id, CallResult(outcome=Outcome.INTERRUPTED))
         return len(open_ids)

@@ -21,10 +21,8 @@ from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.contacts import csv_text
 from voicebot.campaign.models import Attempt, Contact
 from voicebot.campaign.store import Store
+from voicebot.core.outcomes import ANSWERED
 from voicebot.metrics.stats import summarize
-
-ANSWERED = {"completed", "refused", "wrong_person", "dnc", "transferred", "no_input", "abusive",
-            "callback", "hung_up", "max_duration"}  # fmt: skip
 
 
 def attempts(store: Store, campaign: str, day: date | None = None) -> list[dict[str, Any]]:

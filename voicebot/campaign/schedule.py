@@ -9,9 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig, Rule
-
-FINAL = ("completed", "refused", "wrong_person", "dnc", "transferred", "no_input", "abusive",
-         "declined", "incompatible", "hung_up", "max_duration", "callback")  # fmt: skip
+from voicebot.core.outcomes import Outcome
 
 
 def in_window(at: datetime, zone: str, window: CallingWindow) -> bool:
@@ -60,7 +58,7 @@ def after_attempt(outcome: str, attempts: int, retries_of_outcome: int, config: 
     """`retries_of_outcome`: earlier attempts of this contact that ended with this outcome."""
     if attempts >= config.max_attempts:
         return Plan("done")
-    if outcome == "callback" and callback_at is not None:
+    if outcome == Outcome.CALLBACK and callback_at is not None:
         return Plan("pending", max(callback_at, now))
     rule = config.retries.get(outcome)
     if rule is None or retries_of_outcome >= rule.max:

@@ -122,3 +122,22 @@ class VirtualClock:
             elif not self.wake_next():
                 await asyncio.sleep(0.001)  # waiting on something outside the clock
         return task.result()
+
+
+class OffsetClock:
+    """A call's clock on a shared base clock: 0 is the moment the call was answered."""
+
+    def __init__(self, base: Clock) -> None:
+        self.base, self.origin = base, base.now()
+
+    def now(self) -> float:
+        return self.base.now() - self.origin
+
+    async def sleep(self, seconds: float) -> None:
+        await self.base.sleep(seconds)
+
+    async def sleep_until(self, t: float) -> None:
+        await self.base.sleep_until(t + self.origin)
+
+    async def run_blocking(self, fn: Callable[..., T], *args: object) -> T:
+        return await self.base.run_blocking(fn, *args)

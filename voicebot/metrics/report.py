@@ -5,9 +5,12 @@ logs never carry it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from voicebot.core.outcomes import Outcome
 
 
 class TurnLatency(BaseModel):
@@ -71,7 +74,9 @@ class BotLine(BaseModel):
     interrupted: bool
 
 
-class Event(BaseModel):
+class TimelineEvent(BaseModel):
+    """One moment of the call on its timeline (seconds on the call clock)."""
+
     t: float
     kind: str
     detail: str = ""
@@ -89,7 +94,7 @@ class CallReport(BaseModel):
     models: dict[str, str] = Field(default_factory=dict)
     started_at: str = ""  # wall time, ISO
     duration_s: float = 0.0
-    outcome: str = "failed"
+    outcome: Outcome = Outcome.FAILED
     ended_by: str = ""
     lead_grade: str | None = None
     records: dict[str, Any] = Field(default_factory=dict, description="PII: recorded answers")
@@ -101,8 +106,15 @@ class CallReport(BaseModel):
     path: list[str] = Field(default_factory=list)
     turns: list[Turn] = Field(default_factory=list)
     bot_lines: list[BotLine] = Field(default_factory=list)
-    timeline: list[Event] = Field(default_factory=list)
+    timeline: list[TimelineEvent] = Field(default_factory=list)
     error: str | None = None
+
+    def save(self, folder: Path) -> Path:
+        """Write the report as `folder/<call_id>.json`; returns its path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.call_id}.json"
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
 
     def latencies_ms(self, stage: str) -> list[float]:
         return [ms[stage] for t in self.turns if stage in (ms := t.latency.stage_ms())]

@@ -1,9 +1,15 @@
-"""What the policy hears (events) and what it asks the call to do (actions)."""
+"""What the policy hears (events) and what it asks the call to do (actions), and the one
+interpreter of actions: `carry_out` hands each to an `ActionSink` (the call session on a phone
+line, the LiveKit agent in a room)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
+
+from voicebot.core.outcomes import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +33,7 @@ class HandoffResult:
     connected: bool
 
 
-Event = Heard | Silence | HandoffResult
+PolicyEvent = Heard | Silence | HandoffResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +73,44 @@ class SetGrade:
 
 @dataclass(frozen=True, slots=True)
 class HangUp:
-    outcome: str
+    outcome: Outcome
 
 
 Action = Say | Record | Transfer | ScheduleCallback | MarkDnc | SetGrade | HangUp
+
+
+class ActionSink(Protocol):
+    """Carries out the policy's actions for one call, in the order given."""
+
+    async def say(self, action: Say) -> None: ...
+
+    async def record(self, action: Record) -> None: ...
+
+    async def set_grade(self, action: SetGrade) -> None: ...
+
+    async def schedule_callback(self, action: ScheduleCallback) -> None: ...
+
+    async def mark_dnc(self, action: MarkDnc) -> None: ...
+
+    async def transfer(self, action: Transfer) -> None: ...
+
+    async def hang_up(self, action: HangUp) -> None: ...
+
+
+async def carry_out(actions: Iterable[Action], sink: ActionSink) -> None:
+    for action in actions:
+        match action:
+            case Say():
+                await sink.say(action)
+            case Record():
+                await sink.record(action)
+            case SetGrade():
+                await sink.set_grade(action)
+            case ScheduleCallback():
+                await sink.schedule_callback(action)
+            case MarkDnc():
+                await sink.mark_dnc(action)
+            case Transfer():
+                await sink.transfer(action)
+            case HangUp():
+                await sink.hang_up(action)

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from voicebot.core.outcomes import Outcome
 from voicebot.nlu import slots
 from voicebot.policy.actions import (
     Action,
-    Event,
     HandoffResult,
     HangUp,
     Heard,
     MarkDnc,
+    PolicyEvent,
     Record,
     Say,
     ScheduleCallback,
@@ -29,7 +30,9 @@ _ALWAYS_GLOBAL = frozenset({"stop_calling", "want_human", "complaint", "abuse"})
 
 
 @dataclass(frozen=True)
-class CallState:
+class DialogueState:
+    """Where one conversation stands in the script (immutable: each step returns a new one)."""
+
     node: str
     language: str
     contact: MappingProxyType[str, Any]
@@ -41,7 +44,7 @@ class CallState:
     abuse: int = 0
     turns: int = 0
     awaiting_handoff: bool = False
-    ended: str | None = None
+    ended: Outcome | None = None
     said: tuple[str, ...] = field(default=(), repr=False)
 
     def recorded(self) -> dict[str, Any]:
@@ -55,16 +58,16 @@ class Policy:
         self.script = script
         self.language = language or script.languages[0]
 
-    def start(self, contact: dict[str, Any]) -> tuple[CallState, list[Action]]:
-        state = CallState(self.script.start, self.language, MappingProxyType(dict(contact)))
+    def start(self, contact: dict[str, Any]) -> tuple[DialogueState, list[Action]]:
+        state = DialogueState(self.script.start, self.language, MappingProxyType(dict(contact)))
         return self._enter(state, self.script.start)
 
-    def step(self, state: CallState, event: Event) -> tuple[CallState, list[Action]]:
+    def step(self, state: DialogueState, event: PolicyEvent) -> tuple[DialogueState, list[Action]]:
         if state.ended:
             return state, []
         state = replace(state, turns=state.turns + 1)
         if state.turns > self.script.settings.max_turns:
-            return self._close(state, "no_input", self.script.lines.no_input_goodbye, "turns")
+            return self._close(state, Outcome.NO_INPUT, self.script.lines.no_input_goodbye, "turns")
         if isinstance(event, HandoffResult):
             return self._handoff_result(state, event)
         if not isinstance(event, Heard):
@@ -78,7 +81,7 @@ class Policy:
             return self._global(state, event, handler)
         return self._answer(state, event)
 
-    def _answers_node(self, state: CallState, event: Heard) -> bool:
+    def _answers_node(self, state: DialogueState, event: Heard) -> bool:
         """A precise answer to the node's question ("tomorrow at 3 pm" when asked for a time)
         wins over a global handler, unless the caller wants out or wants a person."""
         node = self.script.nodes[state.node]
@@ -90,7 +93,7 @@ class Policy:
         )
 
     # --- the current node's answer -------------------------------------------------------
-    def _answer(self, state: CallState, event: Heard) -> tuple[CallState, list[Action]]:
+    def _answer(self, state: DialogueState, event: Heard) -> tuple[DialogueState, list[Action]]:
         node = self.script.nodes[state.node]
         actions: list[Action] = []
         target, value = self._route(node, event)
@@ -140,38 +143,38 @@ class Policy:
         return event.text.strip() or None
 
     # --- line trouble ---------------------------------------------------------------------
-    def _no_match(self, state: CallState, node: Node) -> tuple[CallState, list[Action]]:
+    def _no_match(self, state: DialogueState, node: Node) -> tuple[DialogueState, list[Action]]:
         if state.reprompts < len(node.reprompt):
             line = node.reprompt[state.reprompts]
             state = replace(state, reprompts=state.reprompts + 1)
             return state, [self._say(state, f"{state.node}.reprompt", line, node.protected)]
         return self._enter(replace(state, reprompts=0), node.on_fail or self._fail_node())
 
-    def _low_confidence(self, state: CallState) -> tuple[CallState, list[Action]]:
+    def _low_confidence(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         count = state.low_confidence + 1
         state = replace(state, low_confidence=count)
         if count >= self.script.settings.max_low_confidence:
             return self._transfer(state, "low confidence")
         return state, [self._say(state, "clarify", self.script.lines.clarify)]
 
-    def _no_input(self, state: CallState) -> tuple[CallState, list[Action]]:
+    def _no_input(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         count = state.no_input + 1
         state = replace(state, no_input=count)
         if count > self.script.settings.max_no_input:
-            return self._close(state, "no_input", self.script.lines.no_input_goodbye, "no_input")
+            return self._close(state, Outcome.NO_INPUT, self.script.lines.no_input_goodbye, "no_input")
         return state, [self._say(state, "no_input", self.script.lines.no_input)]
 
-    def _abuse(self, state: CallState) -> tuple[CallState, list[Action]]:
+    def _abuse(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         count = state.abuse + 1
         state = replace(state, abuse=count)
         if count > self.script.settings.abuse_warnings:
-            return self._close(state, "abusive", self.script.lines.abuse_goodbye, "abuse")
+            return self._close(state, Outcome.ABUSIVE, self.script.lines.abuse_goodbye, "abuse")
         return state, [self._say(state, "abuse_warning", self.script.lines.abuse_warning)]
 
     # --- global handlers, hand-off and closing --------------------------------------------
     def _global(
-        self, state: CallState, event: Heard, handler: Handler
-    ) -> tuple[CallState, list[Action]]:
+        self, state: DialogueState, event: Heard, handler: Handler
+    ) -> tuple[DialogueState, list[Action]]:
         name = f"global.{event.intent}"
         actions: list[Action] = []
         for key, value in handler.record.items():
@@ -196,7 +199,7 @@ class Policy:
         state, more = self._enter(state, handler.then)
         return state, actions + more
 
-    def _transfer(self, state: CallState, reason: str) -> tuple[CallState, list[Action]]:
+    def _transfer(self, state: DialogueState, reason: str) -> tuple[DialogueState, list[Action]]:
         state = replace(state, awaiting_handoff=True)
         return state, [
             self._say(state, "transfer", self.script.lines.transfer),
@@ -204,24 +207,24 @@ class Policy:
         ]
 
     def _handoff_result(
-        self, state: CallState, event: HandoffResult
-    ) -> tuple[CallState, list[Action]]:
+        self, state: DialogueState, event: HandoffResult
+    ) -> tuple[DialogueState, list[Action]]:
         state = replace(state, awaiting_handoff=False)
         if event.connected:
             state, actions = self._grade(state)
-            return replace(state, ended="transferred"), [*actions, HangUp("transferred")]
-        state, actions = self._close(state, "callback", self.script.lines.no_agent, "no_agent")
+            return replace(state, ended=Outcome.TRANSFERRED), [*actions, HangUp(Outcome.TRANSFERRED)]
+        state, actions = self._close(state, Outcome.CALLBACK, self.script.lines.no_agent, "no_agent")
         return state, [ScheduleCallback(None), *actions]
 
     def _close(
-        self, state: CallState, outcome: str, line: Line, name: str
-    ) -> tuple[CallState, list[Action]]:
+        self, state: DialogueState, outcome: Outcome, line: Line, name: str
+    ) -> tuple[DialogueState, list[Action]]:
         state = replace(state, path=(*state.path, name))
         state, grade = self._grade(state)
         say = self._say(state, name, line)
         return replace(state, ended=outcome), [say, *grade, HangUp(outcome)]
 
-    def _enter(self, state: CallState, node_id: str) -> tuple[CallState, list[Action]]:
+    def _enter(self, state: DialogueState, node_id: str) -> tuple[DialogueState, list[Action]]:
         actions: list[Action] = []
         for _ in range(len(self.script.nodes) + 1):  # follow `next` chains, bounded
             node = self.script.nodes[node_id]
@@ -245,11 +248,11 @@ class Policy:
             node_id = node.next
         raise RuntimeError(f"script {self.script.name}: `next` cycle through {node_id}")
 
-    def _record(self, state: CallState, key: str, value: Any) -> tuple[CallState, list[Action]]:
+    def _record(self, state: DialogueState, key: str, value: Any) -> tuple[DialogueState, list[Action]]:
         records = (*((k, v) for k, v in state.records if k != key), (key, value))
         return replace(state, records=records), [Record(key, value)]
 
-    def _grade(self, state: CallState) -> tuple[CallState, list[Action]]:
+    def _grade(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         rec = state.recorded()
         for rule in self.script.grades:
             if _matches(rule, rec):
@@ -261,7 +264,7 @@ class Policy:
         return next(n for n, node in self.script.nodes.items() if node.end == "completed")
 
     def _say(
-        self, state: CallState, name: str, line: Line, protected: bool = False,
+        self, state: DialogueState, name: str, line: Line, protected: bool = False,
         audio: str | None = None,
     ) -> Say:  # fmt: skip
         text = _VAR.sub(
@@ -273,11 +276,11 @@ class Policy:
         """An answering machine picked up: the script's message (after the beep), or nothing."""
         vm = self.script.voicemail
         if vm.action == "leave" and vm.message is not None:
-            state = CallState(self.script.start, self.language, MappingProxyType(dict(contact)))
-            return [self._say(state, "voicemail", vm.message, protected=True), HangUp("voicemail")]
-        return [HangUp("voicemail")]
+            state = DialogueState(self.script.start, self.language, MappingProxyType(dict(contact)))
+            return [self._say(state, "voicemail", vm.message, protected=True), HangUp(Outcome.VOICEMAIL)]
+        return [HangUp(Outcome.VOICEMAIL)]
 
-    def summary(self, state: CallState, reason: str) -> str:
+    def summary(self, state: DialogueState, reason: str) -> str:
         """A short summary the agent hears and reads: who, identity checked or not, why handed
         off, where in the script, and the answers so far."""
         who = state.contact.get("name", "the caller" if self.language == "en" else "客户")

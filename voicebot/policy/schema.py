@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from voicebot.core.errors import VoicebotError
+from voicebot.core.outcomes import SCRIPTED, Outcome
 
-Outcome = Literal[
-    "completed", "refused", "wrong_person", "callback", "dnc", "transferred", "no_input",
-    "abusive", "voicemail",
-]  # fmt: skip
+
+def _scripted(outcome: Outcome) -> Outcome:
+    if not outcome.scripted:
+        raise ValueError(f"a script ends a call with one of {', '.join(SCRIPTED)}")
+    return outcome
+
+
+ScriptOutcome = Annotated[Outcome, AfterValidator(_scripted)]
 Line = str | dict[str, str]  # one text, or one per language
 
 
@@ -46,7 +51,7 @@ class Node(_Strict):
     record: dict[str, str | int | bool] = Field(default_factory=dict)
     reprompt: list[Line] = Field(default_factory=list, description="escalating no-match lines")
     on_fail: str | None = Field(None, description="node after reprompts are exhausted")
-    end: Outcome | None = Field(None, description="closing node: hang up with this outcome")
+    end: ScriptOutcome | None = Field(None, description="closing node: hang up with this outcome")
     transfer: str | None = Field(None, description="hand off to a human with this reason")
     callback: bool = Field(False, description="book the callback time heard in this turn")
     dnc: bool = False
@@ -57,7 +62,7 @@ class Handler(_Strict):
 
     say: Line
     then: str = Field("return", description="'return', a node id, or 'end'")
-    end: Outcome | None = None
+    end: ScriptOutcome | None = None
     transfer: str | None = None
     callback: bool = False
     dnc: bool = False

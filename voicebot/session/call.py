@@ -21,21 +21,13 @@ from pydantic import BaseModel, Field
 from voicebot.audio.frames import AudioFrame, samples_per_frame
 from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.clock import Clock
+from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import AgentPool
-from voicebot.metrics.report import BotLine, CallReport, Event, Turn, TurnLatency
+from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
 from voicebot.nlu.intents import IntentClassifier
-from voicebot.policy.actions import (
-    Action,
-    HangUp,
-    MarkDnc,
-    Record,
-    Say,
-    ScheduleCallback,
-    SetGrade,
-    Silence,
-    Transfer,
-)
+from voicebot.policy.actions import Action, HangUp, Say, Silence, Transfer, carry_out
 from voicebot.policy.schema import Script
+from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
@@ -115,7 +107,9 @@ class LineControl(Protocol):
     def hang_up(self, by: str) -> None: ...
 
 
-class CallSession:
+class CallSession(ReportActions):
+    """One answered call on a line; it is the `ActionSink` of its dialogue's actions."""
+
     def __init__(
         self,
         setup: CallSetup,
@@ -144,6 +138,8 @@ class CallSession:
             config=self.options.model_dump(mode="json"),
             started_at=setup.started_wall.isoformat(timespec="seconds"),
         )  # fmt: skip
+        super().__init__(self.report, lambda kind: self._event(self.clock.now(), kind))
+        self._replying: Turn | None = None  # the caller turn the actions answer
         self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
         self._reply_lines: list[tuple[Turn, PlayedLine]] = []
         self._pending_turns = 0
@@ -169,7 +165,7 @@ class CallSession:
             errors = [e for e in done if isinstance(e, Exception)]
             if errors and self.report.error is None:
                 self.report.error = repr(errors[0])
-                self.report.outcome = "failed"
+                self.report.outcome = Outcome.FAILED
                 log.error("call %s failed: %r", self.setup.call_id, errors[0])
             await self.listener.aclose()
             self._finish_report()
@@ -185,10 +181,10 @@ class CallSession:
             if self._finished or any(t.done() for t in tasks):
                 return
             if self.control.ended.is_set():
-                self._end("hung_up", self.control.ended_by or "callee", now)
+                self._end(Outcome.HUNG_UP, self.control.ended_by or "callee", now)
                 return
             if now >= self.options.max_call_s:
-                self._end("max_duration", "deadline", now)
+                self._end(Outcome.MAX_DURATION, "deadline", now)
                 self.control.hang_up("bot")
                 return
             inbound = self.port.receive()
@@ -324,29 +320,22 @@ class CallSession:
         await self._carry_out(actions, record)
 
     async def _carry_out(self, actions: list[Action], turn: Turn | None) -> None:
-        for action in actions:
-            if isinstance(action, Say):
-                line = self._say(action)
-                if turn is not None and not any(t is turn for t, _ in self._reply_lines):
-                    self._reply_lines.append((turn, line))
-            elif isinstance(action, Record):
-                self.report.records[action.field] = action.value
-            elif isinstance(action, SetGrade):
-                self.report.lead_grade = action.grade
-            elif isinstance(action, ScheduleCallback):
-                self.report.callback_requested = True
-                self.report.callback_at = action.when.isoformat() if action.when else None
-            elif isinstance(action, MarkDnc):
-                self.report.dnc = True
-                self._event(self.clock.now(), "do_not_call")
-            elif isinstance(action, Transfer):
-                await self._transfer(action)
-            elif isinstance(action, HangUp):
-                await self._idle()
-                self._end(action.outcome, "bot", self.clock.now())
-                self.control.hang_up("bot")
+        self._replying = turn
+        await carry_out(actions, self)
 
-    def _say(self, action: Say) -> PlayedLine:
+    # --- the ActionSink (answers, grade, callback and do-not-call: ReportActions) --------------
+    async def say(self, action: Say) -> None:
+        line = self._play(action)
+        turn = self._replying
+        if turn is not None and not any(t is turn for t, _ in self._reply_lines):
+            self._reply_lines.append((turn, line))
+
+    async def hang_up(self, action: HangUp) -> None:
+        await self._idle()
+        self._end(action.outcome, "bot", self.clock.now())
+        self.control.hang_up("bot")
+
+    def _play(self, action: Say) -> PlayedLine:
         now = self.clock.now()
         line = self.playout.add(action.node, action.text, action.protected, now)
         if action.audio:
@@ -361,7 +350,7 @@ class CallSession:
         self.port.caption(Caption(now, action.node, action.text, ask.slot if ask else None))
         return line
 
-    async def _transfer(self, action: Transfer) -> None:
+    async def transfer(self, action: Transfer) -> None:
         self._handoff = True
         await self._idle()
         self._event(self.clock.now(), "transfer", action.reason)
@@ -389,14 +378,14 @@ class CallSession:
                 line.synthesised = True
 
     # --- bookkeeping -------------------------------------------------------------------------
-    def _end(self, outcome: str, by: str, now: float) -> None:
+    def _end(self, outcome: Outcome, by: str, now: float) -> None:
         if not self._finished:
             self._finished = True
             self.report.outcome, self.report.ended_by = outcome, by
             self._event(now, "end", outcome)
 
     def _event(self, t: float, kind: str, detail: str = "") -> None:
-        self.report.timeline.append(Event(t=round(t, 3), kind=kind, detail=detail))
+        self.report.timeline.append(TimelineEvent(t=round(t, 3), kind=kind, detail=detail))
 
     def _wall_now(self) -> datetime:
         return self.setup.started_wall + timedelta(seconds=self.clock.now())

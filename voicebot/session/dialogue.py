@@ -11,8 +11,8 @@ from typing import Any
 
 from voicebot.nlu.encoders import SentenceEncoder
 from voicebot.nlu.intents import IntentClassifier, IntentResult
-from voicebot.policy.actions import Action, Event, HandoffResult, Heard, Silence
-from voicebot.policy.engine import CallState, Policy
+from voicebot.policy.actions import Action, HandoffResult, Heard, PolicyEvent, Silence
+from voicebot.policy.engine import DialogueState, Policy
 from voicebot.policy.exemplars import exemplars
 from voicebot.policy.schema import Script
 
@@ -39,7 +39,7 @@ class Dialogue:
         self.policy = Policy(script, language)
         self.classifier = classifier
         self.contact = contact
-        self.state: CallState | None = None
+        self.state: DialogueState | None = None
 
     def start(self) -> list[Action]:
         self.state, actions = self.policy.start(self.contact)
@@ -77,7 +77,7 @@ class Dialogue:
     def ended(self) -> str | None:
         return self.state.ended if self.state else None
 
-    def _step(self, event: Event) -> list[Action]:
+    def _step(self, event: PolicyEvent) -> list[Action]:
         if self.state is None:
             raise RuntimeError("Dialogue.start() must be called first")
         self.state, actions = self.policy.step(self.state, event)

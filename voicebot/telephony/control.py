@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from voicebot.core.outcomes import Outcome
 
-class CallState(StrEnum):
+
+class SignallingState(StrEnum):
+    """Where a dialled call stands in signalling (not in the conversation)."""
+
     IDLE = "idle"
     DIALING = "dialing"  # INVITE sent, nothing heard back yet
     RINGING = "ringing"  # 180
@@ -19,31 +23,25 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-# outcomes of a call that never reached the conversation
-BUSY, DECLINED, NO_ANSWER, FAILED, INCOMPATIBLE = (
-    "busy", "declined", "no_answer", "failed", "incompatible",
-)  # fmt: skip
-# outcomes of an answered call that the line (not the script) ended
-HUNG_UP, MAX_DURATION, RTP_TIMEOUT = "hung_up", "max_duration", "rtp_timeout"
 
 
-def outcome_for_status(code: int) -> str:
+def outcome_for_status(code: int) -> Outcome:
     """The outcome of a dial attempt that ended with this final SIP status before answer."""
     if code in (486, 600):
-        return BUSY
+        return Outcome.BUSY
     if code == 603:
-        return DECLINED
+        return Outcome.DECLINED
     if code in (408, 480, 487):
-        return NO_ANSWER
+        return Outcome.NO_ANSWER
     if code in (488, 606, 415):
-        return INCOMPATIBLE
-    return FAILED
+        return Outcome.INCOMPATIBLE
+    return Outcome.FAILED
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
     t: float
-    state: CallState
+    state: SignallingState
     code: int = 0
     reason: str = ""
 
@@ -52,8 +50,8 @@ class Transition:
 class CallControl:
     """One dialled call. Every method takes the time on the call clock (0 = dialled)."""
 
-    state: CallState = CallState.IDLE
-    outcome: str | None = None
+    state: SignallingState = SignallingState.IDLE
+    outcome: Outcome | None = None
     ended_by: str | None = None  # bot | callee | network | deadline
     final_code: int = 0
     final_reason: str = ""
@@ -61,42 +59,43 @@ class CallControl:
     history: list[Transition] = field(default_factory=list)
 
     def dial(self, t: float) -> None:
-        self._require(CallState.IDLE)
-        self._go(t, CallState.DIALING)
+        self._require(SignallingState.IDLE)
+        self._go(t, SignallingState.DIALING)
 
     def provisional(self, t: float, code: int, reason: str = "", sdp: bool = False) -> None:
-        if self.state not in (CallState.DIALING, CallState.RINGING, CallState.EARLY_MEDIA):
+        if self.state not in (SignallingState.DIALING, SignallingState.RINGING, SignallingState.EARLY_MEDIA):
             return  # a late 18x after answer or end changes nothing
         if code == 183 or (sdp and code in (180, 181, 182)):
-            self._go(t, CallState.EARLY_MEDIA, code, reason)
-        elif code in (180, 181, 182) and self.state is CallState.DIALING:
-            self._go(t, CallState.RINGING, code, reason)
+            self._go(t, SignallingState.EARLY_MEDIA, code, reason)
+        elif code in (180, 181, 182) and self.state is SignallingState.DIALING:
+            self._go(t, SignallingState.RINGING, code, reason)
 
     def answer(self, t: float) -> None:
-        if self.state in (CallState.ANSWERED, CallState.ENDED):
+        if self.state in (SignallingState.ANSWERED, SignallingState.ENDED):
             return
         self.answered_at = t
-        self._go(t, CallState.ANSWERED, 200)
+        self._go(t, SignallingState.ANSWERED, 200)
 
     def end(self, t: float, code: int, reason: str, by: str) -> None:
         """The call ended: a final failure before answer, a BYE after, or our own hang-up."""
-        if self.state is CallState.ENDED:
+        if self.state is SignallingState.ENDED:
             return
-        if self.state is CallState.ANSWERED:
-            self.outcome = HUNG_UP
+        if self.state is SignallingState.ANSWERED:
+            self.outcome = Outcome.HUNG_UP
         elif by == "bot" and code in (0, 487):
-            self.outcome = NO_ANSWER if self.state is not CallState.DIALING else FAILED
+            dialing = self.state is SignallingState.DIALING
+            self.outcome = Outcome.FAILED if dialing else Outcome.NO_ANSWER
         else:
             self.outcome = outcome_for_status(code)
         self.ended_by, self.final_code, self.final_reason = by, code, reason
-        self._go(t, CallState.ENDED, code, reason)
+        self._go(t, SignallingState.ENDED, code, reason)
 
-    def expire(self, t: float, outcome: str, reason: str) -> None:
+    def expire(self, t: float, outcome: Outcome, reason: str) -> None:
         """A timer ended the call: ring timeout, trunk silence, RTP timeout, max duration."""
-        if self.state is CallState.ENDED:
+        if self.state is SignallingState.ENDED:
             return
         self.outcome, self.ended_by, self.final_reason = outcome, "bot", reason
-        self._go(t, CallState.ENDED, 0, reason)
+        self._go(t, SignallingState.ENDED, 0, reason)
 
     @property
     def answered(self) -> bool:
@@ -115,10 +114,10 @@ class CallControl:
             ],
         }
 
-    def _require(self, *states: CallState) -> None:
+    def _require(self, *states: SignallingState) -> None:
         if self.state not in states:
             raise ValueError(f"call is {self.state}, expected {' or '.join(states)}")
 
-    def _go(self, t: float, state: CallState, code: int = 0, reason: str = "") -> None:
+    def _go(self, t: float, state: SignallingState, code: int = 0, reason: str = "") -> None:
         self.state = state
         self.history.append(Transition(t, state, code, reason))

@@ -19,6 +19,7 @@ from livekit import api, rtc  # noqa: E402
 from livekit.agents import room_io  # noqa: E402
 
 from voicebot.campaign.dialer import CallResult, Dial  # noqa: E402
+from voicebot.core.outcomes import Outcome  # noqa: E402
 from voicebot.policy.actions import Say  # noqa: E402
 from voicebot.telephony.livekit.calls import Dialled, LiveKitCalls  # noqa: E402
 from voicebot.telephony.livekit.config import LiveKitOutbound  # noqa: E402
@@ -50,14 +51,14 @@ class LiveKitPlacer:
         try:
             if not call.answered:
                 joining.cancel()
-                return CallResult(outcome=call.control.outcome or "failed")
+                return CallResult(outcome=call.control.outcome or Outcome.FAILED)
             try:
                 await joining
             except (rtc.ConnectError, OSError) as e:  # answered, but the bot cannot get in
                 log.error("attempt %s: bot could not join room %s: %s", dial.attempt_id,
                           room_name, e)  # fmt: skip
                 await self.calls.hang_up(call)
-                return CallResult(outcome="failed")
+                return CallResult(outcome=Outcome.FAILED)
             return await self._converse(dial, call, room)
         finally:
             await asyncio.gather(joining, return_exceptions=True)
@@ -110,7 +111,7 @@ class LiveKitPlacer:
             if not transferred:
                 await self.calls.hang_up(call)
         state, said = script_llm.dialogue.state, script_llm.state
-        outcome = (state.ended if state else None) or "hung_up"
+        outcome = (state.ended if state else None) or Outcome.HUNG_UP
         callback = said.callback_at.replace(tzinfo=None) if said.callback_at else None
         return CallResult(outcome=outcome, duration_s=round(time.monotonic() - started, 1),
                           answers=state.recorded() if state else {}, grade=said.grade,

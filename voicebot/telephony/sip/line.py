@@ -15,7 +15,8 @@ import pjsua2 as pj
 
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock, RealClock
-from voicebot.telephony.control import FAILED, NO_ANSWER, RTP_TIMEOUT, CallControl, CallState
+from voicebot.core.outcomes import Outcome
+from voicebot.telephony.control import CallControl, SignallingState
 from voicebot.telephony.loopback import Caption
 from voicebot.telephony.sip.media import RATE, FramePort
 from voicebot.telephony.sip.stack import SipError, SipStack, _pj_text
@@ -116,26 +117,26 @@ class SipLine:
         try:
             await self.stack.run(make)
         except SipError as e:
-            self._finish(0, f"could not place the call: {e}", "bot", FAILED)
+            self._finish(0, f"could not place the call: {e}", "bot", Outcome.FAILED)
 
     async def wait_answer(self, ring_timeout_s: float, trunk_timeout_s: float) -> bool:
         """True once answered; False when the call ended first or a timer gave up on it."""
         while True:
             state = self.control.state
-            if state is CallState.ANSWERED:
+            if state is SignallingState.ANSWERED:
                 return True
-            if state is CallState.ENDED:
+            if state is SignallingState.ENDED:
                 return False
             t = self.clock.now()
-            if state is CallState.DIALING and t >= trunk_timeout_s:
+            if state is SignallingState.DIALING and t >= trunk_timeout_s:
                 self._finish(0, f"no response from the trunk in {trunk_timeout_s:g} s", "bot",
-                             FAILED)  # fmt: skip
+                             Outcome.FAILED)  # fmt: skip
                 return False
             if t >= ring_timeout_s:
-                self._finish(0, f"not answered in {ring_timeout_s:g} s", "bot", NO_ANSWER)
+                self._finish(0, f"not answered in {ring_timeout_s:g} s", "bot", Outcome.NO_ANSWER)
                 return False
             self._changed.clear()
-            limit = trunk_timeout_s if state is CallState.DIALING else ring_timeout_s
+            limit = trunk_timeout_s if state is SignallingState.DIALING else ring_timeout_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), max(0.01, limit - t))
 
@@ -155,7 +156,7 @@ class SipLine:
                 self.partner.end_bridge()
         self._changed.set()
 
-    def _finish(self, code: int, reason: str, by: str, outcome: str) -> None:
+    def _finish(self, code: int, reason: str, by: str, outcome: Outcome) -> None:
         """Our side gives up on the call: record why, then hang up."""
         self.control.expire(self.clock.now(), outcome, reason)
         self.hang_up(by)
@@ -246,7 +247,7 @@ class SipLine:
             if count != last:
                 last, since = count, now
             elif now - since >= timeout_s:
-                self.control.expire(now, RTP_TIMEOUT, f"no RTP for {timeout_s:g} s")
+                self.control.expire(now, Outcome.RTP_TIMEOUT, f"no RTP for {timeout_s:g} s")
                 self.hang_up("network")
                 return
 

@@ -1,24 +1,34 @@
 """Transports the dialer places calls through: a fast simulated trunk (seeded outcomes, no
-audio), simulated callees through the full pipeline (personas), and real SIP."""
+audio), simulated callees through the full pipeline (personas), and real SIP. Every trunk that
+runs a conversation turns its call report into the campaign's result with `CallResult.of`."""
 
 from __future__ import annotations
 
 import os
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from voicebot.app.outbound import SipCaller
 from voicebot.campaign.dialer import CallResult, CampaignClock, Dial
 from voicebot.core.clock import Clock
-from voicebot.metrics.report import CallReport
+from voicebot.core.outcomes import Outcome
 from voicebot.sim.persona import load_persona
 from voicebot.sim.trial import Trial, TrialCall
 
 OUTCOMES = {  # a plausible outbound mix
-    "no_answer": 0.30, "busy": 0.08, "voicemail": 0.12, "failed": 0.03, "completed": 0.25,
-    "refused": 0.10, "callback": 0.05, "transferred": 0.04, "wrong_person": 0.02, "dnc": 0.01,
-}  # fmt: skip
+    Outcome.NO_ANSWER: 0.30,
+    Outcome.BUSY: 0.08,
+    Outcome.VOICEMAIL: 0.12,
+    Outcome.FAILED: 0.03,
+    Outcome.COMPLETED: 0.25,
+    Outcome.REFUSED: 0.10,
+    Outcome.CALLBACK: 0.05,
+    Outcome.TRANSFERRED: 0.04,
+    Outcome.WRONG_PERSON: 0.02,
+    Outcome.DNC: 0.01,
+}
 
 
 class SimulatedTrunk:
@@ -28,7 +38,7 @@ class SimulatedTrunk:
 
     def __init__(self, clock: CampaignClock, seed: int = 0, speed: float = 1.0,
                  dial_log: Path | None = None,
-                 outcomes: dict[str, float] | None = None) -> None:  # fmt: skip
+                 outcomes: dict[Outcome, float] | None = None) -> None:  # fmt: skip
         self.clock, self.speed, self.dial_log = clock, speed, dial_log
         self.outcomes = outcomes or OUTCOMES
         self.seed = seed
@@ -52,27 +62,10 @@ class SimulatedTrunk:
         callback = self.clock.now() + timedelta(days=1) if outcome == "callback" else None
         grade = {"completed": rng.choice("ABC"), "transferred": "A"}.get(outcome)
         latency = {"end_to_end_p50": rng.uniform(300, 450)} if talk else {}
-        return CallResult(outcome="dnc" if outcome == "dnc" else outcome,
+        return CallResult(outcome=outcome,
                           duration_s=round(duration * self.speed, 1), answers=answers,
                           grade=grade, dnc=outcome == "dnc", transferred=outcome == "transferred",
                           callback_at=callback, latency_ms=latency)  # fmt: skip
-
-
-def result_of(report: CallReport, report_path: Path | None = None) -> CallResult:
-    """What a call report means for the campaign."""
-    callback = None
-    if report.callback_at:
-        callback = datetime.fromisoformat(report.callback_at).replace(tzinfo=None)
-    e2e = sorted(report.latencies_ms("end_to_end"))
-    latency = {"end_to_end_p50": e2e[len(e2e) // 2]} if e2e else {}
-    outcome = (
-        "callback" if report.callback_requested and report.outcome == "callback" else report.outcome
-    )
-    return CallResult(outcome=outcome, duration_s=report.duration_s, answers=dict(report.records),
-                      grade=report.lead_grade, dnc=report.dnc,
-                      transferred=bool(report.transfer and report.transfer.get("connected")),
-                      callback_at=callback, latency_ms=latency,
-                      report_path=str(report_path) if report_path else None)  # fmt: skip
 
 
 class PersonaTrunk:
@@ -87,12 +80,8 @@ class PersonaTrunk:
         persona = load_persona(str(dial.variables.get("persona", "cooperative")))
         call = await self.trial.call(persona, self.clock, contact=self._contact(dial))
         self.calls.append(call)
-        path = None
-        if self.reports is not None:
-            self.reports.mkdir(parents=True, exist_ok=True)
-            path = self.reports / f"{call.report.call_id}.json"
-            path.write_text(call.report.model_dump_json(indent=2), encoding="utf-8")
-        return result_of(call.report, path)
+        path = call.report.save(self.reports) if self.reports is not None else None
+        return CallResult.of(call.report, path)
 
     def _contact(self, dial: Dial) -> dict[str, Any]:
         contact = {**self.trial.script.example_contact, **dial.variables}
@@ -104,16 +93,9 @@ class PersonaTrunk:
 class SipTrunk:
     """Real calls over a running SIP stack."""
 
-    def __init__(self, trial: Trial, stack: Any, sip: Any, reports: Path) -> None:
-        from voicebot.session.outbound import SipCaller
-
-        self.caller = SipCaller(trial, stack, sip)
-        self.trial, self.reports = trial, reports
+    def __init__(self, caller: SipCaller, reports: Path) -> None:
+        self.caller, self.reports = caller, reports
 
     async def place(self, dial: Dial) -> CallResult:
-        contact = {**dial.variables, "name": dial.name} if dial.name else dict(dial.variables)
-        report = await self.caller.call(dial.phone, contact)
-        self.reports.mkdir(parents=True, exist_ok=True)
-        path = self.reports / f"{report.call_id}.json"
-        path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        return result_of(report, path)
+        report = await self.caller.call(dial.phone, dial.contact)
+        return CallResult.of(report, report.save(self.reports))

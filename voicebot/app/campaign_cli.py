@@ -1,4 +1,7 @@
-"""`voicebot campaign create | import | run | pause | resume | stop | status | report | export`."""
+"""`voicebot campaign create | import | run | pause | resume | stop | status | report | export`.
+
+The campaign room's commands; `run` builds the transport (simulated trunk, personas, SIP,
+LiveKit) from the user's config, which is why this entry point lives in the composition layer."""
 
 from __future__ import annotations
 
@@ -9,13 +12,17 @@ import signal
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import func, select
 
+from voicebot.app.config import VoicebotConfig
+from voicebot.app.outbound import SipCaller
+from voicebot.app.stages import ScriptStages
+from voicebot.app.trunks import PersonaTrunk, SimulatedTrunk, SipTrunk
 from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.contacts import import_contacts
 from voicebot.campaign.dialer import CallResult, Dial, Dialer, WallClock
@@ -23,6 +30,10 @@ from voicebot.campaign.models import Attempt, Contact
 from voicebot.campaign.report import daily_report, export
 from voicebot.campaign.store import DEFAULT_URL, CampaignError, Store
 from voicebot.core.clock import Clock, RealClock, VirtualClock
+from voicebot.models.store import ModelStore
+from voicebot.sim.trial import Trial
+
+S = TypeVar("S", bound=ScriptStages)
 
 
 def add_parser(sub: Any) -> None:
@@ -161,18 +172,13 @@ class _placer:
         self._livekit: Any = None
 
     async def __aenter__(self) -> Any:
-        from voicebot.campaign.trunks import PersonaTrunk, SimulatedTrunk
-
         args = self.args
         if args.transport == "simulated":
             log = Path(args.dial_log) if args.dial_log else None
             return SimulatedTrunk(self.clock, args.seed, args.speed, log)
-        trial = self._trial()
-        if args.transport == "personas":
-            return PersonaTrunk(trial, self.base, Path(args.reports))
-        from voicebot.core.config import VoicebotConfig
-
         config = VoicebotConfig.load(Path(args.config) if args.config else None)
+        if args.transport == "personas":
+            return PersonaTrunk(self._stages(config, Trial), self.base, Path(args.reports))
         if args.transport == "livekit":
             if config.livekit is None:
                 raise CampaignError("--transport livekit needs --config with a `livekit:` section")
@@ -180,15 +186,15 @@ class _placer:
             from voicebot.telephony.livekit.worker import LiveKitPlacer
 
             self._livekit = LiveKitCalls(config.livekit.server)
-            return LiveKitPlacer(trial, config.livekit, self._livekit)
-        from voicebot.campaign.trunks import SipTrunk
+            return LiveKitPlacer(self._stages(config, ScriptStages), config.livekit, self._livekit)
         from voicebot.telephony.sip.stack import SipStack
 
         if config.sip is None:
             raise CampaignError("--transport sip needs --config with a `sip:` section")
         self._stack = SipStack(config.sip.trunk)
         await self._stack.start()
-        return SipTrunk(trial, self._stack, config.sip, Path(args.reports))
+        caller = SipCaller(self._stages(config, ScriptStages), self._stack, config.sip)
+        return SipTrunk(caller, Path(args.reports))
 
     async def __aexit__(self, *exc: object) -> None:
         if self._stack is not None:
@@ -196,14 +202,10 @@ class _placer:
         if self._livekit is not None:
             await self._livekit.aclose()
 
-    def _trial(self) -> Any:
-        from voicebot.core.config import VoicebotConfig
-        from voicebot.core.stages import ModelStore
-        from voicebot.sim.trial import Trial
-
+    def _stages(self, config: VoicebotConfig, kind: type[S]) -> S:
+        """The campaign script's stages (or a Trial) with the config's models and call options."""
         with self.store.session() as s:
             script = self.store.campaign(s, self.args.name).script
-        config = VoicebotConfig.load(Path(self.args.config) if self.args.config else None)
-        trial = Trial(Path(script), ModelStore(config))
-        trial.prerender()
-        return trial
+        stages = kind(Path(script), ModelStore(config), config.call)
+        stages.prerender()
+        return stages

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from voicebot.core.errors import ConfigError
-from voicebot.core.stages import ModelStore
+from voicebot.models.store import ModelStore
 from voicebot.policy.actions import Action, Say, Transfer
 from voicebot.policy.schema import load_script
 from voicebot.session.dialogue import Dialogue, script_classifier, unvisited

@@ -23,18 +23,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from voicebot.app.config import VoicebotConfig
 from voicebot.core.clock import Clock, RealClock, VirtualClock
-from voicebot.core.config import VoicebotConfig
-from voicebot.core.stages import ModelStore
 from voicebot.metrics.report import CallReport
 from voicebot.metrics.stats import summarize
 from voicebot.models.registry import cache_dir
+from voicebot.models.store import ModelStore
 from voicebot.policy.schema import load_script
 from voicebot.session.dialogue import unvisited
 from voicebot.sim.persona import Persona, all_personas, load_persona
 from voicebot.sim.trial import Trial, TrialCall
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 STAGES = ["asr", "intent", "tts_first_audio", "end_to_end"]
 
 
@@ -42,18 +42,9 @@ def run_trial(
     script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
     console: Console,
 ) -> list[TrialCall]:  # fmt: skip
-    config = VoicebotConfig()
-    config.tts.prerender_dir = cache_dir() / "lines"
-    store = ModelStore(config)
-    started = time.perf_counter()
-    with console.status("loading models and pre-rendering the script's fixed lines ..."):
-        trial = Trial(script, store, record_to=out / "recordings")
-        new = trial.prerender()
-    console.print(f"ready in {time.perf_counter() - started:.1f} s ({new} lines rendered)")
+    trial = _load(script, out, console)
     clock: Clock = RealClock() if realtime else VirtualClock()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console) as progress:
+    with Progress(*_columns(), console=console) as progress:
         task = progress.add_task(
             f"{len(personas)} calls, {concurrency} at once", total=len(personas)
         )
@@ -75,12 +66,12 @@ def run_campaign(
     console: Console,
 ) -> list[TrialCall]:  # fmt: skip
     """The personas as a campaign's contact list, dialled once each by the real dialer."""
+    from voicebot.app.trunks import PersonaTrunk
     from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig
     from voicebot.campaign.contacts import import_contacts
     from voicebot.campaign.dialer import Dialer, WallClock
     from voicebot.campaign.report import daily_report
     from voicebot.campaign.store import Store
-    from voicebot.campaign.trunks import PersonaTrunk
 
     trial = _load(script, out, console)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from voicebot.core.clock import Clock, RealClock, VirtualClock
-from voicebot.core.stages import ModelStore
+from voicebot.app.stages import LINE_RATE, ScriptStages
+from voicebot.core.clock import Clock, OffsetClock, RealClock, VirtualClock
 from voicebot.handoff.agents import SimulatedAgents
 from voicebot.metrics.report import CallReport
-from voicebot.session.call import CallSession, CallSetup
-from voicebot.sim.trial import LINE_RATE, OffsetClock, Trial
+from voicebot.models.store import ModelStore
+from voicebot.session.call import CallOptions, CallSession, CallSetup
 from voicebot.telephony.local import AudioDevice, LocalLine, SoundDevice, WavDevice
 
 
@@ -57,17 +57,17 @@ class TranscriptView:
             self.write(f"lead grade: {r.lead_grade}")
 
 
-async def talk(trial: Trial, device: Callable[[Clock], AudioDevice], clock: Clock,
+async def talk(stages: ScriptStages, device: Callable[[Clock], AudioDevice], clock: Clock,
                contact: dict[str, Any], write: Callable[[str], None] = print,
                refresh_s: float = 0.1) -> CallReport:  # fmt: skip
     """One conversation over the local line, shown live."""
-    await clock.run_blocking(trial.tts.prerender, trial.personal_lines(contact))
+    await stages.ring(clock, contact)
     call_clock = OffsetClock(clock)  # 0: the call is answered
     audio = device(call_clock)
     line = LocalLine(audio, LINE_RATE)
-    setup = CallSetup(trial.script, trial.script_path, contact, trial.language)
-    session = CallSession(setup, trial.stages, line, line, call_clock,
-                          SimulatedAgents(call_clock, free=1), trial.options)  # fmt: skip
+    setup = CallSetup(stages.script, stages.script_path, contact, stages.language)
+    session = CallSession(setup, stages.stages, line, line, call_clock,
+                          SimulatedAgents(call_clock, free=1), stages.options)  # fmt: skip
     view = TranscriptView(session.report, line, write)
     loop = asyncio.get_running_loop()
     if isinstance(audio, SoundDevice):  # Ctrl-C: the person hangs up, the report is written
@@ -90,14 +90,14 @@ async def talk(trial: Trial, device: Callable[[Clock], AudioDevice], clock: Cloc
 def run_console(script: Path, store: ModelStore, contact: dict[str, Any],
                 mic: Path | None = None, speaker: Path | None = None,
                 device: int | str | None = None, realtime: bool = False,
-                language: str | None = None,
-                write: Callable[[str], None] = print) -> CallReport:  # fmt: skip
+                language: str | None = None, write: Callable[[str], None] = print,
+                options: CallOptions | None = None) -> CallReport:  # fmt: skip
     """With `mic` (a WAV file) the run is headless, in virtual time unless `realtime`;
     without it the computer's microphone and speaker are the caller's phone."""
-    trial = Trial(script, store, language=language)
-    write(f"loading {script} ({trial.language}) ...")
-    trial.prerender()
-    contact = contact or dict(trial.script.example_contact)
+    stages = ScriptStages(script, store, options, language)
+    write(f"loading {script} ({stages.language}) ...")
+    stages.prerender()
+    contact = contact or dict(stages.script.example_contact)
     headless = mic is not None or speaker is not None
     clock: Clock = VirtualClock() if headless and not realtime else RealClock()
 
@@ -107,7 +107,7 @@ def run_console(script: Path, store: ModelStore, contact: dict[str, Any],
         write("speak after the bot's greeting; Ctrl-C hangs up")
         return SoundDevice(LINE_RATE, device)
 
-    conversation = talk(trial, open_device, clock, contact, write)
+    conversation = talk(stages, open_device, clock, contact, write)
     if isinstance(clock, VirtualClock):
         return asyncio.run(clock.run(conversation))
     return asyncio.run(conversation)

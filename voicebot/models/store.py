@@ -1,20 +1,45 @@
-"""Builds the speech stages from the config, loading each model once per process."""
+"""The models a process loads, each once: ASR recognisers, sentence encoders and voices by
+language, from the packaged defaults or the user's own files (`ModelSettings`)."""
 
 from __future__ import annotations
 
-from voicebot.asr.whisper import WhisperRecognizer
-from voicebot.core.config import VoicebotConfig
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from voicebot.asr.whisper import AsrOptions, WhisperRecognizer
 from voicebot.core.errors import ModelError
 from voicebot.models.registry import ModelRegistry
 from voicebot.nlu.encoders import E5Encoder, SentenceEncoder, TransformersEncoder
 from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
 
 
+class TtsConfig(BaseModel):
+    en_voice: Path | None = Field(None, description="piper .onnx for English; default: bundled")
+    zh_voice: Path | None = Field(
+        None, description="piper zh_CN .onnx; default: the Kokoro fallback (accented)"
+    )
+    length_scale: float = Field(1.0, gt=0.3, lt=3.0, description="speaking rate, >1 is slower")
+    prerender_dir: Path | None = Field(None, description="persist pre-rendered lines here")
+
+
+class ModelSettings(BaseModel):
+    """Which model each stage loads and how: the model part of the user's config."""
+
+    models: dict[str, Path] = Field(
+        default_factory=dict, description="manifest model name -> user-supplied path"
+    )
+    asr: dict[str, AsrOptions] = Field(
+        default_factory=lambda: {"en": AsrOptions(language="en"), "zh": AsrOptions(language="zh")}
+    )
+    tts: TtsConfig = Field(default_factory=TtsConfig)
+
+
 class ModelStore:
     """Per-process model cache: ASR recognisers, encoders and voices by language."""
 
-    def __init__(self, config: VoicebotConfig | None = None) -> None:
-        self.config = config or VoicebotConfig()
+    def __init__(self, config: ModelSettings | None = None) -> None:
+        self.config = config or ModelSettings()
         self.registry = ModelRegistry()
         for name, path in self.config.models.items():
             self.registry.use_path(name, path)

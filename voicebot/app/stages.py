@@ -1,0 +1,73 @@
+"""The stages one script's calls use, loaded once: its voice with the line cache, the
+recogniser, the intent classifier fitted on the script's exemplars, and the call options.
+
+Fixed lines are rendered up front (`prerender`); a contact's personal lines while the number
+rings (`ring`), so that no line waits for synthesis once the callee answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from voicebot.core.clock import Clock
+from voicebot.models.store import ModelStore
+from voicebot.policy.lint import script_lines
+from voicebot.policy.schema import Script, load_script, text_of
+from voicebot.session.call import CallOptions, CallStages
+from voicebot.session.dialogue import script_classifier
+from voicebot.tts.stage import LineCache, TextToSpeech
+
+LINE_RATE = 8000  # the phone band every transport speaks at the session
+_VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+class ScriptStages:
+    """Loads the stages for one script once; every call of that script shares them."""
+
+    def __init__(
+        self,
+        script_path: Path,
+        store: ModelStore,
+        options: CallOptions | None = None,
+        language: str | None = None,
+    ) -> None:
+        self.script_path = script_path
+        self.script: Script = load_script(script_path)
+        self.language = language or self.script.languages[0]
+        self.store = store
+        self.options = options or CallOptions()
+        cache_dir = store.config.tts.prerender_dir
+        self.tts = TextToSpeech(store.voice(self.language), LINE_RATE, LineCache(cache_dir))
+        self.stages = CallStages(
+            listener_asr=store.asr(self.language),
+            classifier=script_classifier(self.script, self.language, store.encoder(self.language)),
+            tts=self.tts,
+            models=self._models(),
+        )
+
+    def _models(self) -> dict[str, str]:
+        out = {}
+        for stage in ("asr", "nlu", "tts"):
+            spec = self.store.registry.default(stage, self.language)
+            out[stage] = spec.name
+            out[f"{stage}_version"] = spec.version
+        return out
+
+    def prerender(self) -> int:
+        """Render every fixed line (no contact variables) once: they start with no wait."""
+        fixed = [text_of(line, self.language) for _, line in script_lines(self.script)]
+        return self.tts.prerender(t for t in fixed if not _VARIABLE.search(t))
+
+    def personal_lines(self, contact: dict[str, Any]) -> list[str]:
+        """The script's node lines that carry this contact's details, filled in."""
+        out = []
+        for node in self.script.nodes.values():
+            text = text_of(node.say, self.language)
+            if _VARIABLE.search(text):
+                out.append(_VARIABLE.sub(lambda m: str(contact.get(m.group(1), "")), text))
+        return out
+
+    async def ring(self, clock: Clock, contact: dict[str, Any]) -> None:
+        """What happens while the phone rings: the contact's personal lines are rendered."""
+        await clock.run_blocking(self.tts.prerender, self.personal_lines(contact))
