@@ -37,14 +37,15 @@ def _models(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from voicebot.app.demo import main
 
-    return main(Path(args.out), args.concurrency, args.personas, args.realtime)
+    return main(Path(args.out), args.concurrency, args.personas, args.realtime,
+                config=_config(args))  # fmt: skip
 
 
 def _trial(args: argparse.Namespace) -> int:
     from voicebot.app.demo import main
 
     return main(Path(args.out), args.concurrency, args.personas, args.realtime, Path(args.script),
-                strict=True)  # fmt: skip
+                strict=True, config=_config(args))  # fmt: skip
 
 
 def _config(args: argparse.Namespace) -> VoicebotConfig:
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--concurrency", type=int, default=4, help="calls at once")
         p.add_argument("--personas", nargs="+", help="persona names or YAML files (default: all)")
         p.add_argument("--realtime", action="store_true", help="real time, not virtual time")
+        p.add_argument("--config", help="voicebot YAML config (models, call options)")
     demo.set_defaults(func=_demo)
     call = sub.add_parser("call", help="place one real call over SIP")
     call.add_argument("target", help="a number (sent to the trunk) or a SIP URI")

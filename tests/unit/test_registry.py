@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from voicebot.core.errors import ModelError
@@ -50,3 +52,21 @@ def test_every_bundled_model_checks_ok() -> None:
     reg = ModelRegistry()
     bad = [s for s in (reg.check(n) for n in reg.specs) if not s.ok]
     assert not bad, bad
+
+
+def test_the_user_config_rejects_unknown_and_moved_settings(tmp_path: Path) -> None:
+    from voicebot.app.config import VoicebotConfig
+    from voicebot.core.errors import ConfigError
+
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("call:\n  no_input_seconds: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"typo\.yaml: call\.no_input_seconds: Extra inputs"):
+        VoicebotConfig.load(typo)
+    moved = tmp_path / "old.yaml"
+    moved.write_text("endpoint:\n  hangover_ms: 500\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"old\.yaml: endpoint is now call\.endpoint"):
+        VoicebotConfig.load(moved)
+    good = tmp_path / "good.yaml"
+    good.write_text("call:\n  no_input_s: 3\n  endpoint: {hangover_ms: 500}\n", encoding="utf-8")
+    config = VoicebotConfig.load(good)
+    assert (config.call.no_input_s, config.call.endpoint.hangover_ms) == (3, 500)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from voicebot.core.errors import ConfigError
 from voicebot.models.store import ModelSettings
@@ -23,8 +23,6 @@ MOVED = {"endpoint": "call.endpoint", "vad_aggressiveness": "call.vad_aggressive
 
 class VoicebotConfig(ModelSettings):
     """Everything a user configures: models, call options, trunks."""
-
-    model_config = ConfigDict(extra="forbid")
 
     call: CallOptions = Field(default_factory=CallOptions, description="timers and switches")
     sip: SipConfig | None = Field(None, description="trunk and agents for real calls")

@@ -40,9 +40,9 @@ STAGES = ["asr", "intent", "tts_first_audio", "end_to_end"]
 
 def run_trial(
     script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
-    console: Console,
+    console: Console, config: VoicebotConfig,
 ) -> list[TrialCall]:  # fmt: skip
-    trial = _load(script, out, console)
+    trial = _load(script, out, console, config)
     clock: Clock = RealClock() if realtime else VirtualClock()
     with Progress(*_columns(), console=console) as progress:
         task = progress.add_task(
@@ -63,7 +63,7 @@ def run_trial(
 
 def run_campaign(
     script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
-    console: Console,
+    console: Console, config: VoicebotConfig,
 ) -> list[TrialCall]:  # fmt: skip
     """The personas as a campaign's contact list, dialled once each by the real dialer."""
     from voicebot.app.trunks import PersonaTrunk
@@ -73,13 +73,13 @@ def run_campaign(
     from voicebot.campaign.report import daily_report
     from voicebot.campaign.store import Store
 
-    trial = _load(script, out, console)
+    trial = _load(script, out, console, config)
     out.mkdir(parents=True, exist_ok=True)
     (out / "campaign.db").unlink(missing_ok=True)
     store = Store(f"sqlite:///{out / 'campaign.db'}")
-    config = CampaignConfig(window=CallingWindow(start="00:00", end="23:59:59", days=list(DAYS)),
-                            max_attempts=1, concurrency=concurrency, cps=2)  # fmt: skip
-    store.create("demo", str(script), config)
+    campaign = CampaignConfig(window=CallingWindow(start="00:00", end="23:59:59", days=list(DAYS)),
+                              max_attempts=1, concurrency=concurrency, cps=2)  # fmt: skip
+    store.create("demo", str(script), campaign)
     contacts = out / "contacts.csv"
     contacts.write_text("phone,persona\n" + "".join(
         f"+1 212 555 {100 + i:04d},{p.name}\n" for i, p in enumerate(personas)))  # fmt: skip
@@ -109,12 +109,13 @@ def _columns() -> tuple[ProgressColumn, ...]:
             TimeElapsedColumn())  # fmt: skip
 
 
-def _load(script: Path, out: Path, console: Console) -> Trial:
-    config = VoicebotConfig()
-    config.tts.prerender_dir = cache_dir() / "lines"
+def _load(script: Path, out: Path, console: Console, config: VoicebotConfig) -> Trial:
+    if config.tts.prerender_dir is None:
+        tts = config.tts.model_copy(update={"prerender_dir": cache_dir() / "lines"})
+        config = config.model_copy(update={"tts": tts})
     started = time.perf_counter()
     with console.status("loading models and pre-rendering the script's fixed lines ..."):
-        trial = Trial(script, ModelStore(config), record_to=out / "recordings")
+        trial = Trial(script, ModelStore(config), config.call, record_to=out / "recordings")
         new = trial.prerender()
     console.print(f"ready in {time.perf_counter() - started:.1f} s ({new} lines rendered)")
     return trial
@@ -160,7 +161,7 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
 
 def main(
     out: Path, concurrency: int = 4, personas: list[str] | None = None, realtime: bool = False,
-    script: Path | None = None, strict: bool = False,
+    script: Path | None = None, strict: bool = False, config: VoicebotConfig | None = None,
 ) -> int:  # fmt: skip
     """Exit 0 when the calls ran; with `strict` (the trial), 1 unless every persona reached the
     outcome it expects."""
@@ -168,7 +169,7 @@ def main(
     chosen = [load_persona(p) for p in personas] if personas else all_personas()
     script = script or PROMPTS / "survey_en.yaml"
     run = run_trial if strict else run_campaign
-    calls = run(script, chosen, out, concurrency, realtime, console)
+    calls = run(script, chosen, out, concurrency, realtime, console, config or VoicebotConfig())
     write_reports(calls, out)
     print_tables(calls, console)
     script_obj = load_script(script)

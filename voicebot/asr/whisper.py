@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from voicebot.audio.frames import as_float32
 
@@ -29,6 +29,8 @@ _LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
 
 class AsrOptions(BaseModel):
     """Decoder settings for one language."""
+
+    model_config = ConfigDict(extra="forbid")
 
     language: str = "en"
     window_s: float = Field(10.0, ge=1.0, le=30.0, description="encoder window for short turns")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from voicebot.asr.whisper import AsrOptions, WhisperRecognizer
 from voicebot.core.errors import ModelError
@@ -15,6 +15,8 @@ from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
 
 
 class TtsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     en_voice: Path | None = Field(None, description="piper .onnx for English; default: bundled")
     zh_voice: Path | None = Field(
         None, description="piper zh_CN .onnx; default: the Kokoro fallback (accented)"
@@ -25,6 +27,8 @@ class TtsConfig(BaseModel):
 
 class ModelSettings(BaseModel):
     """Which model each stage loads and how: the model part of the user's config."""
+
+    model_config = ConfigDict(extra="forbid")
 
     models: dict[str, Path] = Field(
         default_factory=dict, description="manifest model name -> user-supplied path"

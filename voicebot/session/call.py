@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from voicebot.audio.frames import AudioFrame, samples_per_frame
 from voicebot.audio.wav import read_wav, write_wav
@@ -42,6 +42,8 @@ FRAME_S = 0.02
 
 class CallOptions(BaseModel):
     """Timers and switches of one call."""
+
+    model_config = ConfigDict(extra="forbid")
 
     no_input_s: float = Field(5.0, description="caller silence before the no-input line")
     answer_wait_s: float = Field(1.0, description="greet after this much silence at answer")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class EndpointConfig(BaseModel):
     """Turn-taking thresholds (milliseconds)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     frame_ms: int = Field(20, description="length of one VAD frame")
     start_ms: int = Field(60, description="continuous speech needed to confirm the caller speaks")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from voicebot.core.secrets import read_secret
 
@@ -15,6 +15,8 @@ CODECS = {"PCMU": "PCMU/8000", "PCMA": "PCMA/8000", "G722": "G722/16000"}
 
 class TrunkConfig(BaseModel):
     """Where calls go and how the bot identifies itself."""
+
+    model_config = ConfigDict(extra="forbid")
 
     uri: str = Field(description="trunk or peer: sip:carrier.example.com, sip:10.0.0.5:5060")
     registrar: str | None = Field(None, description="REGISTER here first (sip:...)")
@@ -66,6 +68,8 @@ class TrunkConfig(BaseModel):
 class HandoffConfig(BaseModel):
     """Human agents reached over SIP when the script hands a call off."""
 
+    model_config = ConfigDict(extra="forbid")
+
     agents: list[str] = Field(default_factory=list, description="agent SIP URIs, tried in order")
     mode: Literal["warm", "blind"] = Field("warm", description="warm: brief the agent first")
     ring_s: float = Field(15.0, gt=0, description="ring each agent this long")
@@ -74,5 +78,7 @@ class HandoffConfig(BaseModel):
 
 
 class SipConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     trunk: TrunkConfig
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
