@@ -322,8 +322,11 @@ class CallSession(ReportActions):
         await self._carry_out(actions, record)
 
     async def _carry_out(self, actions: list[Action], turn: Turn | None) -> None:
-        self._replying = turn
-        await carry_out(actions, self)
+        outer, self._replying = self._replying, turn  # a hand-off's own actions nest inside
+        try:
+            await carry_out(actions, self)
+        finally:
+            self._replying = outer
 
     # --- the ActionSink (answers, grade, callback and do-not-call: ReportActions) --------------
     async def say(self, action: Say) -> None:
