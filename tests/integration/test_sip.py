@@ -283,3 +283,20 @@ def test_calls_go_over_tcp_too(tmp_path: Path) -> None:
         assert trunk.target("callee").endswith(";transport=tcp")
         answered, kinds = with_stack(trunk, body)
         assert answered and kinds == ["TCP"]  # the stack has no other way to reach the peer
+
+
+def test_voicebot_call_places_one_call_with_the_users_config(tmp_path: Path) -> None:
+    from voicebot.cli import main
+
+    config = tmp_path / "voicebot.yaml"
+    config.write_text("call: {max_call_s: 42, no_input_s: 4}\n", encoding="utf-8")
+    out = tmp_path / "calls"
+    with peer(tmp_path, "busy", answer="busy") as busy:
+        code = main(["call", busy.uri, "--script", str(ROOT / "prompts" / "survey_en.yaml"),
+                     "--trunk", f"sip:127.0.0.1:{busy.sip_port}", "--config", str(config),
+                     "--out", str(out)])  # fmt: skip
+    [path] = list(out.glob("*.json"))
+    report = CallReport.model_validate_json(path.read_text(encoding="utf-8"))
+    assert code == 0 and report.outcome == "busy"
+    assert report.signalling is not None and report.signalling["final_code"] == 486
+    assert (report.config["max_call_s"], report.config["no_input_s"]) == (42, 4)
