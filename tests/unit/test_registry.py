@@ -70,3 +70,17 @@ def test_the_user_config_rejects_unknown_and_moved_settings(tmp_path: Path) -> N
     good.write_text("call:\n  no_input_s: 3\n  endpoint: {hangover_ms: 500}\n", encoding="utf-8")
     config = VoicebotConfig.load(good)
     assert (config.call.no_input_s, config.call.endpoint.hangover_ms) == (3, 500)
+
+
+def test_a_yaml_error_in_the_config_names_the_place_but_never_quotes_the_line(
+    tmp_path: Path,
+) -> None:
+    from voicebot.app.config import VoicebotConfig
+    from voicebot.core.errors import ConfigError
+
+    broken = tmp_path / "voicebot.yaml"
+    broken.write_text('sip:\n  trunk:\n    password: "hunter2: [oops\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        VoicebotConfig.load(broken)
+    assert str(e.value).startswith(f"{broken}:") and "not valid YAML" in str(e.value)
+    assert "hunter2" not in str(e.value)

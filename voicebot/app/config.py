@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError
 
-from voicebot.core.errors import ConfigError
+from voicebot.core.errors import ConfigError, yaml_problem
 from voicebot.models.store import ModelSettings
 from voicebot.session.call import CallOptions
 from voicebot.telephony.livekit.config import LiveKitOutbound
@@ -37,7 +37,7 @@ class VoicebotConfig(ModelSettings):
         except OSError as e:
             raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
         except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+            raise ConfigError(yaml_problem(path, e)) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a mapping of settings is expected")
         if moved := [f"{old} is now {new}" for old, new in MOVED.items() if old in data]:

@@ -15,3 +15,13 @@ class AudioFormatError(VoicebotError):
 
 class ConfigError(VoicebotError):
     """A configuration value is invalid."""
+
+
+def yaml_problem(path: object, error: Exception) -> str:
+    """`file:line:column: what is wrong` for a YAML parse error, without quoting the line (it
+    may hold a password)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or "not valid YAML"
+    context = getattr(error, "context", None)
+    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
