@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voicebot.core.errors import VoicebotError
+from voicebot.core.logs import configure as configure_logging
 from voicebot.core.outcomes import Outcome
 from voicebot.core.runtime import configure_threads
 
@@ -223,9 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     configure_threads()
+    os.umask(0o077)  # reports, recordings, stores, exports, cached lines: personal data, private
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    configure_logging(args.verbose)
     try:
         return int(args.func(args))
     except VoicebotError as e:

@@ -168,7 +168,8 @@ class CallSession(ReportActions):
             if errors and self.report.error is None:
                 self.report.error = repr(errors[0])
                 self.report.outcome = Outcome.FAILED
-                log.error("call %s failed: %r", self.setup.call_id, errors[0])
+                # the type only: the error's text may quote personal data (it is in the report)
+                log.error("call %s failed: %s", self.setup.call_id, type(errors[0]).__name__)
             await self.listener.aclose()
             self._finish_report()
         return self.report
@@ -388,6 +389,7 @@ class CallSession(ReportActions):
             self._finished = True
             self.report.outcome, self.report.ended_by = outcome, by
             self._event(now, "end", outcome)
+            log.debug("call %s ended: %s by %s at %.1f s", self.setup.call_id, outcome, by, now)
 
     def _event(self, t: float, kind: str, detail: str = "") -> None:
         self.report.timeline.append(TimelineEvent(t=round(t, 3), kind=kind, detail=detail))
