@@ -224,14 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     configure_threads()
-    os.umask(0o077)  # reports, recordings, stores, exports, cached lines: personal data, private
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    # reports, recordings, stores, exports, cached lines hold personal data: private files
+    umask = os.umask(0o077)
     try:
         return int(args.func(args))
     except VoicebotError as e:
         print(f"voicebot: {e}", file=sys.stderr)
         return 2
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":
