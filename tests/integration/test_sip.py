@@ -6,6 +6,8 @@ busy, no-answer and codec mismatch come from the peer's configuration."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pytest
+from pydantic import SecretStr
 
 from tests.conftest import ROOT
 from voicebot.app.outbound import SipCaller
@@ -165,12 +168,17 @@ def test_warm_transfer_briefs_the_agent_then_connects_the_customer(
     write_wav(customer_wav, np.concatenate([asks, np.zeros(14 * 8000, np.int16), later]), 8000)
     with (peer(tmp_path, audio=customer_wav) as customer,
           peer(tmp_path, "agent") as agent):  # fmt: skip
-        handoff = HandoffConfig(agents=[agent.uri], mode="warm", webhook=hook)
+        handoff = HandoffConfig(agents=[agent.uri], mode="warm", webhook=hook,
+                                webhook_secret=SecretStr("s3cret"), webhook_allow_local_http=True)
         report = call(survey, customer.uri, trunk_for(customer), handoff)
         heard = agent.recordings()
     assert report.outcome == "transferred", report.timeline
     assert report.transfer and report.transfer["connected"] and report.transfer["mode"] == "warm"
     assert received and received[0]["summary"] == report.transfer["summary"]
+    body, headers = received[0]["_body"], received[0]["_headers"]
+    mac = hmac.new(b"s3cret", headers["X-Voicebot-Timestamp"].encode() + b"." + body,
+                   hashlib.sha256).hexdigest()  # fmt: skip
+    assert headers["X-Voicebot-Signature"] == f"sha256={mac}"  # signed with the shared key
     assert "Ann Lee" in report.transfer["summary"]
     pcm, _ = read_wav(heard[-1], rate=8000)
     parts = segments(pcm)
@@ -245,8 +253,8 @@ def webhook(received: list[dict[str, Any]]) -> str:
 
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            size = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(size)))
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append({**json.loads(body), "_body": body, "_headers": dict(self.headers)})
             self.send_response(204)
             self.end_headers()
 

@@ -167,3 +167,25 @@ def test_lint_checks_dtmf_keys_and_the_voicemail_message() -> None:
     assert any("'x' is not a phone key" in m for m in messages), messages
     assert any("'nonsense'" in m for m in messages)
     assert any(m.startswith("voicemail: action is leave") for m in messages)
+
+
+def test_the_handoff_webhook_must_be_https_and_signed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import SecretStr, ValidationError
+
+    from voicebot.telephony.sip.config import HandoffConfig
+
+    monkeypatch.delenv("VOICEBOT_WEBHOOK_SECRET", raising=False)
+    key = SecretStr("k")
+    with pytest.raises(ValidationError, match="use https"):
+        HandoffConfig(webhook="http://crm.example.com/hook", webhook_secret=key)
+    with pytest.raises(ValidationError, match="use https"):  # local http needs the switch
+        HandoffConfig(webhook="http://127.0.0.1:8080/hook", webhook_secret=key)
+    with pytest.raises(ValidationError, match="use https"):  # the switch is for this machine only
+        HandoffConfig(webhook="http://10.0.0.5/hook", webhook_secret=key,
+                      webhook_allow_local_http=True)  # fmt: skip
+    with pytest.raises(ValidationError, match="no signing key"):
+        HandoffConfig(webhook="https://crm.example.com/hook")
+    monkeypatch.setenv("VOICEBOT_WEBHOOK_SECRET", "from-env")
+    assert HandoffConfig(webhook="https://crm.example.com/hook").webhook_key() == "from-env"
+    local = HandoffConfig(webhook="http://localhost:9/h", webhook_allow_local_http=True)
+    assert "from-env" not in repr(local)

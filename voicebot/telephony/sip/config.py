@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from voicebot.core.secrets import read_secret
 
@@ -74,7 +76,33 @@ class HandoffConfig(BaseModel):
     mode: Literal["warm", "blind"] = Field("warm", description="warm: brief the agent first")
     ring_s: float = Field(15.0, gt=0, description="ring each agent this long")
     answer_within_s: float = Field(30.0, gt=0, description="give up on all agents after this")
-    webhook: str | None = Field(None, description="POST the hand-off summary JSON here")
+    webhook: str | None = Field(None, description="POST the hand-off summary JSON here (https)")
+    webhook_secret: SecretStr | None = Field(None, description="prefer webhook_secret_env/_file")
+    webhook_secret_env: str = Field("VOICEBOT_WEBHOOK_SECRET", description="env var: HMAC key")
+    webhook_secret_file: Path | None = Field(None, description="file holding the HMAC key")
+    webhook_allow_local_http: bool = Field(
+        False, description="allow http:// to this machine (127.0.0.1, localhost, ::1) only"
+    )
+
+    @model_validator(mode="after")
+    def _safe_webhook(self) -> HandoffConfig:
+        if self.webhook is None:
+            return self
+        url = urlsplit(self.webhook)
+        local = url.hostname in ("127.0.0.1", "localhost", "::1")
+        if url.scheme != "https" and not (url.scheme == "http" and local
+                                          and self.webhook_allow_local_http):  # fmt: skip
+            raise ValueError("handoff.webhook: the caller summary is personal data: use https "
+                             "(http only to this machine, with webhook_allow_local_http)")  # fmt: skip
+        if not self.webhook_key():
+            raise ValueError(f"handoff.webhook: no signing key (webhook_secret_file, "
+                             f"${self.webhook_secret_env} or webhook_secret)")  # fmt: skip
+        return self
+
+    def webhook_key(self) -> str | None:
+        """The HMAC key that signs webhook posts: the file, then the environment, then the field."""
+        return read_secret("webhook secret", self.webhook_secret_file, self.webhook_secret_env,
+                           self.webhook_secret)  # fmt: skip
 
 
 class SipConfig(BaseModel):
