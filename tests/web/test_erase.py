@@ -24,14 +24,35 @@ PHONE, NAME, WORD = "+14155550167", "Quilliam Zebedee", "Zanzibarian"
 
 
 def _report(folder: Path, call_id: str, contact: dict[str, str], word: str) -> Path:
-    latency = TurnLatency(speech_start=1, speech_end=2, endpoint_at=2.2, asr_final_at=2.3,
-                          intent_at=2.31, policy_at=2.32, first_audio_at=2.6)  # fmt: skip
-    report = CallReport(call_id=call_id, script="survey", script_path="prompts/survey_en.yaml",
-                        language="en", transport="sim", contact=contact, outcome="completed",
-                        records={"survey.comment": f"the {word} service"},
-                        turns=[Turn(text=f"I live in {word} town", asr_confidence=0.9,
-                                    intent="affirm", confidence=0.8, node="intro",
-                                    latency=latency)])  # fmt: skip
+    latency = TurnLatency(
+        speech_start=1,
+        speech_end=2,
+        endpoint_at=2.2,
+        asr_final_at=2.3,
+        intent_at=2.31,
+        policy_at=2.32,
+        first_audio_at=2.6,
+    )
+    report = CallReport(
+        call_id=call_id,
+        script="survey",
+        script_path="prompts/survey_en.yaml",
+        language="en",
+        transport="sim",
+        contact=contact,
+        outcome="completed",
+        records={"survey.comment": f"the {word} service"},
+        turns=[
+            Turn(
+                text=f"I live in {word} town",
+                asr_confidence=0.9,
+                intent="affirm",
+                confidence=0.8,
+                node="intro",
+                latency=latency,
+            )
+        ],
+    )
     path = folder / f"{call_id}.json"
     path.write_text(report.model_dump_json(), encoding="utf-8")
     return path
@@ -49,11 +70,17 @@ class _Recorder:
         wav = self.recordings / f"call{dial.attempt_id}.wav"
         wav.write_bytes(b"RIFF" + dial.phone.encode() + dial.name.encode())
         word = WORD if dial.phone == PHONE else "fine"
-        path = _report(self.reports, f"call{dial.attempt_id}",
-                       {"name": dial.name, "phone": dial.phone}, word)  # fmt: skip
-        return CallResult(outcome="completed", duration_s=30, answers={"survey.comment": word},
-                          report_path=str(path), recording_path=str(wav),
-                          dnc=dial.phone == PHONE)  # fmt: skip
+        path = _report(
+            self.reports, f"call{dial.attempt_id}", {"name": dial.name, "phone": dial.phone}, word
+        )
+        return CallResult(
+            outcome="completed",
+            duration_s=30,
+            answers={"survey.comment": word},
+            report_path=str(path),
+            recording_path=str(wav),
+            dnc=dial.phone == PHONE,
+        )
 
 
 def test_erase_leaves_no_trace_and_keeps_counts(tmp_path: Path) -> None:
@@ -65,8 +92,9 @@ def test_erase_leaves_no_trace_and_keeps_counts(tmp_path: Path) -> None:
     csv.write_text(f"phone,name,city\n{PHONE},{NAME},{WORD}\n+14155550123,Ann Other,Oslo\n")
     import_contacts(store, "spring", csv)
     reports, recordings = tmp_path / "reports", tmp_path / "recordings"
-    asyncio.run(Dialer(store, "spring", _Recorder(reports, recordings), WallClock(),
-                       poll_s=None).run())  # fmt: skip
+    asyncio.run(
+        Dialer(store, "spring", _Recorder(reports, recordings), WallClock(), poll_s=None).run()
+    )
     before = summary(store, "spring", attempts(store, "spring"))
     with store.session() as s:
         target = s.scalar(select(Contact.id).where(Contact.phone == PHONE))
@@ -83,7 +111,10 @@ def test_erase_leaves_no_trace_and_keeps_counts(tmp_path: Path) -> None:
     assert len(list(recordings.iterdir())) == 1  # the other contact's recording stays
     after = summary(store, "spring", attempts(store, "spring"))
     assert (after["outcomes"], after["attempts"], after["answered"]) == (
-        before["outcomes"], before["attempts"], before["answered"])  # fmt: skip
+        before["outcomes"],
+        before["attempts"],
+        before["answered"],
+    )
     with store.session() as s:
         assert Counter(s.scalars(select(Attempt.outcome))) == Counter({"completed": 2})
         assert store.on_dnc(s, PHONE, 1)  # the hash still suppresses the number

@@ -40,8 +40,11 @@ def erase_contact(store: Store, contact_id: int, every_campaign: bool = True) ->
         if contact is None or contact.reason == "erased":
             raise CampaignError(f"no contact {contact_id} (or it is already erased)")
         phone = contact.phone
-        same = (select(Contact).where(Contact.phone == phone) if every_campaign
-                else select(Contact).where(Contact.id == contact_id))  # fmt: skip
+        same = (
+            select(Contact).where(Contact.phone == phone)
+            if every_campaign
+            else select(Contact).where(Contact.id == contact_id)
+        )
         for person in list(s.scalars(same)):
             _erase_one(s, person, done)
         done.dnc_hashed = _hash_dnc(s, phone)
@@ -68,16 +71,21 @@ def _erase_one(s: Session, contact: Contact, done: Erased) -> None:
 
 
 def _secrets(contact: Contact) -> list[str]:
-    values = [contact.phone, contact.phone.lstrip("+"), contact.name,
-              *(str(v) for v in contact.variables.values())]  # fmt: skip
+    values = [
+        contact.phone,
+        contact.phone.lstrip("+"),
+        contact.name,
+        *(str(v) for v in contact.variables.values()),
+    ]
     return sorted({v for v in values if len(v.strip()) >= 3}, key=len, reverse=True)
 
 
 def _hash_dnc(s: Session, phone: str) -> int:
     hashed = 0
     for entry in list(s.scalars(select(DncEntry).where(DncEntry.phone == phone))):
-        twin = s.scalar(select(DncEntry).where(DncEntry.phone == dnc_hash(phone),
-                                               _same_list(entry.campaign_id)))  # fmt: skip
+        twin = s.scalar(
+            select(DncEntry).where(DncEntry.phone == dnc_hash(phone), _same_list(entry.campaign_id))
+        )
         if twin is None:
             entry.phone, entry.reason = dnc_hash(phone), "erased contact"
         else:
@@ -87,8 +95,11 @@ def _hash_dnc(s: Session, phone: str) -> int:
 
 
 def _same_list(campaign_id: int | None) -> Any:
-    return (DncEntry.campaign_id.is_(None) if campaign_id is None
-            else DncEntry.campaign_id == campaign_id)  # fmt: skip
+    return (
+        DncEntry.campaign_id.is_(None)
+        if campaign_id is None
+        else DncEntry.campaign_id == campaign_id
+    )
 
 
 def scrub_report(path: Path, secrets: list[str]) -> bool:
