@@ -44,8 +44,13 @@ ROUTES = {
     ("GET", "/openapi.json"): "viewer",
     ("GET", "/docs"): "viewer",
 }
-SAMPLE = {"{name}": "spring", "{action}": "pause", "{contact_id}": "1", "{attempt_id}": "1",
-          "{user}": "viewer"}  # fmt: skip
+SAMPLE = {
+    "{name}": "spring",
+    "{action}": "pause",
+    "{contact_id}": "1",
+    "{attempt_id}": "1",
+    "{user}": "viewer",
+}
 LOWER = {"viewer": None, "operator": "viewer", "admin": "operator"}
 CSV = (
     "phone,name,segment\n+1 415 555 0101,Ann Lee,gold\nnot a number,Bob,gold\n"
@@ -83,24 +88,40 @@ def test_every_route_refuses_missing_wrong_token_and_lower_role(
 
 
 def _campaign(console: Console, name: str = "spring", **config: Any) -> None:
-    body = {"name": name, "script": "survey_en.yaml",
-            "config": {"window": {"start": "00:00", "end": "23:59:59",
-                                  "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
-                       "max_attempts": 1, "concurrency": 4, "cps": 50, **config}}  # fmt: skip
+    body = {
+        "name": name,
+        "script": "survey_en.yaml",
+        "config": {
+            "window": {
+                "start": "00:00",
+                "end": "23:59:59",
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            },
+            "max_attempts": 1,
+            "concurrency": 4,
+            "cps": 50,
+            **config,
+        },
+    }
     r = console.client.post("/api/campaigns", json=body, headers=console.auth("operator"))
     assert r.status_code == 201, r.text
 
 
 def _upload(console: Console, text: str, name: str = "spring") -> Any:
-    return console.client.post(f"/api/campaigns/{name}/contacts", headers=console.auth("operator"),
-                               files={"file": ("contacts.csv", text.encode(), "text/csv")})  # fmt: skip
+    return console.client.post(
+        f"/api/campaigns/{name}/contacts",
+        headers=console.auth("operator"),
+        files={"file": ("contacts.csv", text.encode(), "text/csv")},
+    )
 
 
 def test_bad_input_names_the_field_or_row_and_imports_nothing(console: Console) -> None:
     op = console.auth("operator")
-    r = console.client.post("/api/campaigns", headers=op,
-                            json={"name": "x", "script": "survey_en.yaml",
-                                  "config": {"window": {"start": "25:00"}}})  # fmt: skip
+    r = console.client.post(
+        "/api/campaigns",
+        headers=op,
+        json={"name": "x", "script": "survey_en.yaml", "config": {"window": {"start": "25:00"}}},
+    )
     assert r.status_code == 422 and "config.window.start" in r.json()["detail"]
     r = console.client.post("/api/campaigns", headers=op, json={"name": "x", "script": "nope.yaml"})
     assert r.status_code == 422 and "script" in r.json()["detail"]
@@ -135,8 +156,9 @@ def test_campaign_runs_pauses_and_stops_with_drain(console: Console) -> None:
     rows = "".join(f"+1 415 555 {200 + i:04d},P{i}\n" for i in range(40))
     assert _upload(console, "phone,name\n" + rows).json()["imported"] == 40
     op, viewer = console.auth("operator"), console.auth("viewer")
-    r = console.client.post("/api/campaigns/spring/start", headers=op,
-                            json={"trunk": "simulated", "speed": 40})  # fmt: skip
+    r = console.client.post(
+        "/api/campaigns/spring/start", headers=op, json={"trunk": "simulated", "speed": 40}
+    )
     assert r.status_code == 200
     assert console.client.post("/api/campaigns/spring/start", headers=op).status_code == 409
 
@@ -156,10 +178,17 @@ def test_campaign_runs_pauses_and_stops_with_drain(console: Console) -> None:
     stopped = status()
     assert stopped["in_progress"] == 0 and stopped["state"] == "stopped"
     assert sum(stopped["outcomes"].values()) == stopped["ended"]
-    actions = [a["action"] for a in console.client.get("/api/audit", headers=console.auth(
-        "admin")).json()]  # fmt: skip
-    for done in ("campaign.create", "contacts.import", "campaign.start", "campaign.pause",
-                 "campaign.resume", "campaign.stop"):  # fmt: skip
+    actions = [
+        a["action"] for a in console.client.get("/api/audit", headers=console.auth("admin")).json()
+    ]
+    for done in (
+        "campaign.create",
+        "contacts.import",
+        "campaign.start",
+        "campaign.pause",
+        "campaign.resume",
+        "campaign.stop",
+    ):
         assert done in actions
     metrics = console.client.get("/metrics", headers=viewer).text
     ended = sum(float(m) for m in re.findall(r"voicebot_calls_ended_total\{.*\} (\S+)", metrics))
@@ -182,8 +211,9 @@ def test_viewer_sees_masked_numbers_only(console: Console) -> None:
     assert viewer["phone"] == "+1 415 ***-**01" and viewer["name"] == ""
     operator = console.client.get("/api/contacts/1", headers=console.auth("operator")).json()
     assert operator["phone"] == "+14155550101" and operator["name"] == "Ann Lee"
-    found = console.client.get("/api/contacts", params={"phone": "(415) 555-0101"},
-                               headers=console.auth("operator")).json()  # fmt: skip
+    found = console.client.get(
+        "/api/contacts", params={"phone": "(415) 555-0101"}, headers=console.auth("operator")
+    ).json()
     assert [c["id"] for c in found] == [1]
 
 
@@ -211,9 +241,11 @@ def _login(console: Console, name: str, password: str) -> Any:
     page = console.client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert csrf is not None
-    return console.client.post("/login", follow_redirects=False,
-                               data={"name": name, "password": password,
-                                     "csrf_token": csrf.group(1)})  # fmt: skip
+    return console.client.post(
+        "/login",
+        follow_redirects=False,
+        data={"name": name, "password": password, "csrf_token": csrf.group(1)},
+    )
 
 
 def test_browser_session_cookie_csrf_and_login_rate_limit(console: Console) -> None:
@@ -233,16 +265,18 @@ def test_browser_session_cookie_csrf_and_login_rate_limit(console: Console) -> N
     for _ in range(5):
         assert _login(console, "admin", "wrong password").status_code == 401
     assert _login(console, "admin", PASSWORD).status_code == 429  # even with the right one
-    assert "login.failed" in {a["action"] for a in console.client.get(
-        "/api/audit", headers=console.auth("admin")).json()}  # fmt: skip
+    assert "login.failed" in {
+        a["action"] for a in console.client.get("/api/audit", headers=console.auth("admin")).json()
+    }
 
 
 def test_access_log_carries_no_numbers(console: Console, caplog: pytest.LogCaptureFixture) -> None:
     _campaign(console)
     _upload(console, CSV)
     with caplog.at_level(logging.INFO, logger="voicebot.web.access"):
-        console.client.get("/api/contacts", params={"phone": "+14155550101"},
-                           headers=console.auth("operator"))  # fmt: skip
+        console.client.get(
+            "/api/contacts", params={"phone": "+14155550101"}, headers=console.auth("operator")
+        )
     lines = [r.getMessage() for r in caplog.records if r.name == "voicebot.web.access"]
     assert lines and all("5550101" not in line for line in lines)
     assert any(line.startswith("GET /api/contacts 200") for line in lines)

@@ -53,7 +53,7 @@ def erase_contact(store: Store, contact_id: int, every_campaign: bool = True) ->
 
 
 def _erase_one(s: Session, contact: Contact, done: Erased) -> None:
-    secrets = _secrets(contact)
+    secrets = personal_values(contact)
     for attempt in s.scalars(select(Attempt).where(Attempt.contact_id == contact.id)):
         if attempt.report_path and scrub_report(Path(attempt.report_path), secrets):
             done.reports += 1
@@ -70,7 +70,9 @@ def _erase_one(s: Session, contact: Contact, done: Erased) -> None:
     done.contacts += 1
 
 
-def _secrets(contact: Contact) -> list[str]:
+def personal_values(contact: Contact) -> list[str]:
+    """The contact's number, name and variables: what must not show where they are erased
+    or hidden (longest first, so a name is replaced before a part of it)."""
     values = [
         contact.phone,
         contact.phone.lstrip("+"),

@@ -46,13 +46,13 @@ def _page(request: Request) -> Principal:
 def _render(
     c: Console,
     request: Request,
-    name: str,
+    template: str,
     user: Principal | None,
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     return c.templates.TemplateResponse(
-        request, name, {"user": user, **context}, status_code=status
+        request, template, {"user": user, **context}, status_code=status
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from voicebot.campaign.config import CampaignConfig
+from voicebot.campaign.erase import personal_values
 from voicebot.campaign.models import Attempt, Campaign, Contact
 from voicebot.campaign.report import ANSWERED
 from voicebot.campaign.store import CampaignError, Store
@@ -159,11 +160,14 @@ def call_detail(store: Store, attempt_id: int, pii: bool) -> dict[str, Any]:
     a, contact, campaign = attempt(store, attempt_id)
     report = read_report(a.report_path)
     if report is not None and not pii:
+        hide = personal_values(contact) + [str(v) for v in report.get("contact", {}).values()]
+        hide = [v for v in hide if len(v) >= 3]
         report["contact"], report["records"] = {}, {}
         for turn in report.get("turns", []):
             turn["text"] = "(hidden: operators only)"
         for line in report.get("bot_lines", []):
-            line["text"] = "(hidden)" if "{" in line.get("node", "") else line.get("text", "")
+            if any(v in line.get("text", "") for v in hide):
+                line["text"] = "(hidden: it names the contact)"
         if isinstance(report.get("transfer"), dict):
             report["transfer"]["summary"] = "(hidden)"
     turns = []
