@@ -165,11 +165,16 @@ def test_viewer_sees_masked_numbers_and_cannot_start(site: str, browser: Any) ->
     assert status == 403
     browser.get(browser.execute_script("return document.querySelector('#recent a').href"))
     page = browser.page_source
-    assert "+1212555" not in page and not re.search(r"Caller \d", page)  # nor the name in a bot line
+    assert "+1212555" not in page and not re.search(
+        r"Caller \d", page
+    )  # nor the name in a bot line
     assert not browser.find_elements(By.ID, "audio")
     said = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#turns td.said")]
     assert said and all(s == "(hidden: operators only)" for s in said)
     screenshot(browser, "call_viewer")
+    browser.get(f"{site}/campaigns/demo/report")
+    assert "survey.recommend" in browser.page_source  # numeric answers: counts for everyone
+    assert "survey.comment" not in browser.page_source  # free text: operators only
     assert (
         json.loads(browser.execute_script("return JSON.stringify(window.voicebotLags || [])")) == []
     )

@@ -216,7 +216,7 @@ async def live(name: str, request: Request, p: Viewer, c: ConsoleDep) -> Streami
                 board = await asyncio.to_thread(
                     views.wallboard, c.store, name, pii, c.bus.last_event_at(name)
                 )
-                board["running"] = c.runner.running(name)
+                board["running"], board["version"] = c.runner.running(name), version
                 yield f"data: {json.dumps(board)}\n\n"
                 sent, quiet = version, 0.0
             await asyncio.sleep(0.1)
@@ -241,7 +241,7 @@ def report(
     day: date | None = None,
     format: Literal["json", "html"] = "json",
 ) -> dict[str, Any] | HTMLResponse:
-    data = summary(c.store, name, attempts(c.store, name, day))
+    data = views.report_for(summary(c.store, name, attempts(c.store, name, day)), p.can("operator"))
     if format == "json":
         return data
     return c.templates.TemplateResponse(

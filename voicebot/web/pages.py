@@ -178,7 +178,7 @@ def report_page(
     name: str, request: Request, c: ConsoleDep, day: date | None = None
 ) -> HTMLResponse:
     p = _page(request)
-    data = summary(c.store, name, attempts(c.store, name, day))
+    data = views.report_for(summary(c.store, name, attempts(c.store, name, day)), p.can("operator"))
     return _render(c, request, "report.html", p, name=name, data=data, day=day)
 
 

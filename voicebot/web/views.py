@@ -227,3 +227,22 @@ def flow(store: Store, name: str) -> dict[str, Any]:
         visits.update(set(report["path"]))
         ended_at[report["path"][-1]] += 1
     return {"script": script, "calls": calls_n, "visits": dict(visits), "ended_at": dict(ended_at)}
+
+
+def report_for(data: dict[str, Any], pii: bool) -> dict[str, Any]:
+    """The daily report summary as a role may see it: free-text answers (which can quote the
+    caller) only for operators; viewers keep the numeric questions."""
+    if pii:
+        return data
+    numeric = {
+        q: counts for q, counts in data["questions"].items() if all(_is_number(v) for v in counts)
+    }
+    return {**data, "questions": numeric}
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
