@@ -298,3 +298,21 @@ def test_users_and_tokens_from_the_api(console: Console) -> None:
     with console.store.session() as s:
         hashes = list(s.scalars(select(ApiToken.token_hash)))
     assert token not in hashes and all(len(h) == 64 for h in hashes)
+
+
+def test_the_grafana_dashboard_asks_for_metrics_the_server_exports(console: Console) -> None:
+    import json
+
+    from tests.conftest import ROOT
+
+    dashboard = json.loads((ROOT / "docs" / "grafana-voicebot.json").read_text())
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"voicebot_\w+", target["expr"])
+    }
+    text = console.client.get("/metrics", headers=console.auth("viewer")).text
+    exported = set(re.findall(r"^# TYPE (voicebot_\w+) ", text, re.M))
+    series = {n + suffix for n in exported for suffix in ("", "_total", "_bucket", "_count")}
+    assert asked and asked <= series, asked - series

@@ -30,6 +30,7 @@ from voicebot.web.models import AuditEntry
 from voicebot.web.runner import RunOptions
 
 router = APIRouter(prefix="/api")
+UPLOAD_BATCH = 1000  # rows per insert: memory is this many rows, whatever the file's size
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 
 
@@ -151,7 +152,7 @@ def import_upload(
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1 << 20)
         try:
-            result = import_contacts(c.store, name, path, source, segment)
+            result = import_contacts(c.store, name, path, source, segment, batch=UPLOAD_BATCH)
         except CampaignError as e:
             if str(e).startswith("no campaign"):
                 raise
