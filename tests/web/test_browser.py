@@ -91,6 +91,11 @@ def test_operator_uploads_runs_the_demo_and_plays_a_call(
     from selenium.webdriver.support.ui import Select
 
     _login(browser, site, "operator")
+    browser.find_element(By.CSS_SELECTOR, "#create input[name=name]").send_keys("fresh")
+    browser.find_element(By.CSS_SELECTOR, "#create button").click()
+    _until(lambda: "created" in browser.find_element(By.ID, "create-result").text, 10)
+    browser.refresh()
+    assert "fresh" in browser.find_element(By.ID, "campaigns").text
     upload = tmp_path / "contacts.csv"
     upload.write_text("phone,name\n+1 415 555 0101,Ann\nnot a number,Bob\n+1 415 555 0102,Cy\n")
     Select(browser.find_element(By.ID, "upload-campaign")).select_by_visible_text("upload")
