@@ -123,3 +123,26 @@ def test_erase_leaves_no_trace_and_keeps_counts(tmp_path: Path) -> None:
     assert again.skipped == {"do-not-call": 1}
     with pytest.raises(CampaignError):
         erase_contact(store, target)
+
+
+def test_erase_on_sqlite_and_postgresql(db_url: str, tmp_path: Path) -> None:
+    """The same erasure on both stores (PostgreSQL compacts with VACUUM FULL)."""
+    store = Store(db_url)
+    window = CallingWindow(start="00:00", end="23:59:59", days=list(DAYS))
+    store.create("spring", "prompts/survey_en.yaml", CampaignConfig(window=window, max_attempts=1))
+    csv = tmp_path / "c.csv"
+    csv.write_text(f"phone,name,city\n{PHONE},{NAME},{WORD}\n")
+    import_contacts(store, "spring", csv)
+    recorder = _Recorder(tmp_path / "reports", tmp_path / "recordings")
+    asyncio.run(Dialer(store, "spring", recorder, WallClock(), poll_s=None).run())
+    with store.session() as s:
+        target = s.scalar(select(Contact.id).where(Contact.phone == PHONE))
+    assert target is not None
+    assert erase_contact(store, target).attempts == 1
+    with store.session() as s:
+        contact = s.get(Contact, target)
+        assert contact is not None and (contact.name, contact.variables) == ("", {})
+        assert PHONE not in contact.phone and store.on_dnc(s, PHONE, contact.campaign_id)
+        assert [a.answers for a in s.scalars(select(Attempt))] == [{}]
+    assert not list((tmp_path / "recordings").iterdir())
+    assert WORD not in (tmp_path / "reports" / "call1.json").read_text()
