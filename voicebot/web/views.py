@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.erase import personal_values
@@ -30,6 +30,8 @@ SIP_CODES = {
     "rtp_timeout": "RTP",
 }
 DROP_CAP = 0.03
+FLOW_WINDOW = 2000  # the flow graph counts the paths of the last this many reported calls
+LATENCY_WINDOW = 500  # the wallboard's bot latency: over the last this many calls
 
 
 def campaigns(store: Store) -> list[dict[str, Any]]:
@@ -63,10 +65,22 @@ def wallboard(
                 .group_by(Contact.state)
             ).all()
         )
-        rows = s.execute(
+        groups = s.execute(
             select(
-                Attempt.state, Attempt.outcome, Attempt.transferred, Attempt.dnc, Attempt.latency_ms
-            ).where(Attempt.campaign_id == c.id)
+                Attempt.state,
+                Attempt.outcome,
+                func.count(),
+                func.sum(case((Attempt.transferred, 1), else_=0)),
+                func.sum(case((Attempt.dnc, 1), else_=0)),
+            )
+            .where(Attempt.campaign_id == c.id)
+            .group_by(Attempt.state, Attempt.outcome)
+        ).all()
+        latencies = s.scalars(
+            select(Attempt.latency_ms)
+            .where(Attempt.campaign_id == c.id, Attempt.state == "ended")
+            .order_by(Attempt.id.desc())
+            .limit(LATENCY_WINDOW)
         ).all()
         last = s.execute(
             select(Attempt, Contact.phone)
@@ -76,33 +90,30 @@ def wallboard(
             .limit(recent)
         ).all()
         state = c.state
-    ended = [r for r in rows if r.state == "ended"]
-    outcomes = Counter(r.outcome for r in ended)
+    ended_groups = [g for g in groups if g[0] == "ended"]
+    outcomes = Counter({str(g[1]): int(g[2]) for g in ended_groups})
+    ended = sum(outcomes.values())
     human = sum(n for o, n in outcomes.items() if o in ANSWERED)
     machine = sum(n for o, n in outcomes.items() if o in MACHINE)
     dropped = sum(n for o, n in outcomes.items() if o in DROPPED)
-    e2e = [
-        float(r.latency_ms["end_to_end_p50"])
-        for r in ended
-        if "end_to_end_p50" in (r.latency_ms or {})
-    ]
+    e2e = [float(x["end_to_end_p50"]) for x in latencies if "end_to_end_p50" in (x or {})]
     lat = summarize(e2e)
     return {
         "campaign": name,
         "state": state,
         "cap": config.concurrency,
-        "in_progress": sum(r.state == "dialing" for r in rows),
-        "ended": len(ended),
+        "in_progress": sum(int(g[2]) for g in groups if g[0] == "dialing"),
+        "ended": ended,
         "contacts": states,
         "outcomes": dict(outcomes.most_common()),
         "answered": human + machine,
-        "answer_rate": round((human + machine) / len(ended), 3) if ended else 0.0,
+        "answer_rate": round((human + machine) / ended, 3) if ended else 0.0,
         "human": human,
         "machine": machine,
         "drop_rate": round(dropped / (human + dropped), 4) if human + dropped else 0.0,
         "drop_cap": DROP_CAP,
-        "transfers": sum(bool(r.transferred) for r in ended),
-        "opt_outs": sum(bool(r.dnc) for r in ended),
+        "transfers": sum(int(g[3] or 0) for g in ended_groups),
+        "opt_outs": sum(int(g[4] or 0) for g in ended_groups),
         "latency_ms": {"p50": round(lat.p50), "p95": round(lat.p95), "n": lat.n},
         "sip_failures": {f"{o} ({SIP_CODES[o]})": n for o, n in outcomes.items() if o in SIP_CODES},
         "recent": [call_row(a, phone, pii) for a, phone in last],
@@ -210,9 +221,10 @@ def flow(store: Store, name: str) -> dict[str, Any]:
         c = store.campaign(s, name)
         paths = list(
             s.scalars(
-                select(Attempt.report_path).where(
-                    Attempt.campaign_id == c.id, Attempt.report_path.is_not(None)
-                )
+                select(Attempt.report_path)
+                .where(Attempt.campaign_id == c.id, Attempt.report_path.is_not(None))
+                .order_by(Attempt.id.desc())
+                .limit(FLOW_WINDOW)
             )
         )
         script = c.script
