@@ -12,7 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from tests.web.conftest import PASSWORD, Console
-from voicebot.web import api
+from voicebot.web import api, pages
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,17 @@ ROUTES = {
     ("GET", "/metrics"): "viewer",
     ("GET", "/openapi.json"): "viewer",
     ("GET", "/docs"): "viewer",
+    # pages (a browser without a login is sent to /login) and their htmx form targets
+    ("GET", "/"): "viewer",
+    ("GET", "/campaigns/{name}"): "viewer",
+    ("GET", "/campaigns/{name}/script"): "viewer",
+    ("GET", "/campaigns/{name}/report"): "viewer",
+    ("GET", "/calls/{attempt_id}"): "viewer",
+    ("POST", "/ui/campaigns"): "operator",
+    ("POST", "/ui/import"): "operator",
+    ("POST", "/ui/campaigns/{name}/{action}"): "operator",
 }
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 SAMPLE = {
     "{name}": "spring",
     "{action}": "pause",
@@ -64,9 +74,14 @@ def _path(template: str) -> str:
     return template
 
 
-def test_the_table_lists_every_api_route() -> None:
-    routes = {(m, r.path) for r in api.router.routes if isinstance(r, APIRoute) for m in r.methods}
-    assert routes == {k for k in ROUTES if k[1].startswith("/api/")}
+def test_the_table_lists_every_route() -> None:
+    routers = (api.router, pages.router)
+    routes = {
+        (m, r.path) for x in routers for r in x.routes if isinstance(r, APIRoute) for m in r.methods
+    }
+    assert routes - PUBLIC == {
+        k for k in ROUTES if k[1] not in ("/metrics", "/openapi.json", "/docs")
+    }
 
 
 @pytest.mark.parametrize(("method", "template"), list(ROUTES))
@@ -78,7 +93,8 @@ def test_every_route_refuses_missing_wrong_token_and_lower_role(
     def send(method: str, path: str, **kw: Any) -> Any:
         return console.client.request(method, path, follow_redirects=False, **kw)
 
-    refused = (303,) if path == "/docs" else (401,)  # a page sends the browser to /login
+    page = method == "GET" and not path.startswith(("/api/", "/metrics", "/openapi.json"))
+    refused = (303,) if page else (401,)  # a page sends the browser to /login
     assert send(method, path).status_code in refused
     assert send(method, path, headers={"Authorization": "Bearer vb_wrong"}).status_code in refused
     assert send(method, path, headers={"Authorization": "Basic x"}).status_code in refused
