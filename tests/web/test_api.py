@@ -210,6 +210,19 @@ def test_campaign_runs_pauses_and_stops_with_drain(console: Console) -> None:
     ended = sum(float(m) for m in re.findall(r"voicebot_calls_ended_total\{.*\} (\S+)", metrics))
     assert ended == stopped["ended"]
     assert 'voicebot_contacts{campaign="spring"' in metrics
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    everything = console.client.get(
+        f"/api/calls?campaign=spring&day={today}&limit=1000", headers=viewer
+    ).json()
+    assert len(everything) == stopped["ended"]
+    assert console.client.get("/api/calls?day=2001-01-01", headers=viewer).json() == []
+    one = everything[0]
+    by_contact = console.client.get(f"/api/calls?contact={one['contact']}", headers=viewer).json()
+    assert [c["id"] for c in by_contact] == [one["id"]]
+    by_outcome = console.client.get(
+        f"/api/calls?outcome={one['outcome']}&limit=1000", headers=viewer
+    ).json()
+    assert len(by_outcome) == stopped["outcomes"][one["outcome"]]
     calls = console.client.get("/api/calls?campaign=spring&limit=5", headers=viewer).json()
     assert len(calls) == 5 and all("*" in c["phone"] for c in calls)
     full = console.client.get("/api/calls?campaign=spring&limit=5", headers=op).json()

@@ -358,8 +358,10 @@ def list_calls(
     outcome: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    day: date | None = None,
+    contact: int | None = None,
 ) -> list[dict[str, Any]]:
-    return views.calls(c.store, p.can("operator"), campaign, outcome, limit, offset)
+    return views.calls(c.store, p.can("operator"), campaign, outcome, limit, offset, day, contact)
 
 
 @router.get("/calls/{attempt_id}")

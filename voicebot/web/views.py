@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +146,23 @@ def calls(
     outcome: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    day: date | None = None,
+    contact: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first; filters: campaign, outcome, day the call started (UTC), contact id."""
     with store.session() as s:
         query = select(Attempt, Contact.phone).join(Contact, Attempt.contact_id == Contact.id)
         if campaign is not None:
             query = query.where(Attempt.campaign_id == store.campaign(s, campaign).id)
         if outcome is not None:
             query = query.where(Attempt.outcome == outcome)
+        if day is not None:
+            start = datetime.combine(day, time())
+            query = query.where(
+                Attempt.started_at >= start, Attempt.started_at < start + timedelta(days=1)
+            )
+        if contact is not None:
+            query = query.where(Attempt.contact_id == contact)
         rows = s.execute(query.order_by(Attempt.id.desc()).limit(limit).offset(offset)).all()
         return [call_row(a, phone, pii) for a, phone in rows]
 
