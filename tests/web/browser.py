@@ -33,6 +33,7 @@ def serve(store: Store, out: Path, scripts: Path) -> Iterator[str]:
         port=port,
         log_level="warning",
         access_log=False,
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="console-server", daemon=True)

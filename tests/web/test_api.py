@@ -345,3 +345,15 @@ def test_the_grafana_dashboard_asks_for_metrics_the_server_exports(console: Cons
     exported = set(re.findall(r"^# TYPE (voicebot_\w+) ", text, re.M))
     series = {n + suffix for n in exported for suffix in ("", "_total", "_bucket", "_count")}
     assert asked and asked <= series, asked - series
+
+
+def test_openapi_docs_describe_the_api_and_its_bearer_token(console: Console) -> None:
+    schema = console.client.get("/openapi.json", headers=console.auth("viewer")).json()
+    assert schema["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    assert {"/api/campaigns", "/api/campaigns/{name}/contacts", "/api/calls/{attempt_id}"} <= set(
+        schema["paths"]
+    )
+    assert not any(p.startswith("/ui/") for p in schema["paths"])
+    page = console.client.get("/docs", headers=console.auth("viewer")).text
+    assert "/swagger-ui/swagger-ui-bundle.js" in page and "//cdn" not in page
+    assert console.client.get("/swagger-ui/swagger-ui-bundle.js").status_code == 200

@@ -88,7 +88,12 @@ def _docs(app: FastAPI) -> None:
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(p: Viewer) -> dict[str, Any]:
-        return app.openapi()
+        schema = app.openapi()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "token": {"type": "http", "scheme": "bearer", "description": "voicebot tokens create"}
+        }
+        schema["security"] = [{"token": []}]
+        return schema
 
     @app.get("/docs", include_in_schema=False)
     def docs(p: Viewer) -> HTMLResponse:

@@ -93,7 +93,14 @@ def _serve(args: argparse.Namespace) -> int:
         seed_demo(store, Path(args.scripts) / "survey_en.yaml")
     app = create_app(store, Path(args.out), Path(args.scripts), args.secure_cookies)
     print(f"voicebot console on http://{args.host}:{args.port}/ (API docs: /docs)")
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )  # open wallboard streams end then
     return 0
 
 
