@@ -104,6 +104,7 @@ def test_operator_uploads_runs_the_demo_and_plays_a_call(
     rejects = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "#rejects li"), 20)
     assert rejects[0].text.startswith("row 3: phone")
     assert "2 imported" in browser.find_element(By.ID, "upload-result").text
+    screenshot(browser, "campaigns")
 
     browser.get(f"{site}/campaigns/demo")
     ended = browser.find_element(By.ID, "ended")
