@@ -109,10 +109,10 @@ def seed_demo(store: Store, script: Path) -> None:
     first admin when there is no user."""
     from sqlalchemy import func, select
 
+    from voicebot.app.web_trunks import persona_names
     from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig
     from voicebot.campaign.contacts import import_contacts
     from voicebot.campaign.models import Campaign
-    from voicebot.sim.persona import all_personas
     from voicebot.web.auth import add_user
     from voicebot.web.models import User
 
@@ -130,7 +130,7 @@ def seed_demo(store: Store, script: Path) -> None:
         contacts.parent.mkdir(parents=True, exist_ok=True)
         contacts.write_text(
             "phone,persona\n"
-            + "".join(f"+1 212 555 {100 + i:04d},{p.name}\n" for i, p in enumerate(all_personas()))
+            + "".join(f"+1 212 555 {100 + i:04d},{p}\n" for i, p in enumerate(persona_names()))
         )
         import_contacts(store, "demo", contacts, source="demo")
         contacts.unlink()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from voicebot.campaign.dialer import CallPlacer, CallResult, Dial, Dialer, WallClock
 from voicebot.campaign.store import CampaignError, Store
 from voicebot.core.clock import Clock, RealClock, VirtualClock
+from voicebot.core.outcomes import Outcome
 from voicebot.web.metrics import ConsoleMetrics
 
 Trunk = Literal["simulated", "personas"]
@@ -71,7 +72,7 @@ class _LivePlacer:
     async def place(self, dial: Dial) -> CallResult:
         self.metrics.call_started(self.campaign)
         self.bus.publish(self.campaign, started=1)
-        result = CallResult(outcome="failed")
+        result = CallResult(outcome=Outcome.FAILED)
         try:
             result = await self.inner.place(dial)
             if result.report_path and self.recordings is not None:
@@ -149,17 +150,15 @@ class CampaignRunner:
             asyncio.run(self._run(name, options))
 
     async def _run(self, name: str, options: RunOptions) -> None:
+        from voicebot.app.web_trunks import simulated_trunk
+
         base: Clock = VirtualClock() if options.virtual else RealClock()
         clock = WallClock(base)
         recordings = self.out / "recordings"
         if options.trunk == "simulated":
-            from voicebot.campaign.trunks import SimulatedTrunk
-
-            inner: CallPlacer = SimulatedTrunk(clock, options.seed, options.speed)
+            inner: CallPlacer = simulated_trunk(clock, options.seed, options.speed)
         else:
-            from voicebot.campaign.trunks import PersonaTrunk
-
-            inner = PersonaTrunk(self._trial(name, recordings), base, self.out / "reports")
+            inner = self._personas(name, recordings).trunk(base, self.out / "reports")
         placer = _LivePlacer(inner, name, self.bus, self.metrics, recordings)
         dialer = Dialer(self.store, name, placer, clock, poll_s=1.0)
         self._dialers[name] = dialer
@@ -170,20 +169,14 @@ class CampaignRunner:
             self._dialers.pop(name, None)
             self.bus.publish(name)
 
-    def _trial(self, name: str, recordings: Path) -> Any:
-        from voicebot.core.config import VoicebotConfig
-        from voicebot.core.stages import ModelStore
-        from voicebot.models.registry import cache_dir
-        from voicebot.sim.trial import Trial
+    def _personas(self, name: str, recordings: Path) -> Any:
+        from voicebot.app.web_trunks import PersonaLines, console_models
 
         with self.store.session() as s:
             script = self.store.campaign(s, name).script
         if script not in self._trials:
             if self._models is None:
-                config = VoicebotConfig()
-                config.tts.prerender_dir = cache_dir() / "lines"
-                self._models = ModelStore(config)
-            trial = Trial(Path(script), self._models, record_to=recordings)
-            trial.prerender()
-            self._trials[script] = trial
+                self._models = console_models()
+            models, config = self._models
+            self._trials[script] = PersonaLines(Path(script), models, config, recordings)
         return self._trials[script]

@@ -15,13 +15,13 @@ from sqlalchemy import case, func, select
 from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.erase import personal_values
 from voicebot.campaign.models import Attempt, Campaign, Contact
-from voicebot.campaign.report import ANSWERED
 from voicebot.campaign.store import CampaignError, Store
+from voicebot.core.outcomes import ANSWERED, Outcome
 from voicebot.metrics.stats import summarize
 from voicebot.web.auth import mask_phone
 
-MACHINE = {"voicemail"}
-DROPPED = {"rtp_timeout", "interrupted", "abandoned"}  # answered, then lost before its end
+MACHINE = {Outcome.VOICEMAIL}
+DROPPED = {Outcome.RTP_TIMEOUT, Outcome.INTERRUPTED}  # the line was lost mid-call
 SIP_CODES = {
     "busy": "486/600",
     "declined": "603",
