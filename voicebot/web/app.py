@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from voicebot.app.config import VoicebotConfig
 from voicebot.campaign.store import CampaignError, Store
 from voicebot.web import api, pages
 from voicebot.web.auth import LoginLimiter
@@ -33,14 +34,16 @@ def create_app(
     out: Path = Path("out/console"),
     scripts: Path = Path("prompts"),
     secure_cookies: bool = False,
+    config: VoicebotConfig | None = None,
 ) -> FastAPI:
+    """`config`: the models and call options of campaigns run on simulated callees."""
     bus = LiveBus()
     metrics = ConsoleMetrics(store)
     parts = Console(
         store=store,
         out=out,
         scripts=scripts,
-        runner=CampaignRunner(store, out, bus, metrics),
+        runner=CampaignRunner(store, out, bus, metrics, config),
         bus=bus,
         metrics=metrics,
         limiter=LoginLimiter(),

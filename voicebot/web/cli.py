@@ -33,6 +33,7 @@ def add_parser(sub: Any) -> None:
         "no user yet, an admin whose password is printed once",
     )
     serve.add_argument("--secure-cookies", action="store_true", help="behind HTTPS")
+    serve.add_argument("--config", help="voicebot YAML config: models and call options")
     serve.set_defaults(func=_serve)
     users = sub.add_parser("users", help="console users")
     users.add_argument("--db", **db)
@@ -88,10 +89,13 @@ def _serve(args: argparse.Namespace) -> int:
         raise VoicebotError(
             f"the console needs the web extra: pip install 'voicebot[web]' ({e})"
         ) from None
+    from voicebot.app.config import VoicebotConfig
+
+    config = VoicebotConfig.load(Path(args.config) if args.config else None)
     store = Store(args.db)
     if args.demo:
         seed_demo(store, Path(args.scripts) / "survey_en.yaml")
-    app = create_app(store, Path(args.out), Path(args.scripts), args.secure_cookies)
+    app = create_app(store, Path(args.out), Path(args.scripts), args.secure_cookies, config)
     print(f"voicebot console on http://{args.host}:{args.port}/ (API docs: /docs)")
     uvicorn.run(
         app,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from voicebot.app.config import VoicebotConfig
 from voicebot.campaign.dialer import CallPlacer, CallResult, Dial, Dialer, WallClock
 from voicebot.campaign.store import CampaignError, Store
 from voicebot.core.clock import Clock, RealClock, VirtualClock
@@ -87,8 +88,17 @@ class _LivePlacer:
 class CampaignRunner:
     """Starts, pauses, resumes and stops campaigns; one dialer thread per running campaign."""
 
-    def __init__(self, store: Store, out: Path, bus: LiveBus, metrics: ConsoleMetrics) -> None:
+    def __init__(
+        self,
+        store: Store,
+        out: Path,
+        bus: LiveBus,
+        metrics: ConsoleMetrics,
+        config: VoicebotConfig | None = None,
+    ) -> None:
+        """`config`: models and call options of persona runs (`voicebot serve --config`)."""
         self.store, self.out, self.bus, self.metrics = store, out, bus, metrics
+        self.config = config
         self._threads: dict[str, threading.Thread] = {}
         self._dialers: dict[str, Dialer] = {}
         self._options: dict[str, RunOptions] = {}
@@ -176,7 +186,7 @@ class CampaignRunner:
             script = self.store.campaign(s, name).script
         if script not in self._trials:
             if self._models is None:
-                self._models = console_models()
+                self._models = console_models(self.config)
             models, config = self._models
             self._trials[script] = PersonaLines(Path(script), models, config, recordings)
         return self._trials[script]
