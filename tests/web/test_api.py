@@ -357,3 +357,23 @@ def test_openapi_docs_describe_the_api_and_its_bearer_token(console: Console) ->
     page = console.client.get("/docs", headers=console.auth("viewer")).text
     assert "/swagger-ui/swagger-ui-bundle.js" in page and "//cdn" not in page
     assert console.client.get("/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_serve_demo_seeds_the_demo_campaign_and_a_first_admin_once(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import ROOT
+    from voicebot.campaign.store import Store
+    from voicebot.web.auth import login
+    from voicebot.web.cli import seed_demo
+    from voicebot.web.views import campaigns
+
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    seed_demo(store, ROOT / "prompts" / "survey_en.yaml")
+    password = re.search(r"password (\S+) ", capsys.readouterr().out)
+    assert password is not None and login(store, "admin", password.group(1)) is not None
+    seed_demo(store, ROOT / "prompts" / "survey_en.yaml")
+    assert "password" not in capsys.readouterr().out  # a second start adds nobody
+    [demo] = campaigns(store)
+    assert demo["name"] == "demo" and demo["contacts"] == 10
+    assert not list(tmp_path.glob("*.csv"))  # the contact list does not stay on disk
