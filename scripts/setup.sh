@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # baresip: the SIP peer in tests; postgresql: the store's server option, tested too;
 # libportaudio2: the console's sound devices
 APT_PACKAGES=(sox graphviz fonts-wqy-zenhei baresip-core postgresql libportaudio2)
+APT_PACKAGES+=(chromium chromium-driver)  # the operator console's browser tests (selenium, headless)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -23,6 +24,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first, pinned: an unpinned torch pulls a multi-GB CUDA build
   .venv/bin/python -m pip install -q torch==2.13.0
-  .venv/bin/python -m pip install -q -e ".[dev,zh-voice,sip,postgres,livekit]"
+  .venv/bin/python -m pip install -q -e ".[dev,zh-voice,sip,postgres,livekit,web]"
   touch "$stamp"
 fi

@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     from voicebot.app.campaign_cli import add_parser as add_campaign
 
     add_campaign(sub)
+    from voicebot.web.cli import add_parser as add_web
+
+    add_web(sub)
     bench = sub.add_parser("bench", help="latency benchmarks")
     bench.add_argument("kind", choices=["replay"])
     bench.add_argument("dir", help="folder of callee-side WAVs (+ optional <name>.json)")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from voicebot.campaign.config import CampaignConfig, check_zone
 from voicebot.campaign.models import Contact
 from voicebot.campaign.schedule import failed_rule
-from voicebot.campaign.store import CampaignError, Store, utcnow
+from voicebot.campaign.store import CampaignError, Store, dnc_hash, utcnow
 
 PHONE_COLUMNS = ("phone", "number", "phone_number", "mobile", "tel", "电话", "手机")
 KNOWN = {"name", "timezone", "preferred_time", "source", "segment"}
@@ -195,7 +195,8 @@ class _Writer:
                 self.merge(contact, fill_only=False)
                 continue
             fields = {**contact["variables"], "name": contact["name"]}
-            reason = ("do-not-call" if contact["phone"] in self.dnc
+            on_dnc = contact["phone"] in self.dnc or dnc_hash(contact["phone"]) in self.dnc
+            reason = ("do-not-call" if on_dnc
                       else failed_rule(self.config.rules, fields, self.now))  # fmt: skip
             if reason is not None:
                 self.result.skipped[reason] = self.result.skipped.get(reason, 0) + 1

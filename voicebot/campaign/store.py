@@ -3,6 +3,7 @@ alembic migrations in campaign/migrations, applied on open."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,6 +26,12 @@ DEFAULT_URL = "sqlite:///out/voicebot.db"
 
 class CampaignError(VoicebotError):
     """A campaign, contact list or store problem; names the campaign, file, row or field."""
+
+
+def dnc_hash(phone: str) -> str:
+    """What an erased contact leaves on the do-not-call list: still suppresses the number,
+    no longer shows it (20 characters, the width of the phone column)."""
+    return "h:" + hashlib.sha256(phone.encode()).hexdigest()[:18]
 
 
 def utcnow() -> datetime:
@@ -84,11 +91,13 @@ class Store:
             s.add(DncEntry(phone=phone, campaign_id=campaign_id, reason=reason, added_at=utcnow()))
 
     def on_dnc(self, s: Session, phone: str, campaign_id: int) -> bool:
-        query = select(DncEntry.id).where(DncEntry.phone == phone, (DncEntry.campaign_id.is_(None))
+        query = select(DncEntry.id).where(DncEntry.phone.in_([phone, dnc_hash(phone)]),
+                                          (DncEntry.campaign_id.is_(None))
                                           | (DncEntry.campaign_id == campaign_id))  # fmt: skip
         return s.scalar(query.limit(1)) is not None
 
     def dnc_numbers(self, s: Session, campaign_id: int) -> set[str]:
+        """Numbers on the lists in clear, and the hashes erased contacts left (`dnc_hash`)."""
         query = select(DncEntry.phone).where((DncEntry.campaign_id.is_(None))
                                              | (DncEntry.campaign_id == campaign_id))  # fmt: skip
         return set(s.scalars(query))

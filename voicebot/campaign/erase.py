@@ -1,0 +1,145 @@
+"""Erasing a person's data (right to erasure): their number, name and script variables in the
+store, what they said and answered in the call reports, and the call recordings. What stays
+is anonymous: attempts with outcome, duration and latency (the campaign's counts do not
+change), and, if the number was on a do-not-call list, its hash, which still suppresses it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from voicebot.campaign.models import Attempt, Contact, DncEntry
+from voicebot.campaign.store import CampaignError, Store, dnc_hash
+
+ERASED = "[erased]"
+
+
+@dataclass
+class Erased:
+    """What one erasure touched (counts only)."""
+
+    contacts: int = 0
+    attempts: int = 0
+    reports: int = 0
+    recordings: int = 0
+    dnc_hashed: int = 0
+
+
+def erase_contact(store: Store, contact_id: int, every_campaign: bool = True) -> Erased:
+    """Erase contact `contact_id` and, with `every_campaign`, the same number in every other
+    campaign. The store is compacted afterwards so the old rows leave no copy on disk."""
+    done = Erased()
+    with store.session() as s:
+        contact = s.get(Contact, contact_id)
+        if contact is None or contact.reason == "erased":
+            raise CampaignError(f"no contact {contact_id} (or it is already erased)")
+        phone = contact.phone
+        same = (
+            select(Contact).where(Contact.phone == phone)
+            if every_campaign
+            else select(Contact).where(Contact.id == contact_id)
+        )
+        for person in list(s.scalars(same)):
+            _erase_one(s, person, done)
+        done.dnc_hashed = _hash_dnc(s, phone)
+    compact(store)
+    return done
+
+
+def _erase_one(s: Session, contact: Contact, done: Erased) -> None:
+    secrets = personal_values(contact)
+    for attempt in s.scalars(select(Attempt).where(Attempt.contact_id == contact.id)):
+        if attempt.report_path and scrub_report(Path(attempt.report_path), secrets):
+            done.reports += 1
+        if attempt.recording_path:
+            Path(attempt.recording_path).unlink(missing_ok=True)
+            done.recordings += 1
+        attempt.answers, attempt.recording_path = {}, None
+        done.attempts += 1
+    contact.phone, contact.name, contact.variables = f"erased-{contact.id}", "", {}
+    contact.source = contact.segment = ""
+    if contact.state in ("pending", "dialing"):
+        contact.state, contact.next_at = "skipped", None
+    contact.reason = "erased"
+    done.contacts += 1
+
+
+def personal_values(contact: Contact) -> list[str]:
+    """The contact's number, name and variables: what must not show where they are erased
+    or hidden (longest first, so a name is replaced before a part of it)."""
+    values = [
+        contact.phone,
+        contact.phone.lstrip("+"),
+        contact.name,
+        *(str(v) for v in contact.variables.values()),
+    ]
+    return sorted({v for v in values if len(v.strip()) >= 3}, key=len, reverse=True)
+
+
+def _hash_dnc(s: Session, phone: str) -> int:
+    hashed = 0
+    for entry in list(s.scalars(select(DncEntry).where(DncEntry.phone == phone))):
+        twin = s.scalar(
+            select(DncEntry).where(DncEntry.phone == dnc_hash(phone), _same_list(entry.campaign_id))
+        )
+        if twin is None:
+            entry.phone, entry.reason = dnc_hash(phone), "erased contact"
+        else:
+            s.delete(entry)
+        hashed += 1
+    return hashed
+
+
+def _same_list(campaign_id: int | None) -> Any:
+    return (
+        DncEntry.campaign_id.is_(None)
+        if campaign_id is None
+        else DncEntry.campaign_id == campaign_id
+    )
+
+
+def scrub_report(path: Path, secrets: list[str]) -> bool:
+    """Blank the personal fields of one call report JSON (contact, answers, what the caller
+    said, bot lines and hand-off summaries that quote the contact). False if it is gone."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    report["contact"], report["records"] = {}, {}
+    for turn in report.get("turns", []):
+        turn["text"] = ""
+    for line in report.get("bot_lines", []):
+        if any(secret in line.get("text", "") for secret in secrets):
+            line["text"] = ERASED
+    if isinstance(report.get("transfer"), dict):
+        report["transfer"]["summary"] = ERASED
+    if report.get("error"):
+        report["error"] = _redact(str(report["error"]), secrets)
+    tmp = path.with_suffix(".erasing")
+    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def _redact(value: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        value = value.replace(secret, ERASED)
+    return value
+
+
+def compact(store: Store) -> None:
+    """Rewrite the database files so erased values leave no stale copy in free pages or the
+    write-ahead log (SQLite VACUUM + WAL truncate; PostgreSQL VACUUM FULL of the tables)."""
+    with store.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if store.engine.dialect.name == "sqlite":
+            connection.execute(text("VACUUM"))
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        elif store.engine.dialect.name == "postgresql":
+            connection.execute(text("VACUUM FULL contacts, attempts, dnc"))

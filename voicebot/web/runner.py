@@ -1,0 +1,192 @@
+"""Campaigns started from the console: each runs the campaign Dialer in a thread of the server
+(its own event loop) on the simulated trunk or on simulated callees through the whole pipeline
+(personas). Call starts and ends are published on the LiveBus for the wallboard and counted
+for /metrics. Pause and stop drain: calls in progress finish and are recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from voicebot.app.config import VoicebotConfig
+from voicebot.campaign.dialer import CallPlacer, CallResult, Dial, Dialer, WallClock
+from voicebot.campaign.store import CampaignError, Store
+from voicebot.core.clock import Clock, RealClock, VirtualClock
+from voicebot.core.outcomes import Outcome
+from voicebot.web.metrics import ConsoleMetrics
+
+Trunk = Literal["simulated", "personas"]
+
+
+class LiveBus:
+    """Per campaign: a version that moves on every call event, when the last one happened
+    (epoch seconds) and the calls in progress in this server. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: dict[str, int] = {}
+        self._last: dict[str, float] = {}
+        self.in_progress: dict[str, int] = {}
+
+    def publish(self, campaign: str, started: int = 0) -> None:
+        with self._lock:
+            self._version[campaign] = self._version.get(campaign, 0) + 1
+            self._last[campaign] = time.time()
+            self.in_progress[campaign] = self.in_progress.get(campaign, 0) + started
+
+    def version(self, campaign: str) -> int:
+        with self._lock:
+            return self._version.get(campaign, 0)
+
+    def last_event_at(self, campaign: str) -> float | None:
+        with self._lock:
+            return self._last.get(campaign)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    trunk: Trunk = "simulated"
+    speed: float = 1.0  # simulated trunk: calls this much faster
+    virtual: bool = False  # virtual time (trial runs)
+    seed: int = 0
+
+
+class _LivePlacer:
+    """Wraps a transport: publishes each call's start and end, counts it, and fills in the
+    recording the call session wrote (`<recordings>/<call_id>.wav`)."""
+
+    def __init__(
+        self,
+        inner: CallPlacer,
+        campaign: str,
+        bus: LiveBus,
+        metrics: ConsoleMetrics,
+        recordings: Path | None,
+    ) -> None:
+        self.inner, self.campaign, self.bus, self.metrics = inner, campaign, bus, metrics
+        self.recordings = recordings
+
+    async def place(self, dial: Dial) -> CallResult:
+        self.metrics.call_started(self.campaign)
+        self.bus.publish(self.campaign, started=1)
+        result = CallResult(outcome=Outcome.FAILED)
+        try:
+            result = await self.inner.place(dial)
+            if result.report_path and self.recordings is not None:
+                wav = self.recordings / f"{Path(result.report_path).stem}.wav"
+                result.recording_path = str(wav) if wav.exists() else None
+            return result
+        finally:
+            self.metrics.call_ended(self.campaign, result)
+            self.bus.publish(self.campaign, started=-1)
+
+
+class CampaignRunner:
+    """Starts, pauses, resumes and stops campaigns; one dialer thread per running campaign."""
+
+    def __init__(
+        self,
+        store: Store,
+        out: Path,
+        bus: LiveBus,
+        metrics: ConsoleMetrics,
+        config: VoicebotConfig | None = None,
+    ) -> None:
+        """`config`: models and call options of persona runs (`voicebot serve --config`)."""
+        self.store, self.out, self.bus, self.metrics = store, out, bus, metrics
+        self.config = config
+        self._threads: dict[str, threading.Thread] = {}
+        self._dialers: dict[str, Dialer] = {}
+        self._options: dict[str, RunOptions] = {}
+        self._trials: dict[str, Any] = {}
+        self._models: Any = None
+        self._lock = threading.Lock()
+        self._persona_gate = threading.Lock()  # one persona campaign at a time (shared models)
+
+    def running(self, name: str) -> bool:
+        thread = self._threads.get(name)
+        return thread is not None and thread.is_alive()
+
+    def start(self, name: str, options: RunOptions) -> None:
+        with self._lock:
+            if self.running(name):
+                raise CampaignError(f"campaign {name!r} is already running")
+            with self.store.session() as s:
+                state = self.store.campaign(s, name).state
+            if state == "done":
+                raise CampaignError(f"campaign {name!r} is done: nobody is left to call")
+            self.store.set_state(name, "ready")
+            self._options[name] = options
+            thread = threading.Thread(
+                target=self._thread, args=(name, options), name=f"campaign-{name}", daemon=True
+            )
+            self._threads[name] = thread
+            thread.start()
+
+    def pause(self, name: str) -> None:
+        self.store.set_state(name, "paused")  # the dialer sees it within a second and drains
+
+    def resume(self, name: str) -> None:
+        self.start(name, self._options.get(name, RunOptions()))
+
+    def stop(self, name: str) -> None:
+        self.store.set_state(name, "stopped")
+        dialer = self._dialers.get(name)
+        if dialer is not None:
+            dialer.stop()
+
+    def wait(self, name: str, timeout: float) -> bool:
+        """True once the campaign's dialer thread has ended (drained)."""
+        thread = self._threads.get(name)
+        if thread is not None:
+            thread.join(timeout)
+        return not self.running(name)
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        for name in list(self._threads):
+            if self.running(name):
+                self.stop(name)
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _thread(self, name: str, options: RunOptions) -> None:
+        gate = self._persona_gate if options.trunk == "personas" else threading.Lock()
+        with gate:
+            asyncio.run(self._run(name, options))
+
+    async def _run(self, name: str, options: RunOptions) -> None:
+        from voicebot.app.web_trunks import simulated_trunk
+
+        base: Clock = VirtualClock() if options.virtual else RealClock()
+        clock = WallClock(base)
+        recordings = self.out / "recordings"
+        if options.trunk == "simulated":
+            inner: CallPlacer = simulated_trunk(clock, options.seed, options.speed)
+        else:
+            inner = self._personas(name, recordings).trunk(base, self.out / "reports")
+        placer = _LivePlacer(inner, name, self.bus, self.metrics, recordings)
+        dialer = Dialer(self.store, name, placer, clock, poll_s=1.0)
+        self._dialers[name] = dialer
+        try:
+            work = dialer.run()
+            await (base.run(work) if isinstance(base, VirtualClock) else work)
+        finally:
+            self._dialers.pop(name, None)
+            self.bus.publish(name)
+
+    def _personas(self, name: str, recordings: Path) -> Any:
+        from voicebot.app.web_trunks import PersonaLines, console_models
+
+        with self.store.session() as s:
+            script = self.store.campaign(s, name).script
+        if script not in self._trials:
+            if self._models is None:
+                self._models = console_models(self.config)
+            models, config = self._models
+            self._trials[script] = PersonaLines(Path(script), models, config, recordings)
+        return self._trials[script]
