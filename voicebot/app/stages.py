@@ -69,5 +69,6 @@ class ScriptStages:
         return out
 
     async def ring(self, clock: Clock, contact: dict[str, Any]) -> None:
-        """What happens while the phone rings: the contact's personal lines are rendered."""
-        await clock.run_blocking(self.tts.prerender, self.personal_lines(contact))
+        """What happens while the phone rings: the contact's personal lines are rendered (into
+        memory only: they carry personal data)."""
+        await clock.run_blocking(self.tts.prerender, self.personal_lines(contact), True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
@@ -15,11 +16,16 @@ from voicebot.tts.voices import Voice, split_sentences
 
 
 class LineCache:
-    """Rendered audio keyed by voice, rate and text; optionally persisted as .npy files."""
+    """Rendered audio keyed by voice, rate and text. The script's fixed lines stay (and are
+    persisted as .npy files when given a folder); lines carrying a contact's details are kept in
+    memory only, the most recent `personal_bytes` of them, and never written to disk."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, personal_bytes: int = 32 * 2**20) -> None:
         self.folder = folder
+        self.personal_bytes = personal_bytes
         self._lines: dict[str, np.ndarray] = {}
+        self._personal: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._personal_size = 0
 
     @staticmethod
     def key(voice: str, rate: int, text: str) -> str:
@@ -28,19 +34,39 @@ class LineCache:
     def get(self, key: str) -> np.ndarray | None:
         if key in self._lines:
             return self._lines[key]
+        if key in self._personal:
+            self._personal.move_to_end(key)
+            return self._personal[key]
         if self.folder is not None and (self.folder / f"{key}.npy").is_file():
             self._lines[key] = np.load(self.folder / f"{key}.npy")
             return self._lines[key]
         return None
 
-    def put(self, key: str, pcm: np.ndarray) -> None:
+    def put(self, key: str, pcm: np.ndarray, personal: bool = False) -> None:
+        if personal:
+            self._put_personal(key, pcm)
+            return
         self._lines[key] = pcm
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             np.save(self.folder / f"{key}.npy", pcm)
 
+    def _put_personal(self, key: str, pcm: np.ndarray) -> None:
+        if key in self._personal:
+            self._personal_size -= self._personal.pop(key).nbytes
+        self._personal[key] = pcm
+        self._personal_size += pcm.nbytes
+        while self._personal_size > self.personal_bytes and len(self._personal) > 1:
+            _, dropped = self._personal.popitem(last=False)
+            self._personal_size -= dropped.nbytes
+
+    @property
+    def personal_size(self) -> int:
+        """Bytes of personal lines held (at most `personal_bytes`, or one line if larger)."""
+        return self._personal_size
+
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._lines) + len(self._personal)
 
 
 class TextToSpeech:
@@ -56,14 +82,15 @@ class TextToSpeech:
         """Blocking synthesis of one sentence at the stage's rate (no cache)."""
         return resample(self.voice.synthesize(sentence), self.voice.sample_rate, self.rate)
 
-    def prerender(self, lines: Iterable[str]) -> int:
-        """Render each sentence of each line into the cache; returns how many were new."""
+    def prerender(self, lines: Iterable[str], personal: bool = False) -> int:
+        """Render each sentence of each line into the cache; returns how many were new.
+        `personal`: the lines carry a contact's details (kept in memory only, bounded)."""
         new = 0
         for line in lines:
             for sentence in split_sentences(line):
                 key = LineCache.key(self.voice.name, self.rate, sentence)
                 if self.cache.get(key) is None:
-                    self.cache.put(key, self.render(sentence))
+                    self.cache.put(key, self.render(sentence), personal)
                     new += 1
         return new
 
