@@ -110,11 +110,14 @@ def _call(args: argparse.Namespace) -> int:
 
     from voicebot.app.chat import load_contact
     from voicebot.app.outbound import place_one
+    from voicebot.campaign.safeguards import refusal
     from voicebot.core.errors import ConfigError
     from voicebot.models.store import ModelStore
     from voicebot.telephony.sip.config import HandoffConfig, SipConfig, TrunkConfig
 
     config = _config(args)
+    if reason := refusal(args.target, args.region, config.dial):
+        raise ConfigError(f"not calling {args.target}: {reason}")
     sip = config.sip
     if args.trunk:
         trunk = (
@@ -203,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--transfer", choices=["warm", "blind"], default="warm")
     call.add_argument("--record", action="store_true", help="keep the call audio")
     call.add_argument("--out", default="out/calls", help="folder for the call report")
+    call.add_argument("--region", default="US", help="for numbers without a country code")
     call.set_defaults(func=_call)
     from voicebot.app.campaign_cli import add_parser as add_campaign
 

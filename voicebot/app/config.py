@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError
 
+from voicebot.campaign.safeguards import DialPolicy
 from voicebot.core.errors import ConfigError, yaml_problem
 from voicebot.models.store import ModelSettings
 from voicebot.session.call import CallOptions
@@ -25,6 +26,7 @@ class VoicebotConfig(ModelSettings):
     """Everything a user configures: models, call options, trunks."""
 
     call: CallOptions = Field(default_factory=CallOptions, description="timers and switches")
+    dial: DialPolicy = Field(default_factory=DialPolicy, description="what may be dialled, how often")
     sip: SipConfig | None = Field(None, description="trunk and agents for real calls")
     livekit: LiveKitOutbound | None = Field(None, description="calls through LiveKit SIP")
 
