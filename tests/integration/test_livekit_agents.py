@@ -21,6 +21,7 @@ from livekit.agents import AgentSession
 from tests.conftest import ROOT
 from voicebot.campaign.dialer import CallResult
 from voicebot.core.clock import RealClock
+from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import SimulatedAgents
 from voicebot.livekit.agent import ScriptAgent
 from voicebot.livekit.fileio import AgentCall, run_wav_call
@@ -173,3 +174,33 @@ def test_asking_for_a_person_is_a_transfer_tool_call_and_no_agent_means_a_callba
     assert (outcome, ended) == ("transferred", ["transferred"]) and "put you through" in text
     outcome, ended, text = asyncio.run(go(0))  # no agent free: an apology and a callback
     assert (outcome, ended) == ("callback", ["callback"]) and "call you back" in text
+
+
+def test_a_phone_key_goes_through_the_script_like_a_spoken_answer(store) -> None:  # type: ignore[no-untyped-def]
+    reminder = Trial(ROOT / "prompts" / "reminder_en.yaml", store)
+
+    async def go() -> tuple[ScriptLLM, list[str], str]:
+        script_llm = ScriptLLM(reminder.script, "en", reminder.stages.classifier,
+                               dict(reminder.script.example_contact))  # fmt: skip
+        ended: list[str] = []
+
+        async def end(outcome: str) -> None:
+            ended.append(outcome)
+
+        agent = ScriptAgent(script_llm, None, end)
+        async with AgentSession(llm=script_llm) as session:
+            await session.start(agent)
+            result = await session.run(user_input="Yes, speaking.")
+            await agent.keypress("1")  # "press 1 for yes"
+            for _ in range(50):  # the hang-up waits for the closing line to be said
+                if ended:
+                    break
+                await asyncio.sleep(0.1)
+        return script_llm, ended, said(result)
+
+    script_llm, ended, asked = asyncio.run(go())
+    report = script_llm.record.finish(script_llm.dialogue, "bot", Outcome.HUNG_UP)
+    assert "press 1" in asked and ended == ["completed"] and report.outcome == "completed"
+    assert report.records["appointment.status"] == "confirmed"
+    assert report.bot_lines[-1].node == "confirmed_close" and report.path[-1] == "confirmed_close"
+    assert "dtmf" in [e.kind for e in report.timeline]
