@@ -1,12 +1,15 @@
 """The voicebot stages as livekit-agents plugins in a real AgentSession (no server): the recorded
-calls the native engine passes give the same outcomes, and typed conversations through the
-framework's own test helpers show the script policy's lines and tool calls."""
+calls the native engine passes give the same outcomes and write the same call report, with
+per-turn latency stamps, and typed conversations through the framework's own test helpers show
+the script policy's lines and tool calls."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +19,16 @@ pytest.importorskip("livekit.agents")
 from livekit.agents import AgentSession
 
 from tests.conftest import ROOT
+from voicebot.campaign.dialer import CallResult
 from voicebot.core.clock import RealClock
+from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import SimulatedAgents
+from voicebot.livekit.agent import ScriptAgent
+from voicebot.livekit.fileio import AgentCall, run_wav_call
+from voicebot.livekit.llm import ScriptLLM
+from voicebot.metrics.report import CallReport
 from voicebot.session.call import CallOptions
 from voicebot.sim.trial import Trial
-from voicebot.telephony.livekit.fileio import run_wav_call
-from voicebot.telephony.livekit.plugins import ScriptAgent, ScriptLLM
 
 pytestmark = pytest.mark.integration
 CALLS = ROOT / "benchmarks" / "data" / "calls"
@@ -34,20 +41,36 @@ def survey(store) -> Trial:  # type: ignore[no-untyped-def]
     return trial
 
 
+@pytest.fixture(scope="module")
+def recorded(survey: Trial) -> Callable[[str], AgentCall]:
+    """Each recorded call run once through the AgentSession, for every test that reads it."""
+    calls: dict[str, AgentCall] = {}
+
+    def call(name: str) -> AgentCall:
+        if name not in calls:
+            calls[name] = asyncio.run(run_wav_call(survey, CALLS / f"{name}.wav"))
+        return calls[name]
+
+    return call
+
+
 def words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
 @pytest.mark.parametrize("name", ["cooperative", "refuses", "busy", "asks_for_person",
                                   "talks_over"])  # fmt: skip
-def test_recorded_calls_end_as_they_do_on_the_native_engine(survey: Trial, name: str,
-                                                            store) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_recorded_calls_end_as_they_do_on_the_native_engine(survey: Trial, name: str, store,
+                                                            recorded) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     expected = json.loads((CALLS / f"{name}.json").read_text())
-    call = asyncio.run(run_wav_call(survey, CALLS / f"{name}.wav"))
+    call = recorded(name)
     assert call.outcome == expected["outcome"]
     for key, value in expected["records"].items():
         assert call.records[key] == value
-    assert call.lines[0][0] == "greet" and len(call.turns) >= 2
+    # the native engine hears one turn in asks_for_person too: its "yes" at 9.4 s is too faint
+    # for whisper (no_speech), and the "Hello?" over the protected greeting is no turn
+    least = 1 if name == "asks_for_person" else 2
+    assert call.lines[0][0] == "greet" and len(call.turns) >= least
     if name == "asks_for_person":
         assert call.transfer is not None and "Ann Lee" in call.transfer["summary"]
     if name == "talks_over":  # the caller talks over the bot: playback is cut
@@ -60,6 +83,37 @@ def test_recorded_calls_end_as_they_do_on_the_native_engine(survey: Trial, name:
         said = store.asr("en").transcribe(resample(first, rate, 16000)).text
         greet = call.lines[0][1]
         assert len(words(greet) & words(said)) >= 0.6 * len(words(greet)), said
+
+
+def test_a_recorded_call_writes_the_report_of_a_loopback_call_with_per_turn_latency(
+    survey: Trial, recorded: Callable[[str], AgentCall], tmp_path: Path
+) -> None:
+    expected = json.loads((CALLS / "cooperative.json").read_text())
+    report = recorded("cooperative").report
+    result = CallResult.of(report, report.save(tmp_path))  # what the campaign records
+    assert result.outcome == expected["outcome"]
+    assert expected["records"].items() <= result.answers.items()
+    assert result.grade == "A" and result.latency_ms["end_to_end_p50"] > 0
+    assert report.path[0] == "greet" and report.path[-1] == "thanks_close"
+    assert report.models["asr"] == "whisper-tiny-en" and report.config["max_call_s"] == 90
+    assert report.script_path.endswith("survey_en.yaml") and report.ended_by == "bot"
+    assert len(report.turns) >= 4 and report.turns[0].node == "greet"
+    for turn in report.turns:
+        lat = turn.latency
+        assert lat.speech_start < lat.speech_end < lat.endpoint_at <= lat.asr_final_at
+        assert lat.asr_final_at <= lat.intent_at <= lat.policy_at
+        if lat.first_audio_at is not None:
+            assert lat.first_audio_at >= lat.policy_at
+    replied = [t for t in report.turns if t.latency.first_audio_at is not None]
+    assert len(replied) >= len(report.turns) - 1, "replies the caller heard have no stamp"
+    measured = report.latencies_ms("end_to_end")
+    assert len(measured) > len(report.turns) / 2, "most turns are measured end to end"
+    assert any(t.latency.speculative for t in report.turns), "the speculative decode never won"
+    greet = report.bot_lines[0]
+    assert greet.node == "greet" and greet.first_audio_at is not None and not greet.interrupted
+    assert [e.kind for e in report.timeline][-1] == "end"
+    restored = CallReport.model_validate_json((tmp_path / f"{report.call_id}.json").read_text())
+    assert restored == report
 
 
 def agent_for(survey: Trial, agents_free: int = 1) -> tuple[ScriptAgent, list[str]]:
@@ -120,3 +174,33 @@ def test_asking_for_a_person_is_a_transfer_tool_call_and_no_agent_means_a_callba
     assert (outcome, ended) == ("transferred", ["transferred"]) and "put you through" in text
     outcome, ended, text = asyncio.run(go(0))  # no agent free: an apology and a callback
     assert (outcome, ended) == ("callback", ["callback"]) and "call you back" in text
+
+
+def test_a_phone_key_goes_through_the_script_like_a_spoken_answer(store) -> None:  # type: ignore[no-untyped-def]
+    reminder = Trial(ROOT / "prompts" / "reminder_en.yaml", store)
+
+    async def go() -> tuple[ScriptLLM, list[str], str]:
+        script_llm = ScriptLLM(reminder.script, "en", reminder.stages.classifier,
+                               dict(reminder.script.example_contact))  # fmt: skip
+        ended: list[str] = []
+
+        async def end(outcome: str) -> None:
+            ended.append(outcome)
+
+        agent = ScriptAgent(script_llm, None, end)
+        async with AgentSession(llm=script_llm) as session:
+            await session.start(agent)
+            result = await session.run(user_input="Yes, speaking.")
+            await agent.keypress("1")  # "press 1 for yes"
+            for _ in range(50):  # the hang-up waits for the closing line to be said
+                if ended:
+                    break
+                await asyncio.sleep(0.1)
+        return script_llm, ended, said(result)
+
+    script_llm, ended, asked = asyncio.run(go())
+    report = script_llm.record.finish(script_llm.dialogue, "bot", Outcome.HUNG_UP)
+    assert "press 1" in asked and ended == ["completed"] and report.outcome == "completed"
+    assert report.records["appointment.status"] == "confirmed"
+    assert report.bot_lines[-1].node == "confirmed_close" and report.path[-1] == "confirmed_close"
+    assert "dtmf" in [e.kind for e in report.timeline]

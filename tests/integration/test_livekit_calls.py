@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -130,8 +131,8 @@ def test_without_the_extra_the_adapter_says_how_to_install_it() -> None:
 
 def test_the_campaign_placer_records_busy_and_gives_up_a_room_it_cannot_join(survey) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     from voicebot.campaign.dialer import Dial
+    from voicebot.livekit.worker import LiveKitPlacer
     from voicebot.telephony.livekit.config import LiveKitOutbound
-    from voicebot.telephony.livekit.worker import LiveKitPlacer
 
     with FakeLiveKit(numbers={"+15551230005": 486, "+15551230006": 200}) as server:
         settings = LiveKitOutbound(server=config(server), agents=["sip:agent@pbx.example.com"])
@@ -149,3 +150,40 @@ def test_the_campaign_placer_records_busy_and_gives_up_a_room_it_cannot_join(sur
     assert methods == ["CreateSIPParticipant", "CreateSIPParticipant", "DeleteRoom"]
     assert server.rooms == set()  # the answered callee was not left in a room alone
     assert server.requests[0][1].participant_attributes["attempt"] == "1"
+
+
+def test_every_dial_writes_a_report_and_livekit_caps_calls_past_the_deadline(survey, tmp_path):  # type: ignore[no-untyped-def]
+    from voicebot.campaign.dialer import Dial
+    from voicebot.livekit.worker import SERVER_GRACE_S, LiveKitPlacer
+    from voicebot.metrics.report import CallReport
+    from voicebot.telephony.livekit.config import LiveKitOutbound
+
+    with FakeLiveKit(numbers={"+15551230007": 486}) as server:
+        settings = LiveKitOutbound(server=config(server))
+
+        async def go() -> object:
+            async with LiveKitCalls(settings.server) as calls:
+                placer = LiveKitPlacer(survey, settings, calls, reports=tmp_path)
+                return await placer.place(Dial(3, 3, "+15551230007", "Cy", {}, 1))
+
+        result = asyncio.run(go())
+    create = server.requests[0][1]
+    deadline = survey.options.max_call_s + SERVER_GRACE_S  # the call options' deadline
+    assert create.max_call_duration.seconds == int(deadline)
+    report = CallReport.model_validate_json(Path(result.report_path).read_text())  # type: ignore[attr-defined]
+    assert (report.outcome, report.script, report.transport) == ("busy", "survey_en", "LiveKit")
+    assert report.signalling is not None and report.signalling["final_code"] == 486
+    assert report.contact["name"] == "Cy"
+    assert report.config["max_call_s"] == survey.options.max_call_s
+
+
+def test_a_livekit_setting_that_is_gone_is_an_error_not_ignored(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from voicebot.app.config import VoicebotConfig
+    from voicebot.core.errors import ConfigError
+
+    path = tmp_path / "voicebot.yaml"
+    path.write_text("livekit:\n  server:\n    url: http://127.0.0.1:7880\n    max_call_s: 600\n")
+    with pytest.raises(ConfigError, match=r"livekit\.server\.max_call_s"):
+        VoicebotConfig.load(path)
+    path.write_text("call:\n  max_call_s: 120\nlivekit:\n  server:\n    url: http://x:7880\n")
+    assert VoicebotConfig.load(path).call.max_call_s == 120

@@ -182,11 +182,12 @@ class _placer:
         if args.transport == "livekit":
             if config.livekit is None:
                 raise CampaignError("--transport livekit needs --config with a `livekit:` section")
+            from voicebot.livekit.worker import LiveKitPlacer
             from voicebot.telephony.livekit.calls import LiveKitCalls
-            from voicebot.telephony.livekit.worker import LiveKitPlacer
 
             self._livekit = LiveKitCalls(config.livekit.server)
-            return LiveKitPlacer(self._stages(config, ScriptStages), config.livekit, self._livekit)
+            return LiveKitPlacer(self._stages(config, ScriptStages), config.livekit, self._livekit,
+                                 Path(self.args.reports))  # fmt: skip
         from voicebot.telephony.sip.stack import SipStack
 
         if config.sip is None:

@@ -12,8 +12,8 @@ from typing import Any
 
 from voicebot.core.clock import Clock, RealClock
 from voicebot.core.errors import VoicebotError
+from voicebot.livekit import require
 from voicebot.telephony.control import CallControl
-from voicebot.telephony.livekit import require
 from voicebot.telephony.livekit.config import LiveKitConfig
 
 api = require("livekit.api")
@@ -71,8 +71,12 @@ class LiveKitCalls:
         return f"{self.config.room_prefix}{uuid.uuid4().hex[:12]}"
 
     async def dial(self, number: str, room: str | None = None, identity: str = "callee",
-                   attributes: dict[str, str] | None = None) -> Dialled:  # fmt: skip
-        """Ring `number` into `room` and wait for the answer (or the reason there was none)."""
+                   attributes: dict[str, str] | None = None,
+                   max_call_s: float | None = None) -> Dialled:  # fmt: skip
+        """Ring `number` into `room` and wait for the answer (or the reason there was none).
+        `max_call_s`: LiveKit ends the call after this long whatever the bot does, a cap on the
+        server side (the worker passes the call options' `max_call_s` plus a grace; None:
+        LiveKit's own default)."""
         call = Dialled(room or self.new_room(), identity)
         control = call.control
         control.dial(self.clock.now())
@@ -82,7 +86,7 @@ class LiveKitCalls:
             participant_identity=identity, participant_name=identity,
             participant_attributes=attributes or {}, wait_until_answered=True,
             ringing_timeout=_duration(self.config.ring_timeout_s),
-            max_call_duration=_duration(self.config.max_call_s),
+            max_call_duration=_duration(max_call_s) if max_call_s else None,
             krisp_enabled=False, play_dialtone=False,
         )  # fmt: skip
         try:

@@ -6,13 +6,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from voicebot.core.errors import ConfigError
 from voicebot.core.secrets import read_secret
 
 
 class LiveKitConfig(BaseModel):
+    """The LiveKit server and its outbound SIP trunk. How long a call may last is the call
+    options' `max_call_s` (LiveKit is told that plus a grace, as a server-side cap)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     url: str = Field(description="LiveKit server, e.g. https://livekit.example.com or ws://...")
     api_key: str = ""
     api_key_env: str = "LIVEKIT_API_KEY"
@@ -22,7 +27,6 @@ class LiveKitConfig(BaseModel):
     sip_trunk_id: str = Field("", description="the outbound trunk (ST_...) calls go out on")
     caller_id: str = Field("", description="the number shown to the callee (the trunk's own)")
     ring_timeout_s: float = Field(30.0, gt=0)
-    max_call_s: float = Field(600.0, gt=0)
     request_timeout_s: float = Field(10.0, gt=0, description="API calls other than dialling")
     room_prefix: str = "voicebot-"
 
@@ -44,6 +48,8 @@ class LiveKitConfig(BaseModel):
 
 class LiveKitOutbound(BaseModel):
     """The `livekit:` section of a voicebot config: the server, and where hand-offs go."""
+
+    model_config = ConfigDict(extra="forbid")
 
     server: LiveKitConfig
     agents: list[str] = Field(

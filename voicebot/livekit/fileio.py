@@ -1,6 +1,7 @@
 """An AgentSession without a server: the caller's audio from a WAV file (paced in real time, as
 a phone line delivers it), the agent's audio played out in real time into a recording. Used to
-run recorded calls through the livekit-agents path and compare them with the native engine."""
+run recorded calls through the livekit-agents path and compare them with the native engine;
+each writes the same call report as a loopback call."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from voicebot.telephony.livekit import require
+from voicebot.livekit import require
 
 require("livekit.agents")
 
@@ -23,24 +24,28 @@ from livekit.agents.voice import io  # noqa: E402
 from voicebot.audio.frames import samples_per_frame  # noqa: E402
 from voicebot.audio.resample import resample  # noqa: E402
 from voicebot.audio.wav import read_wav  # noqa: E402
-from voicebot.core.clock import RealClock  # noqa: E402
+from voicebot.core.clock import Clock, RealClock  # noqa: E402
+from voicebot.core.outcomes import Outcome  # noqa: E402
 from voicebot.handoff.agents import SimulatedAgents  # noqa: E402
-from voicebot.telephony.livekit.plugins import (  # noqa: E402
-    ScriptAgent,
-    ScriptLLM,
-    mono16,
-    script_session,
-    to_frame,
-)
+from voicebot.livekit.agent import ScriptAgent  # noqa: E402
+from voicebot.livekit.audio import LINE_RATE, mono16, to_frame  # noqa: E402
+from voicebot.livekit.llm import ScriptLLM  # noqa: E402
+from voicebot.livekit.record import CallRecord  # noqa: E402
+from voicebot.livekit.session import script_session  # noqa: E402
+from voicebot.metrics.report import CallReport  # noqa: E402
+
+if TYPE_CHECKING:
+    from voicebot.app.stages import ScriptStages
 
 
 class WavAudioInput(io.AudioInput):
-    """The caller: a WAV file, 20 ms at a time at the real rate, then silence."""
+    """The caller: a WAV file at the phone line's rate, 20 ms at a time at the real pace (on the
+    call clock), then silence."""
 
-    def __init__(self, path: Path, rate: int = 16000) -> None:
+    def __init__(self, path: Path, clock: Clock, rate: int = LINE_RATE) -> None:
         super().__init__(label="wav-input")
         pcm, _ = read_wav(path, rate=rate)
-        self.rate, self._n = rate, samples_per_frame(rate)
+        self.clock, self.rate, self._n = clock, rate, samples_per_frame(rate)
         self._pcm = pcm
         self._index = 0
         self._start: float | None = None
@@ -50,9 +55,8 @@ class WavAudioInput(io.AudioInput):
         if self.closed:
             raise StopAsyncIteration
         if self._start is None:
-            self._start = time.monotonic()
-        due = self._start + self._index * self._n / self.rate
-        await asyncio.sleep(max(0.0, due - time.monotonic()))
+            self._start = self.clock.now()
+        await self.clock.sleep_until(self._start + self._index * self._n / self.rate)
         chunk = self._pcm[self._index * self._n : (self._index + 1) * self._n]
         if len(chunk) < self._n:
             chunk = np.concatenate([chunk, np.zeros(self._n - len(chunk), np.int16)])
@@ -62,13 +66,15 @@ class WavAudioInput(io.AudioInput):
 
 class WavAudioOutput(io.AudioOutput):
     """The caller's ear: plays each segment in real time (so interruptions cut it where a
-    phone would) and keeps what was heard, placed at the time it was heard."""
+    phone would) and keeps what was heard, placed on the call clock when it was heard."""
 
-    def __init__(self, rate: int) -> None:
-        super().__init__(label="wav-output", capabilities=io.AudioOutputCapabilities(pause=False),
-                         sample_rate=rate)  # fmt: skip
-        self.rate = rate
-        self.t0 = time.monotonic()
+    def __init__(self, rate: int, clock: Clock) -> None:
+        super().__init__(
+            label="wav-output",
+            capabilities=io.AudioOutputCapabilities(pause=False),
+            sample_rate=rate,
+        )
+        self.rate, self.clock = rate, clock
         self.heard: list[tuple[float, np.ndarray]] = []
         self.segments: list[tuple[float, bool]] = []  # (seconds played, interrupted)
         self._queue: deque[np.ndarray] = deque()
@@ -96,13 +102,13 @@ class WavAudioOutput(io.AudioOutput):
             self._interrupted = True
 
     async def _play(self) -> None:
-        played, start = 0.0, time.monotonic()
+        played, start = 0.0, self.clock.now()
         while not self._interrupted:
             if self._queue:
                 pcm = self._queue.popleft()
-                self.heard.append((time.monotonic() - self.t0, pcm))
+                self.heard.append((self.clock.now(), pcm))
                 played += len(pcm) / self.rate
-                await asyncio.sleep(max(0.0, start + played - time.monotonic()))
+                await self.clock.sleep_until(start + played)
             elif self._flushed:
                 break
             else:
@@ -127,45 +133,64 @@ class WavAudioOutput(io.AudioOutput):
 
 @dataclass
 class AgentCall:
-    """What came of one conversation through livekit-agents."""
+    """What came of one conversation through livekit-agents; `report` is its call report."""
 
+    report: CallReport
     outcome: str | None
     records: dict[str, Any]
     lines: list[tuple[str, str]]
     turns: list[tuple[str, str, float]]
-    transfer: dict[str, str] | None
+    transfer: dict[str, Any] | None
     heard: np.ndarray
     segments: list[tuple[float, bool]] = field(default_factory=list)
 
 
-async def run_wav_call(trial: Any, wav: Path, contact: dict[str, Any] | None = None,
-                       agents_free: int = 1, timeout_s: float = 150.0) -> AgentCall:  # fmt: skip
+async def run_wav_call(
+    stages: ScriptStages,
+    wav: Path,
+    contact: dict[str, Any] | None = None,
+    agents_free: int = 1,
+    timeout_s: float = 150.0,
+) -> AgentCall:
     """One recorded caller against a script, through an AgentSession with the voicebot plugins
-    (`trial`: a voicebot Trial, which holds the loaded stages)."""
-    contact = dict(trial.script.example_contact) if contact is None else contact
-    script_llm = ScriptLLM(trial.script, trial.language, trial.stages.classifier, contact)
-    agents = SimulatedAgents(RealClock(), free=agents_free, answer_after_s=1.0)
+    (`stages`: the script's loaded stages, voicebot.app.stages.ScriptStages)."""
+    contact = dict(stages.script.example_contact) if contact is None else contact
+    await stages.ring(RealClock(), contact)  # the contact's own lines, as while a phone rings
+    clock = RealClock()  # 0: the caller's first frame is due
+    record = CallRecord.of(stages, contact, "WavAudioInput", clock)
+    script_llm = ScriptLLM(
+        stages.script, stages.language, stages.stages.classifier, contact, record=record
+    )
+    agents = SimulatedAgents(clock, free=agents_free, answer_after_s=1.0)
     ended = asyncio.Event()
 
     async def end(_outcome: str) -> None:
         ended.set()
 
     agent = ScriptAgent(script_llm, agents.transfer, end)
-    session = script_session(trial, script_llm)
-    caller = WavAudioInput(wav)
-    ear = WavAudioOutput(trial.tts.rate)
+    session = script_session(stages, script_llm)
+    caller = WavAudioInput(wav, clock)
+    ear = WavAudioOutput(stages.tts.rate, clock)
     session.input.audio = caller
     session.output.audio = ear
     await session.start(agent)
     try:
         await asyncio.wait_for(ended.wait(), timeout_s)
     except TimeoutError:
-        pass  # the report says how far it got: outcome None
+        pass  # the report says how far it got
     finally:
         caller.closed = True
         await session.aclose()
-    state = script_llm.dialogue.state
-    return AgentCall(outcome=state.ended if state else None,
-                     records=state.recorded() if state else {}, lines=script_llm.state.lines,
-                     turns=script_llm.state.turns, transfer=script_llm.state.transfer,
-                     heard=ear.recording(), segments=ear.segments)  # fmt: skip
+    report = record.finish(
+        script_llm.dialogue, "bot" if ended.is_set() else "deadline", Outcome.MAX_DURATION
+    )
+    return AgentCall(
+        report=report,
+        outcome=script_llm.dialogue.ended,
+        records=report.records,
+        lines=[(b.node, b.text) for b in report.bot_lines],
+        turns=[(t.text, t.intent, t.confidence) for t in report.turns],
+        transfer=report.transfer,
+        heard=ear.recording(),
+        segments=ear.segments,
+    )
