@@ -12,17 +12,6 @@ adapter module without it raises ImportError with that command."""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from voicebot.telephony.livekit import INSTALL, require
 
-INSTALL = "pip install 'voicebot[livekit]'"
-
-
-def require(module: str) -> ModuleType:
-    """Import a livekit module, or fail with the command that installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise ImportError(
-            f"voicebot's LiveKit adapter needs livekit-agents ({module} is missing): {INSTALL}"
-        ) from e
+__all__ = ["INSTALL", "require"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from voicebot.core.clock import Clock, RealClock
 from voicebot.core.errors import VoicebotError
-from voicebot.livekit import require
+from voicebot.telephony.livekit import require
 from voicebot.telephony.control import CallControl
 from voicebot.telephony.livekit.config import LiveKitConfig
 
