@@ -19,15 +19,41 @@ _EN_NUMBERS = {
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
 _EN_YES = re.compile(
-    r"\b(yes|yeah|yep|yup|sure|correct|right|okay|ok|of course|absolutely|definitely|"
-    r"that's me|speaking|affirmative|please do|i do|i am|i will|confirm)\b"
+    r"\b(yes|yeah|yep|yup|yea|uh huh|mhm|sure|correct|right|okay|ok|alright|all right|fine|"
+    r"of course|absolutely|definitely|certainly|that's me|it's me|this is (?:she|he|him|her)|"
+    r"speaking|affirmative|please do|go ahead|i do|i am|i will|i can|confirm)\b"
 )
 _EN_NO = re.compile(
-    r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't)\b"
+    r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't|"
+    r"unfortunately)\b"
 )
-_ZH_UNSURE = re.compile(r"说不好|不好说|说不准|不清楚|不知道|不确定|不一定|看情况")
-_EN_UNSURE = re.compile(r"\b(not sure|don't know|do not know|maybe|perhaps|no idea|not certain)\b")
-_ZH_NO = re.compile(r"不是|不对|没有|不用|不要|不行|不需要|不可以|算了|否|别")
+_ZH_UNSURE = re.compile(
+    r"说不好|不好说|说不准|说不上|不清楚|不知道|不确定|不一定|看情况|(?<!不)考虑|想一想|想想|商量|再说|"
+    r"还没想好|没想好|看看再|时好时坏"
+)
+_EN_UNSURE = re.compile(
+    r"\b(not sure|don't know|do not know|maybe|perhaps|possibly|no idea|not certain|"
+    r"have to see|have to check|let me check|let me think|depends|might)\b"
+)
+# A question back ("okay, and where is the clinic?") is not an answer, whatever words it holds.
+_EN_QUESTION = re.compile(
+    r"\?|\b(what|where|when|who|whom|whose|why|how|which)\b|^(?:\W*(?:yes|okay|ok|right|sure|"
+    r"well|so|and|but)\W+)*(is|are|do|does|did|will|would|can|could|should|shall)\s+\w+"
+)
+_ZH_QUESTION = re.compile(
+    r"[?？]|什么|怎么|为什么|哪|多少|几[个点天分]|吗|是不是|能不能|会不会|要不要"
+)
+# Someone else on the line ("I'm her mother", "我是她妈妈"): not the person asked for.
+_EN_THIRD_PARTY = re.compile(
+    r"\b(i'm|i am|this is|it's) (?:just )?(?:her|his|their) \w+"
+    r"|\b(?:she|he)'s not (?:here|home|in)\b|\b(?:she|he) (?:isn't|is not) (?:here|home|in)\b"
+    r"|\bnot (?:home|here|in) right now\b"
+)
+_ZH_THIRD_PARTY = re.compile(r"我是(?:他|她)的?\w{0,3}|(?:他|她)不在|(?:他|她)出去|帮(?:他|她)接")
+_ZH_DOUBT = re.compile(r"骗|诈骗|不信|不相信|真的假的|假的")
+_ZH_NO = re.compile(
+    r"不是|不对|没有|不用|不要|不行|不需要|不可以|算了|否|别|不了|没空|不方便|没必要|不太方便"
+)
 _ZH_YES = re.compile(r"是|对|好|可以|行|嗯|没错|确认|需要|要的|同意|本人")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 _WEEKDAYS_EN = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -35,8 +61,9 @@ _WEEKDAYS_ZH = "一二三四五六日天"
 
 
 def yes_no(text: str, language: str) -> bool | None:
-    """True for yes, False for no, None when the answer is neither, both, or unsure."""
-    if (_ZH_UNSURE if language == "zh" else _EN_UNSURE).search(text.lower()):
+    """True for yes, False for no, None when the answer is neither, both, unsure, a question
+    back, or someone else speaking for the person asked for."""
+    if not_an_answer(text, language):
         return None
     if language == "zh":
         no = bool(_ZH_NO.search(text))
@@ -47,6 +74,23 @@ def yes_no(text: str, language: str) -> bool | None:
     if no == yes:
         return None
     return yes
+
+
+def not_an_answer(text: str, language: str) -> str | None:
+    """Why a turn cannot be a yes however many yes-words it holds: "doubt", "question" or
+    "third_party"; None when it may be an answer."""
+    if language == "zh":
+        checks = (("doubt", _ZH_UNSURE), ("doubt", _ZH_DOUBT), ("question", _ZH_QUESTION),
+                  ("third_party", _ZH_THIRD_PARTY))  # fmt: skip
+        t = text
+    else:
+        checks = (("doubt", _EN_UNSURE), ("question", _EN_QUESTION),
+                  ("third_party", _EN_THIRD_PARTY))  # fmt: skip
+        t = text.lower().strip()
+    for why, pattern in checks:
+        if pattern.search(t):
+            return why
+    return None
 
 
 def numbers(text: str, language: str) -> list[float]:
@@ -79,15 +123,41 @@ def numbers(text: str, language: str) -> list[float]:
     return out
 
 
+# Rating words on a five-point scale, most specific first (非常不满意 holds 满意).
+_ZH_RATING_WORDS = (
+    (1, r"非常不满意|很不满意|特别不满意|极不满意|太差了|非常差|很差"),
+    (5, r"非常满意|很满意|特别满意|满分|非常好|十分满意"),
+    (2, r"不太满意|不满意|不怎么样|不太好|比较差|差"),
+    (4, r"比较满意|挺满意|还算满意|满意|不错|挺好|比较好"),
+    (3, r"一般|还行|还可以|凑合|马马虎虎|中等|普通"),
+)
+_EN_RATING_WORDS = (
+    (5, r"\b(perfect|full marks|top marks|excellent|outstanding|brilliant)\b"),
+    (1, r"\b(terrible|awful|appalling|dreadful)\b"),
+)
+# Words that hold a numeral but are no number ("一般" is not 1, "一下" is not 1).
+_ZH_NOT_NUMBERS = re.compile(r"一般|一下|一点|一样|一直|一定|一会|一些|万一|一起|一切|一次")
+
+
 def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
-    """A score on a low..high scale: the first number in range ("four out of five" -> 4)."""
-    if language == "zh" and re.search(r"满分|非常满意", text):
-        return high
-    if language != "zh" and re.search(r"\b(perfect|full marks|top marks)\b", text.lower()):
-        return high
+    """A score on a low..high scale: the first number in range ("four out of five" -> 4), else a
+    rating word on a five-point scale ("一般" 3, "比较满意" 4, "非常不满意" 1)."""
+    if language == "zh":
+        plain = _ZH_NOT_NUMBERS.sub("，", text)
+        for n in numbers(plain, language):
+            if low <= n <= high and n == int(n):
+                return int(n)
+        if (low, high) == (1, 5) or re.search(r"满分", text):
+            for score, pattern in _ZH_RATING_WORDS:
+                if re.search(pattern, text):
+                    return high if score == 5 else score
+        return None
     for n in numbers(text, language):
         if low <= n <= high and n == int(n):
             return int(n)
+    for score, pattern in _EN_RATING_WORDS:
+        if re.search(pattern, text.lower()) and (score == 5 or (low, high) == (1, 5)):
+            return high if score == 5 else score
     return None
 
 

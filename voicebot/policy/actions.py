@@ -18,6 +18,14 @@ class Heard:
 
 
 @dataclass(frozen=True, slots=True)
+class Unheard:
+    """The caller spoke (speech of real length) but the recogniser has no usable text: the bot
+    asks again in other words; this is never taken for silence."""
+
+    speech_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Silence:
     """The caller said nothing for the no-input timeout."""
 
@@ -27,7 +35,7 @@ class HandoffResult:
     connected: bool
 
 
-Event = Heard | Silence | HandoffResult
+Event = Heard | Unheard | Silence | HandoffResult
 
 
 @dataclass(frozen=True, slots=True)
