@@ -21,7 +21,7 @@ _EN_NUMBERS = {
 _EN_YES = re.compile(
     r"\b(yes|yeah|yep|yup|yea|uh huh|mhm|sure|correct|right|okay|ok|alright|all right|fine|"
     r"of course|absolutely|definitely|certainly|that's me|it's me|this is (?:she|he|him|her)|"
-    r"speaking|affirmative|please do|go ahead|i do|i am|i will|i can|confirm)\b"
+    r"speaking|affirmative|please do|go ahead|i do|i am|i will|confirm)\b"
 )
 _EN_NO = re.compile(
     r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't|"

@@ -26,6 +26,7 @@ from voicebot.policy.actions import (
 from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, text_of
 
 _VAR = re.compile(r"\{(\w+)\}")
+_SURE = 0.8  # a turn confidence (probability the intent is right) that outweighs a number
 _ALWAYS_GLOBAL = frozenset({"stop_calling", "want_human", "complaint", "abuse"})
 
 
@@ -97,9 +98,7 @@ class Policy:
             return True
         # a number in a sentence the classifier reads confidently ("could you say that one
         # more time?") is not a rating: a number answer is short, or the classifier is unsure
-        return _short(event.text, self.language) or (
-            event.confidence < 2 * self.script.settings.min_confidence
-        )
+        return _short(event.text, self.language) or event.confidence < _SURE
 
     # --- the current node's answer -------------------------------------------------------
     def _answer(self, state: CallState, event: Heard) -> tuple[CallState, list[Action]]:
@@ -148,16 +147,16 @@ class Policy:
         return slots.not_an_answer(event.text, self.language) is not None
 
     def _classifier_allows(self, node: Node, event: Heard, yes: bool) -> bool:
-        """A yes/no word parse stands only where the classifier agrees: a yes needs the
-        classifier's own best guess to be a yes (even an unsure one); a no is refused only
-        when the classifier is confident of a yes."""
+        """A yes/no word parse stands only where the classifier does not contradict it: a
+        yes is refused when the classifier is confident of anything but a yes (and doubts,
+        questions back and someone else speaking never get here); a no is refused when the
+        classifier is confident of a yes."""
         yes_target = node.goto.get("affirm")
         says_yes = event.intent == "affirm" or (
             event.intent in node.goto and node.goto[event.intent] == yes_target
         )
-        if yes:
-            return says_yes
-        return not (says_yes and event.confidence >= self.script.settings.min_confidence)
+        confident = event.confidence >= self.script.settings.min_confidence
+        return says_yes or not confident if yes else not (says_yes and confident)
 
     def _parse_slot(self, node: Node, event: Heard) -> Any:
         assert node.ask is not None
