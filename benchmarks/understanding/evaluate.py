@@ -46,6 +46,7 @@ class Outcome:
     labels: set[str] = field(default_factory=set)
     intent: str = ""
     confidence: float = 0.0
+    rescored: str = ""  # the closed-question pass: best two candidates and their scores
 
 
 class Hearing:
@@ -75,7 +76,7 @@ class Hearing:
         begin = time.perf_counter()
         audio = resample(span, 8000, SAMPLE_RATE)
         transcript = self.asr.transcribe(audio, context)
-        transcript = self._second_pass(dialogue, transcript, audio, start, end, context)
+        transcript, rescored = self._second_pass(dialogue, transcript, audio, start, end, context)
         decode_s = time.perf_counter() - begin
         out = Outcome(
             transcript.text,
@@ -85,6 +86,7 @@ class Hearing:
             transcript.avg_logprob,
             speech_s,
             decode_s,
+            rescored=rescored,
         )
         before = dialogue.state
         assert before is not None
@@ -115,22 +117,24 @@ class Hearing:
         start: float,
         end: float,
         context: str,
-    ) -> Transcript:
-        """The listener's closed-question pass (session/listener.py `Listener.expecting`)."""
+    ) -> tuple[Transcript, str]:
+        """The listener's closed-question pass (session/listener.py `Listener.expecting`);
+        also says what it scored, for calibration."""
         grammar = dialogue.expected()
         turn = HeardTurn(transcript, start, end, end, end, False, audio)
         if grammar is None or not needs_second_pass(turn, grammar):
-            return transcript
-        chosen = pick_answer(grammar, self.asr.score(audio, list(grammar.candidates), context))
+            return transcript, ""
+        scores = self.asr.score(audio, list(grammar.candidates), context)
+        ranked = sorted(zip(scores, grammar.candidates, strict=True), reverse=True)
+        note = " ".join(f"{c}{s:.2f}" for s, c in ranked[:2])
+        chosen = pick_answer(grammar, scores)
         if chosen is None:
-            return transcript
-        return replace(
-            transcript,
-            text=chosen[0],
-            dropped="",
-            confidence=math.exp(chosen[1]),
-            avg_logprob=chosen[1],
+            return transcript, note
+        text, score = chosen
+        rescued = replace(
+            transcript, text=text, dropped="", confidence=math.exp(score), avg_logprob=score
         )
+        return rescued, note
 
     def _dialogue_at(self, script: Script, node: str) -> Dialogue:
         classifier = self.classifiers[script.name]

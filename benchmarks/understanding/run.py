@@ -87,6 +87,7 @@ def run_language(
                 "intent": out.intent,
                 "confidence": round(out.confidence, 3),
                 "labels": labels,
+                "rescored": out.rescored,
                 "ok": correct(case.expect, case.also, out.labels),
                 "understood": primary(case.expect, case.also, out.labels),
             }

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT
 from voicebot.nlu.grammar import answer_grammar
-from voicebot.nlu.slots import not_an_answer, rating, yes_no
+from voicebot.nlu.slots import not_an_answer, plain_yes, rating, yes_no
 from voicebot.policy.actions import Heard, Record, Say, Transfer, Unheard
 from voicebot.policy.engine import Policy
 from voicebot.policy.schema import load_script
@@ -73,7 +73,7 @@ def test_plain_yes_and_no_variants(text: str, language: str, expected: bool) -> 
         ("给四分", 4),
     ],
 )
-def test_mandarin_rating_words(text: str, expected: int) -> None:
+def test_mandarin_rating_words(text: str, expected: int | None) -> None:
     assert rating(text, "zh", 1, 5) == expected
 
 
@@ -123,3 +123,28 @@ def test_closed_questions_have_answer_grammars_open_ones_none() -> None:
     assert four.parses("I'd say four")
     assert answer_grammar("yes_no", (1, 5), "zh") is not None
     assert answer_grammar("when", (1, 5), "en") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Speaking.", "en", True),
+        ("Sure, go ahead.", "en", True),
+        ("嗯，是我本人。", "zh", True),
+        ("I will be able to make it.", "en", False),
+        ("Yes, good name.", "en", False),
+        ("好可爱", "zh", False),
+        ("还是老样子没修好", "zh", False),
+    ],
+)
+def test_a_plain_yes_is_the_whole_turn_not_a_yes_word_in_a_sentence(
+    text: str, language: str, expected: bool
+) -> None:
+    assert plain_yes(text, language) is expected
+
+
+def test_a_misheard_sentence_with_a_yes_word_is_no_yes_for_an_unsure_classifier() -> None:
+    misheard = Heard("I will be able to make it.", "not_interested", 0.17, NOW)
+    _, state, actions = run(REMINDER, [Heard("yes", "affirm", 0.9, NOW), misheard])
+    assert state.node == "remind"
+    assert not any(isinstance(a, Record) and a.field == "appointment.status" for a in actions)

@@ -29,7 +29,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # mostly wrong words (WER > 0.9), while Mandarin ones still carry half their characters.
 _MIN_AVG_LOGPROB = {"en": -1.0, "zh": -2.0}
 _SURE_NO_SPEECH = 0.75  # above this, text is dropped whatever its log-probability
-_LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
+_LOOP = re.compile(r"(\w.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
 
 
 class AsrOptions(BaseModel):

@@ -6,6 +6,7 @@ reference time the caller passes in; nothing here reads the clock.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timedelta
 
@@ -76,6 +77,40 @@ def yes_no(text: str, language: str) -> bool | None:
     return yes
 
 
+_EN_PLAIN_YES = frozenset(
+    {
+        "yes", "yeah", "yep", "yup", "yea", "sure", "correct", "right", "okay", "ok", "alright",
+        "absolutely", "definitely", "certainly", "speaking", "affirmative", "uh", "huh", "mhm",
+    }
+)
+_EN_YES_FILLER = frozenset(
+    {
+        "of", "course", "go", "ahead", "on", "away", "fire", "ask", "shoot", "that's", "it's",
+        "this", "is", "she", "he", "me", "that", "would", "be", "i", "am", "will", "do", "please",
+        "thanks", "thank", "you", "hello", "hi", "um", "uh", "well", "fine", "all", "good",
+        "great", "sounds", "quickly", "then", "now",
+    }
+)
+_ZH_PLAIN_YES = re.compile(
+    r"^(?:嗯|对|是|好|行|可以|没错|没问题|确认|同意|本人|我|就|你|您|说|讲|请|问|吧|的|啊|呀|嘛|呢|了)+$"
+)
+
+
+def plain_yes(text: str, language: str) -> bool:
+    """The whole turn is a yes ("Yes, speaking.", "Sure, go ahead.", "嗯，是我本人。"), not a
+    sentence that happens to hold a yes-word (a mishearing, a question, a condition)."""
+    if language == "zh":
+        t = re.sub(r"\W", "", text)
+        return bool(t) and bool(_ZH_PLAIN_YES.match(t)) and yes_no(text, language) is True
+    words = re.findall(r"[a-z']+", text.lower())
+    return (
+        bool(words)
+        and any(w in _EN_PLAIN_YES for w in words)
+        and all(w in _EN_PLAIN_YES or w in _EN_YES_FILLER for w in words)
+        and yes_no(text, language) is True
+    )
+
+
 def not_an_answer(text: str, language: str) -> str | None:
     """Why a turn cannot be a yes however many yes-words it holds: "doubt", "question" or
     "third_party"; None when it may be an answer."""
@@ -125,9 +160,9 @@ def numbers(text: str, language: str) -> list[float]:
 
 # Rating words on a five-point scale, most specific first (非常不满意 holds 满意).
 _ZH_RATING_WORDS = (
-    (1, r"非常不满意|很不满意|特别不满意|极不满意|太差了|非常差|很差"),
+    (1, r"非常不满意|很不满意|特别不满意|极不满意|非常差"),
     (5, r"非常满意|很满意|特别满意|满分|非常好|十分满意"),
-    (2, r"不太满意|不满意|不怎么样|不太好|比较差|差"),
+    (2, r"不太满意|不满意|不怎么样|比较差|很差"),
     (4, r"比较满意|挺满意|还算满意|满意|不错|挺好|比较好"),
     (3, r"一般|还行|还可以|凑合|马马虎虎|中等|普通"),
 )
@@ -151,7 +186,7 @@ def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
             for score, pattern in _ZH_RATING_WORDS:
                 if re.search(pattern, text):
                     return high if score == 5 else score
-        return None
+        return _pinyin_rating(text, low, high)
     for n in numbers(text, language):
         if low <= n <= high and n == int(n):
             return int(n)
@@ -159,6 +194,29 @@ def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
         if re.search(pattern, text.lower()) and (score == 5 or (low, high) == (1, 5)):
             return high if score == 5 else score
     return None
+
+
+_PINYIN_DIGITS = {"yi": 1, "er": 2, "lian": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7,
+                  "ba": 8, "jiu": 9}  # fmt: skip
+
+
+def _pinyin_rating(text: str, low: int, high: int) -> int | None:
+    """"X分" matched by sound: the recogniser often writes a score with a homophone or a
+    near one ("是分吧" for 四分吧, "家事分" for 打四分). Initials sh/zh/ch fold into s/z/c and
+    final -ng into -n, as in southern speech and in whisper's confusions."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [_fold(p) for p in lazy_pinyin(re.sub(r"[^\u4e00-\u9fff]", "", text))]
+    for before, after in itertools.pairwise(syllables):
+        value = _PINYIN_DIGITS.get(before)
+        if after == "fen" and value is not None and low <= value <= high:
+            return value
+    return None
+
+
+def _fold(syllable: str) -> str:
+    s = re.sub(r"^([zcs])h", r"\1", syllable)
+    return re.sub(r"ng$", "n", s)
 
 
 def _zh_to_arabic(text: str) -> str:

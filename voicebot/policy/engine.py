@@ -90,6 +90,11 @@ class Policy:
         node = self.script.nodes[state.node]
         if event.intent in _ALWAYS_GLOBAL or node.ask is None:
             return False
+        if node.ask.slot == "yes_no":
+            # a plain yes ("Sure, go ahead.") answers the question unless the classifier is
+            # sure of something else; a no leaves the global reading (not interested, busy
+            # ...) in charge, as it says more than the no
+            return event.confidence < _SURE and slots.plain_yes(event.text, self.language)
         if node.ask.slot not in ("when", "rating", "number"):
             return False
         if self._parse_slot(node, event) is None:
@@ -147,16 +152,20 @@ class Policy:
         return slots.not_an_answer(event.text, self.language) is not None
 
     def _classifier_allows(self, node: Node, event: Heard, yes: bool) -> bool:
-        """A yes/no word parse stands only where the classifier does not contradict it: a
-        yes is refused when the classifier is confident of anything but a yes (and doubts,
-        questions back and someone else speaking never get here); a no is refused when the
-        classifier is confident of a yes."""
+        """A yes/no word parse stands only where the classifier does not contradict it: a yes
+        needs the classifier's best guess to be a yes, or the whole turn to be a plain yes
+        ("Speaking.") that the classifier is not sure is something else (doubts, questions
+        back and someone else speaking never parse as yes); a no is refused when the classifier
+        is confident of a yes."""
         yes_target = node.goto.get("affirm")
         says_yes = event.intent == "affirm" or (
             event.intent in node.goto and node.goto[event.intent] == yes_target
         )
         confident = event.confidence >= self.script.settings.min_confidence
-        return says_yes or not confident if yes else not (says_yes and confident)
+        if yes:  # a plain yes holds against all but a sure classifier (see _answers_node)
+            plain = slots.plain_yes(event.text, self.language)
+            return says_yes or (plain and event.confidence < _SURE)
+        return not (says_yes and confident)
 
     def _parse_slot(self, node: Node, event: Heard) -> Any:
         assert node.ask is not None

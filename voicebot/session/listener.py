@@ -49,8 +49,8 @@ class HeardTurn:
 
 # Calibrated on the dev split of `./dev bench understanding`: the best expected answer must fit
 # the audio this well, and better than the runner-up by this margin.
-MIN_ANSWER_SCORE = -2.5
-MIN_ANSWER_MARGIN = 0.8
+MIN_ANSWER_SCORE = -5.5
+MIN_ANSWER_MARGIN = 1.0
 _SHORT_TEXT_WORDS = 3
 
 
