@@ -28,8 +28,10 @@ class AnswerGrammar:
 
     def parses(self, text: str) -> bool:
         """The text already is an answer, or plainly is not one (a doubt, a question back)."""
-        if self.slot == "rating":
-            return slots.rating(text, self.language, *self.scale) is not None
+        if self.slot == "rating":  # a number out of range is an answer too (reprompt it)
+            return bool(slots.numbers(text, self.language)) or (
+                slots.rating(text, self.language, *self.scale) is not None
+            )
         return (
             slots.yes_no(text, self.language) is not None
             or slots.not_an_answer(text, self.language) is not None
@@ -38,6 +40,7 @@ class AnswerGrammar:
 
 def answer_grammar(slot: str, scale: tuple[int, int], language: str) -> AnswerGrammar | None:
     """The grammar of a node's ask, or None for open questions (times, free text)."""
+    words: tuple[str, ...]
     if slot == "yes_no":
         words = (
             ("是的。", "对。", "好的。", "不是。", "不用。")

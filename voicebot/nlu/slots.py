@@ -64,7 +64,11 @@ _WEEKDAYS_ZH = "一二三四五六日天"
 def yes_no(text: str, language: str) -> bool | None:
     """True for yes, False for no, None when the answer is neither, both, unsure, a question
     back, or someone else speaking for the person asked for."""
-    if not_an_answer(text, language):
+    why = not_an_answer(text, language)
+    if why == "third_party":  # "No, I'm his neighbour": a no; "I'm her mother": not a yes
+        no = _ZH_NO.search(text) if language == "zh" else _EN_NO.search(text.lower())
+        return False if no else None
+    if why:
         return None
     if language == "zh":
         no = bool(_ZH_NO.search(text))
@@ -114,6 +118,7 @@ def plain_yes(text: str, language: str) -> bool:
 def not_an_answer(text: str, language: str) -> str | None:
     """Why a turn cannot be a yes however many yes-words it holds: "doubt", "question" or
     "third_party"; None when it may be an answer."""
+    checks: tuple[tuple[str, re.Pattern[str]], ...]
     if language == "zh":
         checks = (("doubt", _ZH_UNSURE), ("doubt", _ZH_DOUBT), ("question", _ZH_QUESTION),
                   ("third_party", _ZH_THIRD_PARTY))  # fmt: skip
