@@ -89,6 +89,7 @@ class WhisperRecognizer:
         answering (the bot's question): a decoder prompt that makes short answers such as
         "four" or "是的" far more reliable."""
         audio = as_float32(pcm)[: int(_FULL_WINDOW_S * SAMPLE_RATE)]
+        audio = _dc_block(audio)  # a DC offset is no tone and no speech
         seconds = len(audio) / SAMPLE_RATE
         start = time.perf_counter()
         if is_tone(audio):  # beeps and tones are not speech (whisper hears "Beep Beep ...")
@@ -212,6 +213,7 @@ def is_tone(audio: np.ndarray, share: float = 0.6) -> bool:
     if len(audio) < SAMPLE_RATE // 10:
         return False
     power = np.abs(np.fft.rfft(audio.astype(np.float64))) ** 2
+    power[: int(80 * len(audio) / SAMPLE_RATE) + 1] = 0.0  # DC and offsets steps are no tone
     total = power.sum()
     if total <= 0:
         return False
@@ -225,6 +227,15 @@ def is_tone(audio: np.ndarray, share: float = 0.6) -> bool:
         if held / total >= share + 0.15 * (peaks - 1):
             return True
     return False
+
+
+def _dc_block(audio: np.ndarray) -> np.ndarray:
+    """A one-pole high-pass (~20 Hz): removes a DC offset and its steps, keeps speech."""
+    from scipy.signal import lfilter
+
+    if not len(audio):
+        return audio
+    return np.asarray(lfilter([1.0, -1.0], [1.0, -0.992], audio - audio[0]), dtype=np.float32)
 
 
 def echoes(text: str, context: str) -> bool:
