@@ -148,3 +148,12 @@ def test_a_misheard_sentence_with_a_yes_word_is_no_yes_for_an_unsure_classifier(
     _, state, actions = run(REMINDER, [Heard("yes", "affirm", 0.9, NOW), misheard])
     assert state.node == "remind"
     assert not any(isinstance(a, Record) and a.field == "appointment.status" for a in actions)
+
+
+def test_an_echo_of_the_question_is_told_from_an_answer_that_repeats_a_few_words() -> None:
+    from voicebot.asr.whisper import echoes
+
+    question = "请问您对工作人员的服务态度满意吗？请打一到五分，五分是非常满意。"
+    assert echoes("请问您对工作人员的服务态度满意吗，五分是非常满意吗", question)
+    reprompt = "For example, tomorrow morning, or Friday at three?"
+    assert not echoes("Friday at three.", reprompt) and not echoes("Tomorrow morning.", reprompt)

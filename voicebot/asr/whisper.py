@@ -96,6 +96,7 @@ class WhisperRecognizer:
             return Transcript("", self.options.language, 0.0, 1.0, seconds,
                               time.perf_counter() - start, 0.0, dropped="tone")  # fmt: skip
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
+        prompt = context
         text, logprob, no_speech = self._decode(audio, window, context)
         if context and echoes(text, context):  # on noise, whisper recites the prompt
             context = ""
@@ -106,7 +107,8 @@ class WhisperRecognizer:
             text, logprob, no_speech = self._decode(audio, window, context)
         if self._to_simplified is not None:
             text = self._to_simplified(text)
-        dropped = self._why_drop(text, logprob, no_speech)
+        dropped = "echo of the question" if prompt and echoes(text, prompt) else ""
+        dropped = dropped or self._why_drop(text, logprob, no_speech)
         return Transcript(
             text="" if dropped else text,
             language=self.options.language,
@@ -245,7 +247,9 @@ def echoes(text: str, context: str) -> bool:
     if len(a) < 5:
         return False
     match = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match()
-    return match.size >= max(5, 0.6 * len(a))
+    # a caller may repeat a few words of the question ("Friday at three"): an echo recites
+    # much of it
+    return match.size >= max(5, 0.6 * len(a)) and (match.size >= 0.5 * len(b) or match.size >= 20)
 
 
 def _plain(text: str) -> str:
