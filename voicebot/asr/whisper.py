@@ -204,7 +204,7 @@ def words_lost(transcript: Transcript, speech_s: float) -> bool:
     said something ("heard, not understood"), unlike a tone, a cough or line noise."""
     if transcript.text or speech_s < MIN_LOST_SPEECH_S:
         return False
-    if transcript.dropped in ("tone", "asr error") or transcript.dropped.startswith("no words"):
+    if transcript.dropped in ("tone", "asr error"):
         return transcript.dropped == "asr error"
     return transcript.no_speech_prob <= MAX_LOST_NO_SPEECH
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from voicebot.asr.turn import TurnRecognizer
-from voicebot.asr.whisper import Transcript, WhisperRecognizer, words_lost
+from voicebot.asr.whisper import MIN_LOST_SPEECH_S, Transcript, WhisperRecognizer, words_lost
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock
 from voicebot.nlu.grammar import AnswerGrammar
@@ -60,8 +60,8 @@ def needs_second_pass(turn: HeardTurn, grammar: AnswerGrammar) -> bool:
     text = turn.transcript.text
     if turn.speech_s > grammar.max_speech_s:
         return False
-    if not text:
-        return turn.words_lost
+    if not text:  # dropped words: the expected answers may still fit (a cough will not)
+        return turn.speech_s >= MIN_LOST_SPEECH_S and turn.transcript.dropped != "tone"
     short = len(text.split()) <= _SHORT_TEXT_WORDS if grammar.language == "en" else len(text) <= 6
     return short and not grammar.parses(text)
 
