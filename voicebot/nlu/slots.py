@@ -66,8 +66,8 @@ def yes_no(text: str, language: str) -> bool | None:
     back, or someone else speaking for the person asked for."""
     why = not_an_answer(text, language)
     if why == "third_party":  # "No, I'm his neighbour": a no; "I'm her mother": not a yes
-        no = _ZH_NO.search(text) if language == "zh" else _EN_NO.search(text.lower())
-        return False if no else None
+        said_no = _ZH_NO.search(text) if language == "zh" else _EN_NO.search(text.lower())
+        return False if said_no else None
     if why:
         return None
     if language == "zh":
