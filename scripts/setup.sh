@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # libportaudio2: the console's sound devices
 APT_PACKAGES=(sox graphviz fonts-wqy-zenhei baresip-core postgresql libportaudio2)
 APT_PACKAGES+=(chromium chromium-driver)  # the operator console's browser tests (selenium, headless)
+APT_PACKAGES+=(espeak-ng)  # caller voices unlike the bot's own in `./dev bench understanding`
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -140,6 +140,10 @@ def _call(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.kind == "understanding":
+        return _bench_understanding(args)
+    if args.dir is None:
+        raise SystemExit("voicebot bench replay: give the folder of recorded calls")
     from rich.console import Console
 
     from voicebot.bench.run import run_bench
@@ -148,6 +152,21 @@ def _bench(args: argparse.Namespace) -> int:
                        args.baseline, args.channel, args.clock == "virtual", Console())  # fmt: skip
     print((Path(args.out) / "replay.md").read_text(encoding="utf-8"))
     return 0 if result["recordings"] else 1
+
+
+def _bench_understanding(args: argparse.Namespace) -> int:
+    """benchmarks/understanding lives in the source tree, next to this package."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.understanding.run import add_arguments, run
+
+    bench = argparse.ArgumentParser()
+    add_arguments(bench)
+    options = bench.parse_args([])
+    for key in ("split", "languages", "limit", "asr_en", "asr_zh", "out"):
+        setattr(options, key, getattr(args, key))
+    return run(options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,8 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_web(sub)
     bench = sub.add_parser("bench", help="latency benchmarks")
-    bench.add_argument("kind", choices=["replay"])
-    bench.add_argument("dir", help="folder of callee-side WAVs (+ optional <name>.json)")
+    bench.add_argument("kind", choices=["replay", "understanding"])
+    bench.add_argument("dir", nargs="?", help="replay: folder of callee-side WAVs (+ <name>.json)")
     bench.add_argument("--script", default="prompts/survey_en.yaml")
     bench.add_argument("--channel", type=int, help="for stereo WAVs: the callee's channel")
     bench.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8, 16],
@@ -224,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--baseline", choices=["naive"], help="also run the naive baseline")
     bench.add_argument("--clock", choices=["real", "virtual"], default="real")
     bench.add_argument("--out", default="benchmarks/results")
+    bench.add_argument("--split", choices=["dev", "test"], default="test",
+                       help="understanding: which split to report")  # fmt: skip
+    bench.add_argument("--languages", nargs="+", choices=["en", "zh"], default=["en", "zh"])
+    bench.add_argument("--limit", type=int, help="understanding: phrasings per language")
+    bench.add_argument("--asr-en", help="understanding: manifest ASR model for English")
+    bench.add_argument("--asr-zh", help="understanding: manifest ASR model for Mandarin")
     bench.set_defaults(func=_bench)
     trial.set_defaults(func=_trial)
     return parser

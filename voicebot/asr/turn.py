@@ -24,6 +24,7 @@ from voicebot.vad.endpoint import SpeechEnded, SpeechPaused, SpeechResumed, Spee
 class FinalTranscript:
     transcript: Transcript
     speculative: bool  # the speculative decode was reused
+    pcm: np.ndarray | None = None  # the 16 kHz audio it was decoded from
 
 
 class TurnRecognizer:
@@ -46,7 +47,7 @@ class TurnRecognizer:
         self._frames: deque[AudioFrame] = deque()
         self._collecting = False
         self._pause_at: float | None = None
-        self._spec: tuple[float, asyncio.Task[Transcript]] | None = None
+        self._spec: tuple[float, asyncio.Task[Transcript], np.ndarray] | None = None
 
     def push(self, frame: AudioFrame) -> None:
         if self._frames and frame.rate != self._frames[0].rate:
@@ -56,7 +57,8 @@ class TurnRecognizer:
             self._trim_to(frame.t - self.preroll_s)
         elif self._should_speculate(frame.t + frame.duration):
             assert self._pause_at is not None
-            self._spec = (self._pause_at, self._start_decode(frame.t + frame.duration))
+            pcm = self._audio_until(frame.t + frame.duration)
+            self._spec = (self._pause_at, self._start_decode(pcm), pcm)
 
     def _should_speculate(self, now: float) -> bool:
         return (
@@ -82,14 +84,13 @@ class TurnRecognizer:
         spec, self._spec = self._spec, None
         self._collecting, self._pause_at = False, None
         if spec is not None and abs(spec[0] - ended.end) < 1e-6:
-            return FinalTranscript(await spec[1], speculative=True)
+            return FinalTranscript(await spec[1], speculative=True, pcm=spec[2])
         if spec is not None:
             spec[1].cancel()
-        end = ended.end + self.speculate_after_s
-        return FinalTranscript(await self._start_decode(end), speculative=False)
+        pcm = self._audio_until(ended.end + self.speculate_after_s)
+        return FinalTranscript(await self._start_decode(pcm), speculative=False, pcm=pcm)
 
-    def _start_decode(self, end: float) -> asyncio.Task[Transcript]:
-        pcm = self._audio_until(end)
+    def _start_decode(self, pcm: np.ndarray) -> asyncio.Task[Transcript]:
         return asyncio.get_running_loop().create_task(
             self._run_blocking(self.recognizer.transcribe, pcm, self.context)  # type: ignore[arg-type]
         )

@@ -7,6 +7,7 @@ fall back to the full window when the short one makes the decoder loop ("No? No?
 
 from __future__ import annotations
 
+import difflib
 import re
 import time
 import zlib
@@ -24,7 +25,11 @@ _FULL_WINDOW_S = 30.0
 _MAX_CONTEXT_TOKENS = 64
 _TOKEN = re.compile(r"[\u4e00-\u9fff]|\w+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_LOOP = re.compile(r"(\S.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
+# Calibrated on the dev split of `./dev bench understanding`: below these, English decodes are
+# mostly wrong words (WER > 0.9), while Mandarin ones still carry half their characters.
+_MIN_AVG_LOGPROB = {"en": -1.0, "zh": -2.0}
+_SURE_NO_SPEECH = 0.75  # above this, text is dropped whatever its log-probability
+_LOOP = re.compile(r"(\w.{0,40}?)(?:[\s,.!?，。？！、]*\1){2,}")
 
 
 class AsrOptions(BaseModel):
@@ -38,7 +43,9 @@ class AsrOptions(BaseModel):
     threads: int = Field(2, ge=1, description="threads per decode")
     workers: int = Field(2, ge=1, description="decodes run in parallel (calls at once)")
     max_no_speech_prob: float = Field(0.6, description="drop text above this and low logprob")
-    min_avg_logprob: float = Field(-1.0, description="drop text whose mean token logprob is lower")
+    min_avg_logprob: float | None = Field(
+        None, description="drop text whose mean token logprob is lower (default per language)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,8 @@ class Transcript:
     decode_s: float
     window_s: float
     dropped: str = ""  # why the text was dropped, if it was
+    raw_text: str = ""  # what the decoder said, kept even when dropped (for calibration)
+    avg_logprob: float = 0.0  # mean token log-probability of the decode
 
 
 class WhisperRecognizer:
@@ -82,20 +91,26 @@ class WhisperRecognizer:
         answering (the bot's question): a decoder prompt that makes short answers such as
         "four" or "是的" far more reliable."""
         audio = as_float32(pcm)[: int(_FULL_WINDOW_S * SAMPLE_RATE)]
+        audio = _dc_block(audio)  # a DC offset is no tone and no speech
         seconds = len(audio) / SAMPLE_RATE
         start = time.perf_counter()
         if is_tone(audio):  # beeps and tones are not speech (whisper hears "Beep Beep ...")
             return Transcript("", self.options.language, 0.0, 1.0, seconds,
                               time.perf_counter() - start, 0.0, dropped="tone")  # fmt: skip
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
+        prompt = context
         text, logprob, no_speech = self._decode(audio, window, context)
+        if context and echoes(text, context):  # on noise, whisper recites the prompt
+            context = ""
+            text, logprob, no_speech = self._decode(audio, window, context)
         text = _undouble(text)
         if window < _FULL_WINDOW_S and _looping(text):
             window = _FULL_WINDOW_S
             text, logprob, no_speech = self._decode(audio, window, context)
         if self._to_simplified is not None:
             text = self._to_simplified(text)
-        dropped = self._why_drop(text, logprob, no_speech)
+        dropped = "echo of the question" if prompt and echoes(text, prompt) else ""
+        dropped = dropped or self._why_drop(text, logprob, no_speech)
         return Transcript(
             text="" if dropped else text,
             language=self.options.language,
@@ -105,21 +120,14 @@ class WhisperRecognizer:
             decode_s=time.perf_counter() - start,
             window_s=window,
             dropped=dropped,
+            raw_text=text,
+            avg_logprob=logprob,
         )
 
     def _decode(self, audio: np.ndarray, window_s: float, context: str) -> tuple[str, float, float]:
-        import ctranslate2
-
-        features = self.model.feature_extractor(audio, padding=0)
-        frames = int(window_s * 100)
-        features = np.pad(features, ((0, 0), (0, max(0, frames - features.shape[1]))))
-        batch = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
-        prompt = self._prompt
-        if context:
-            previous = self._tokenizer.encode(" " + context.strip())[-_MAX_CONTEXT_TOKENS:]
-            prompt = [self._tokenizer.sot_prev, *previous, *self._prompt]
+        encoded = self._encode(audio, window_s)
+        prompt = self._prompt_with(context)
         max_tokens = len(prompt) + min(224, 10 + int(len(audio) / SAMPLE_RATE * 12))
-        encoded = self.model.model.encode(ctranslate2.StorageView.from_array(batch))
         result = self.model.model.generate(
             encoded,
             [prompt],
@@ -133,30 +141,121 @@ class WhisperRecognizer:
         text = self._tokenizer.decode(tokens).strip()
         return text, float(result.scores[0]) if result.scores else -10.0, result.no_speech_prob
 
+    def _encode(self, audio: np.ndarray, window_s: float) -> object:
+        import ctranslate2
+
+        features = self.model.feature_extractor(audio, padding=0)
+        frames = int(window_s * 100)
+        features = np.pad(features, ((0, 0), (0, max(0, frames - features.shape[1]))))
+        batch = np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
+        return self.model.model.encode(ctranslate2.StorageView.from_array(batch))
+
+    def _prompt_with(self, context: str) -> list[int]:
+        if not context:
+            return self._prompt
+        previous = self._tokenizer.encode(" " + context.strip())[-_MAX_CONTEXT_TOKENS:]
+        return [self._tokenizer.sot_prev, *previous, *self._prompt]
+
+    def score(self, pcm: np.ndarray, candidates: list[str], context: str = "") -> list[float]:
+        """How well each candidate text fits the audio: the mean log-probability of its tokens
+        when the decoder is forced to say it (one batched pass, the encoder runs once). For
+        closed questions: the answers a node expects, rescored against what was said."""
+        import ctranslate2
+
+        audio = as_float32(pcm)[: int(self.options.window_s * SAMPLE_RATE)]
+        if not candidates or len(audio) < SAMPLE_RATE // 10:
+            return [-10.0] * len(candidates)
+        encoded = np.asarray(self._encode(audio, self.options.window_s))
+        batch = ctranslate2.StorageView.from_array(
+            np.ascontiguousarray(np.repeat(encoded, len(candidates), axis=0))
+        )
+        tokens = [self._tokenizer.encode(" " + c.strip()) for c in candidates]
+        frames = min(int(self.options.window_s * 100), len(audio) // 160 + 1)
+        results = self.model.model.align(
+            batch, self._prompt_with(context), tokens, [frames] * len(candidates)
+        )
+        return [
+            float(np.mean(np.log(np.maximum(np.asarray(r.text_token_probs), 1e-9))))
+            for r in results
+        ]
+
     def _why_drop(self, text: str, logprob: float, no_speech: float) -> str:
         o = self.options
         if not re.search(r"\w", text):
             return "no words"
-        if no_speech > o.max_no_speech_prob and logprob < -0.5:
+        if no_speech > _SURE_NO_SPEECH or (no_speech > o.max_no_speech_prob and logprob < -0.5):
             return f"no_speech_prob {no_speech:.2f}"
-        if logprob < o.min_avg_logprob:
+        floor = o.min_avg_logprob
+        if floor is None:
+            floor = _MIN_AVG_LOGPROB.get(o.language, -1.0)
+        if logprob < floor:
             return f"avg_logprob {logprob:.2f}"
         if _compression_ratio(text) > 2.4 or _looping(text):
             return "repetition loop"
         return ""
 
 
+# Calibrated on the dev split of `./dev bench understanding`: speech the filter drops vs tones,
+# coughs and line noise that get past the VAD.
+MIN_LOST_SPEECH_S = 0.3
+MAX_LOST_NO_SPEECH = 0.3
+
+
+def words_lost(transcript: Transcript, speech_s: float) -> bool:
+    """The VAD heard speech of real length but the recogniser has no usable text: the caller
+    said something ("heard, not understood"), unlike a tone, a cough or line noise."""
+    if transcript.text or speech_s < MIN_LOST_SPEECH_S:
+        return False
+    if transcript.dropped in ("tone", "asr error"):
+        return transcript.dropped == "asr error"
+    return transcript.no_speech_prob <= MAX_LOST_NO_SPEECH
+
+
 def is_tone(audio: np.ndarray, share: float = 0.6) -> bool:
-    """Most of the energy within 25 Hz of one frequency: a beep, a dial tone, a DTMF digit's
-    stronger half. Speech spreads its energy over harmonics and formants."""
+    """Most of the energy within 25 Hz of one or two frequencies: a beep, a dial tone (350 +
+    440 Hz), a DTMF digit (two tones). Speech spreads its energy over harmonics and formants."""
     if len(audio) < SAMPLE_RATE // 10:
         return False
     power = np.abs(np.fft.rfft(audio.astype(np.float64))) ** 2
+    power[: int(80 * len(audio) / SAMPLE_RATE) + 1] = 0.0  # DC and offsets steps are no tone
     total = power.sum()
     if total <= 0:
         return False
-    peak, width = int(np.argmax(power)), int(25 * len(audio) / SAMPLE_RATE)
-    return float(power[max(0, peak - width) : peak + width + 1].sum() / total) >= share
+    width = int(25 * len(audio) / SAMPLE_RATE)
+    held = 0.0
+    for peaks in (1, 2):
+        peak = int(np.argmax(power))
+        band = slice(max(0, peak - width), peak + width + 1)
+        held += float(power[band].sum())
+        power[band] = 0.0
+        if held / total >= share + 0.15 * (peaks - 1):
+            return True
+    return False
+
+
+def _dc_block(audio: np.ndarray) -> np.ndarray:
+    """A one-pole high-pass (~20 Hz): removes a DC offset and its steps, keeps speech."""
+    from scipy.signal import lfilter
+
+    if not len(audio):
+        return audio
+    return np.asarray(lfilter([1.0, -1.0], [1.0, -0.992], audio - audio[0]), dtype=np.float32)
+
+
+def echoes(text: str, context: str) -> bool:
+    """The decode is mostly the prompt itself (the bot's question) said back: what whisper
+    produces on noise and breath when given a context."""
+    a, b = _plain(text), _plain(context)
+    if len(a) < 5:
+        return False
+    match = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match()
+    # a caller may repeat a few words of the question ("Friday at three"): an echo recites
+    # much of it
+    return match.size >= max(5, 0.6 * len(a)) and (match.size >= 0.5 * len(b) or match.size >= 20)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", text.lower()).strip()
 
 
 def _undouble(text: str) -> str:

@@ -6,6 +6,7 @@ reference time the caller passes in; nothing here reads the clock.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timedelta
 
@@ -19,15 +20,41 @@ _EN_NUMBERS = {
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
 _EN_YES = re.compile(
-    r"\b(yes|yeah|yep|yup|sure|correct|right|okay|ok|of course|absolutely|definitely|"
-    r"that's me|speaking|affirmative|please do|i do|i am|i will|confirm)\b"
+    r"\b(yes|yeah|yep|yup|yea|uh huh|mhm|sure|correct|right|okay|ok|alright|all right|fine|"
+    r"of course|absolutely|definitely|certainly|that's me|it's me|this is (?:she|he|him|her)|"
+    r"speaking|affirmative|please do|go ahead|i do|i am|i will|confirm)\b"
 )
 _EN_NO = re.compile(
-    r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't)\b"
+    r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't|"
+    r"unfortunately)\b"
 )
-_ZH_UNSURE = re.compile(r"说不好|不好说|说不准|不清楚|不知道|不确定|不一定|看情况")
-_EN_UNSURE = re.compile(r"\b(not sure|don't know|do not know|maybe|perhaps|no idea|not certain)\b")
-_ZH_NO = re.compile(r"不是|不对|没有|不用|不要|不行|不需要|不可以|算了|否|别")
+_ZH_UNSURE = re.compile(
+    r"说不好|不好说|说不准|说不上|不清楚|不知道|不确定|不一定|看情况|(?<!不)考虑|想一想|想想|商量|再说|"
+    r"还没想好|没想好|看看再|时好时坏"
+)
+_EN_UNSURE = re.compile(
+    r"\b(not sure|don't know|do not know|maybe|perhaps|possibly|no idea|not certain|"
+    r"have to see|have to check|let me check|let me think|depends|might)\b"
+)
+# A question back ("okay, and where is the clinic?") is not an answer, whatever words it holds.
+_EN_QUESTION = re.compile(
+    r"\?|\b(what|where|when|who|whom|whose|why|how|which)\b|^(?:\W*(?:yes|okay|ok|right|sure|"
+    r"well|so|and|but)\W+)*(is|are|do|does|did|will|would|can|could|should|shall)\s+\w+"
+)
+_ZH_QUESTION = re.compile(
+    r"[?？]|什么|怎么|为什么|哪|多少|几[个点天分]|吗|是不是|能不能|会不会|要不要"
+)
+# Someone else on the line ("I'm her mother", "我是她妈妈"): not the person asked for.
+_EN_THIRD_PARTY = re.compile(
+    r"\b(i'm|i am|this is|it's) (?:just )?(?:her|his|their) \w+"
+    r"|\b(?:she|he)'s not (?:here|home|in)\b|\b(?:she|he) (?:isn't|is not) (?:here|home|in)\b"
+    r"|\bnot (?:home|here|in) right now\b"
+)
+_ZH_THIRD_PARTY = re.compile(r"我是(?:他|她)的?\w{0,3}|(?:他|她)不在|(?:他|她)出去|帮(?:他|她)接")
+_ZH_DOUBT = re.compile(r"骗|诈骗|不信|不相信|真的假的|假的")
+_ZH_NO = re.compile(
+    r"不是|不对|没有|不用|不要|不行|不需要|不可以|算了|否|别|不了|没空|不方便|没必要|不太方便"
+)
 _ZH_YES = re.compile(r"是|对|好|可以|行|嗯|没错|确认|需要|要的|同意|本人")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 _WEEKDAYS_EN = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -35,8 +62,13 @@ _WEEKDAYS_ZH = "一二三四五六日天"
 
 
 def yes_no(text: str, language: str) -> bool | None:
-    """True for yes, False for no, None when the answer is neither, both, or unsure."""
-    if (_ZH_UNSURE if language == "zh" else _EN_UNSURE).search(text.lower()):
+    """True for yes, False for no, None when the answer is neither, both, unsure, a question
+    back, or someone else speaking for the person asked for."""
+    why = not_an_answer(text, language)
+    if why == "third_party":  # "No, I'm his neighbour": a no; "I'm her mother": not a yes
+        said_no = _ZH_NO.search(text) if language == "zh" else _EN_NO.search(text.lower())
+        return False if said_no else None
+    if why:
         return None
     if language == "zh":
         no = bool(_ZH_NO.search(text))
@@ -47,6 +79,58 @@ def yes_no(text: str, language: str) -> bool | None:
     if no == yes:
         return None
     return yes
+
+
+_EN_PLAIN_YES = frozenset(
+    {
+        "yes", "yeah", "yep", "yup", "yea", "sure", "correct", "right", "okay", "ok", "alright",
+        "absolutely", "definitely", "certainly", "speaking", "affirmative", "uh", "huh", "mhm",
+    }
+)
+_EN_YES_FILLER = frozenset(
+    {
+        "of", "course", "go", "ahead", "on", "away", "fire", "ask", "shoot", "that's", "it's",
+        "this", "is", "she", "he", "me", "that", "would", "be", "i", "am", "will", "do", "please",
+        "thanks", "thank", "you", "hello", "hi", "um", "uh", "well", "fine", "all", "good",
+        "great", "sounds", "quickly", "then", "now",
+    }
+)
+_ZH_PLAIN_YES = re.compile(
+    r"^(?:嗯|对|是|好|行|可以|没错|没问题|确认|同意|本人|我|就|你|您|说|讲|请|问|吧|的|啊|呀|嘛|呢|了)+$"
+)
+
+
+def plain_yes(text: str, language: str) -> bool:
+    """The whole turn is a yes ("Yes, speaking.", "Sure, go ahead.", "嗯，是我本人。"), not a
+    sentence that happens to hold a yes-word (a mishearing, a question, a condition)."""
+    if language == "zh":
+        t = re.sub(r"\W", "", text)
+        return bool(t) and bool(_ZH_PLAIN_YES.match(t)) and yes_no(text, language) is True
+    words = re.findall(r"[a-z']+", text.lower())
+    return (
+        bool(words)
+        and any(w in _EN_PLAIN_YES for w in words)
+        and all(w in _EN_PLAIN_YES or w in _EN_YES_FILLER for w in words)
+        and yes_no(text, language) is True
+    )
+
+
+def not_an_answer(text: str, language: str) -> str | None:
+    """Why a turn cannot be a yes however many yes-words it holds: "doubt", "question" or
+    "third_party"; None when it may be an answer."""
+    checks: tuple[tuple[str, re.Pattern[str]], ...]
+    if language == "zh":
+        checks = (("doubt", _ZH_UNSURE), ("doubt", _ZH_DOUBT), ("question", _ZH_QUESTION),
+                  ("third_party", _ZH_THIRD_PARTY))  # fmt: skip
+        t = text
+    else:
+        checks = (("doubt", _EN_UNSURE), ("question", _EN_QUESTION),
+                  ("third_party", _EN_THIRD_PARTY))  # fmt: skip
+        t = text.lower().strip()
+    for why, pattern in checks:
+        if pattern.search(t):
+            return why
+    return None
 
 
 def numbers(text: str, language: str) -> list[float]:
@@ -79,16 +163,65 @@ def numbers(text: str, language: str) -> list[float]:
     return out
 
 
+# Rating words on a five-point scale, most specific first (非常不满意 holds 满意).
+_ZH_RATING_WORDS = (
+    (1, r"非常不满意|很不满意|特别不满意|极不满意|非常差"),
+    (5, r"非常满意|很满意|特别满意|满分|非常好|十分满意"),
+    (2, r"不太满意|不满意|不怎么样|比较差|很差"),
+    (4, r"比较满意|挺满意|还算满意|满意|不错|挺好|比较好"),
+    (3, r"一般|还行|还可以|凑合|马马虎虎|中等|普通"),
+)
+_EN_RATING_WORDS = (
+    (5, r"\b(perfect|full marks|top marks|excellent|outstanding|brilliant)\b"),
+    (1, r"\b(terrible|awful|appalling|dreadful)\b"),
+)
+# Words that hold a numeral but are no number ("一般" is not 1, "一下" is not 1).
+_ZH_NOT_NUMBERS = re.compile(r"一般|一下|一点|一样|一直|一定|一会|一些|万一|一起|一切|一次")
+
+
 def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
-    """A score on a low..high scale: the first number in range ("four out of five" -> 4)."""
-    if language == "zh" and re.search(r"满分|非常满意", text):
-        return high
-    if language != "zh" and re.search(r"\b(perfect|full marks|top marks)\b", text.lower()):
-        return high
+    """A score on a low..high scale: the first number in range ("four out of five" -> 4), else a
+    rating word on a five-point scale ("一般" 3, "比较满意" 4, "非常不满意" 1)."""
+    if language == "zh":
+        plain = _ZH_NOT_NUMBERS.sub("，", text)
+        for n in numbers(plain, language):
+            if low <= n <= high and n == int(n):
+                return int(n)
+        if (low, high) == (1, 5) or re.search(r"满分", text):
+            for score, pattern in _ZH_RATING_WORDS:
+                if re.search(pattern, text):
+                    return high if score == 5 else score
+        return _pinyin_rating(text, low, high)
     for n in numbers(text, language):
         if low <= n <= high and n == int(n):
             return int(n)
+    for score, pattern in _EN_RATING_WORDS:
+        if re.search(pattern, text.lower()) and (score == 5 or (low, high) == (1, 5)):
+            return high if score == 5 else score
     return None
+
+
+_PINYIN_DIGITS = {"yi": 1, "er": 2, "lian": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7,
+                  "ba": 8, "jiu": 9}  # fmt: skip
+
+
+def _pinyin_rating(text: str, low: int, high: int) -> int | None:
+    """"X分" matched by sound: the recogniser often writes a score with a homophone or a
+    near one ("是分吧" for 四分吧, "家事分" for 打四分). Initials sh/zh/ch fold into s/z/c and
+    final -ng into -n, as in southern speech and in whisper's confusions."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [_fold(p) for p in lazy_pinyin(re.sub(r"[^\u4e00-\u9fff]", "", text))]
+    for before, after in itertools.pairwise(syllables):
+        value = _PINYIN_DIGITS.get(before)
+        if after == "fen" and value is not None and low <= value <= high:
+            return value
+    return None
+
+
+def _fold(syllable: str) -> str:
+    s = re.sub(r"^([zcs])h", r"\1", syllable)
+    return re.sub(r"ng$", "n", s)
 
 
 def _zh_to_arabic(text: str) -> str:

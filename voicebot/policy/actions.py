@@ -24,6 +24,14 @@ class Heard:
 
 
 @dataclass(frozen=True, slots=True)
+class Unheard:
+    """The caller spoke (speech of real length) but the recogniser has no usable text: the bot
+    asks again in other words; this is never taken for silence."""
+
+    speech_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Silence:
     """The caller said nothing for the no-input timeout."""
 
@@ -33,7 +41,7 @@ class HandoffResult:
     connected: bool
 
 
-PolicyEvent = Heard | Silence | HandoffResult
+PolicyEvent = Heard | Unheard | Silence | HandoffResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,12 @@ from voicebot.policy.actions import (
     ScheduleCallback,
     SetGrade,
     Transfer,
+    Unheard,
 )
 from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, text_of
 
 _VAR = re.compile(r"\{(\w+)\}")
+_SURE = 0.8  # a turn confidence (probability the intent is right) that outweighs a number
 _ALWAYS_GLOBAL = frozenset({"stop_calling", "want_human", "complaint", "abuse"})
 
 
@@ -41,9 +43,11 @@ class DialogueState:
     reprompts: int = 0
     low_confidence: int = 0
     no_input: int = 0
+    unheard: int = 0  # turns in a row with speech but no usable words
     abuse: int = 0
     turns: int = 0
     awaiting_handoff: bool = False
+    identity_confirmed: bool = False  # the opening identity question was answered yes
     ended: Outcome | None = None
     said: tuple[str, ...] = field(default=(), repr=False)
 
@@ -70,9 +74,11 @@ class Policy:
             return self._close(state, Outcome.NO_INPUT, self.script.lines.no_input_goodbye, "turns")
         if isinstance(event, HandoffResult):
             return self._handoff_result(state, event)
+        if isinstance(event, Unheard):
+            return self._unheard(replace(state, no_input=0))
         if not isinstance(event, Heard):
             return self._no_input(state)
-        state = replace(state, no_input=0)
+        state = replace(state, no_input=0, unheard=0)
         if event.intent == "abuse" and event.confidence >= self.script.settings.min_confidence:
             return self._abuse(state)
         handler = self.script.globals.get(event.intent)
@@ -87,10 +93,20 @@ class Policy:
         node = self.script.nodes[state.node]
         if event.intent in _ALWAYS_GLOBAL or node.ask is None:
             return False
-        return (
-            node.ask.slot in ("when", "rating", "number")
-            and self._parse_slot(node, event) is not None
-        )
+        if node.ask.slot == "yes_no":
+            # a plain yes ("Sure, go ahead.") answers the question unless the classifier is
+            # sure of something else; a no leaves the global reading (not interested, busy
+            # ...) in charge, as it says more than the no
+            return event.confidence < _SURE and slots.plain_yes(event.text, self.language)
+        if node.ask.slot not in ("when", "rating", "number"):
+            return False
+        if self._parse_slot(node, event) is None:
+            return False
+        if node.ask.slot == "when":
+            return True
+        # a number in a sentence the classifier reads confidently ("could you say that one
+        # more time?") is not a rating: a number answer is short, or the classifier is unsure
+        return _short(event.text, self.language) or event.confidence < _SURE
 
     # --- the current node's answer -------------------------------------------------------
     def _answer(self, state: DialogueState, event: Heard) -> tuple[DialogueState, list[Action]]:
@@ -102,6 +118,8 @@ class Policy:
         if target is None:
             return self._no_match(state, node)
         state = replace(state, low_confidence=0, reprompts=0)
+        if state.node == self.script.start and node.goto.get("affirm") == target:
+            state = replace(state, identity_confirmed=True)
         if node.ask and node.ask.record and value is not None:
             state, rec = self._record(state, node.ask.record, value)
             actions += rec
@@ -112,10 +130,13 @@ class Policy:
 
     def _route(self, node: Node, event: Heard) -> tuple[str | None, Any]:
         ask = node.ask
+        yes_target = node.goto.get("affirm")
         if event.intent in node.goto and event.confidence >= self.script.settings.min_confidence:
             value: Any = event.text if ask and ask.slot == "text" else None
             if ask and ask.slot == "yes_no":
                 value = {"affirm": True, "deny": False}.get(event.intent)
+                if node.goto[event.intent] == yes_target and self._contrary_to_yes(event):
+                    return None, None
             return node.goto[event.intent], value
         if ask is None:
             return None, None
@@ -123,9 +144,31 @@ class Policy:
         if value is None:
             return None, None
         if ask.slot == "yes_no":
+            if not self._classifier_allows(node, event, bool(value)):
+                return None, None
             key = "affirm" if value else "deny"
             return node.goto.get(key, node.goto.get("filled")), value
         return node.goto.get("filled"), value
+
+    def _contrary_to_yes(self, event: Heard) -> bool:
+        """A doubt, a question back or someone else speaking is never a yes."""
+        return slots.not_an_answer(event.text, self.language) is not None
+
+    def _classifier_allows(self, node: Node, event: Heard, yes: bool) -> bool:
+        """A yes/no word parse stands only where the classifier does not contradict it: a yes
+        needs the classifier's best guess to be a yes, or the whole turn to be a plain yes
+        ("Speaking.") that the classifier is not sure is something else (doubts, questions
+        back and someone else speaking never parse as yes); a no is refused when the classifier
+        is confident of a yes."""
+        yes_target = node.goto.get("affirm")
+        says_yes = event.intent == "affirm" or (
+            event.intent in node.goto and node.goto[event.intent] == yes_target
+        )
+        confident = event.confidence >= self.script.settings.min_confidence
+        if yes:  # a plain yes holds against all but a sure classifier (see _answers_node)
+            plain = slots.plain_yes(event.text, self.language)
+            return says_yes or (plain and event.confidence < _SURE)
+        return not (says_yes and confident)
 
     def _parse_slot(self, node: Node, event: Heard) -> Any:
         assert node.ask is not None
@@ -156,6 +199,19 @@ class Policy:
         if count >= self.script.settings.max_low_confidence:
             return self._transfer(state, "low confidence")
         return state, [self._say(state, "clarify", self.script.lines.clarify)]
+
+    def _unheard(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
+        """Speech without words: the clarify line, then the question in other words (the
+        node's reprompt, else its own line again), then a person."""
+        count = state.unheard + 1
+        state = replace(state, unheard=count)
+        if count == 1:
+            return state, [self._say(state, "clarify", self.script.lines.clarify)]
+        node = self.script.nodes[state.node]
+        if count == 2:
+            line = node.reprompt[0] if node.reprompt else node.say
+            return state, [self._say(state, f"{state.node}.reprompt", line, node.protected)]
+        return self._transfer(replace(state, unheard=0), "caller not understood")
 
     def _no_input(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         count = state.no_input + 1
@@ -281,10 +337,11 @@ class Policy:
         return [HangUp(Outcome.VOICEMAIL)]
 
     def summary(self, state: DialogueState, reason: str) -> str:
-        """A short summary the agent hears and reads: who, identity checked or not, why handed
-        off, where in the script, and the answers so far."""
+        """A short summary the agent hears and reads: who, identity confirmed (only when the
+        caller said yes to the identity question) or not, why handed off, where in the script,
+        and the answers so far."""
         who = state.contact.get("name", "the caller" if self.language == "en" else "客户")
-        checked = len(state.path) > 1  # the call got past the identity question
+        checked = state.identity_confirmed
         answers = ", ".join(f"{_label(k)} {v}" for k, v in state.records)
         if self.language == "zh":
             return (f"{who}。身份{'已确认' if checked else '未确认'}。转接原因:{reason}。"
@@ -292,6 +349,12 @@ class Policy:
         return (f"{who}. Identity {'confirmed' if checked else 'not confirmed'}. "
                 f"Handed over because: {reason}. Step: {state.node}. "
                 f"Answers: {answers or 'none yet'}.")  # fmt: skip
+
+
+def _short(text: str, language: str) -> bool:
+    if language == "zh":
+        return len(re.sub(r"\W", "", text)) <= 6
+    return len(re.findall(r"[\w']+", text)) <= 4
 
 
 def _label(field_name: str) -> str:

@@ -302,7 +302,12 @@ class CallSession(ReportActions):
             await self.clock.sleep(FRAME_S)
 
     async def _on_turn(self, turn: HeardTurn) -> None:
+        turn = await self.listener.expecting(turn, self.dialogue.expected())
         text = turn.transcript.text
+        if not text and not self.dialogue.ended and turn.words_lost:
+            self._event(self.clock.now(), "not_understood", turn.transcript.dropped)
+            await self._carry_out(self.dialogue.unheard(turn.speech_s), None)
+            return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
             return
@@ -310,7 +315,7 @@ class CallSession(ReportActions):
         bot_speaking = self.playout.busy
         result = await self.clock.run_blocking(self.stages.classifier.classify, text)
         intent_at = self.clock.now()
-        actions = self.dialogue.heard(text, result, self._wall_now())
+        actions = self.dialogue.heard(text, result, self._wall_now(), turn.transcript)
         latency = TurnLatency(
             speech_start=turn.speech_start, speech_end=turn.speech_end,
             endpoint_at=turn.endpoint_at, asr_final_at=turn.asr_final_at, intent_at=intent_at,

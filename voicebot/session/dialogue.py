@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from voicebot.asr.whisper import Transcript
+from voicebot.nlu.confidence import turn_confidence
 from voicebot.nlu.encoders import SentenceEncoder
+from voicebot.nlu.grammar import AnswerGrammar, answer_grammar
 from voicebot.nlu.intents import IntentClassifier, IntentResult
-from voicebot.policy.actions import Action, HandoffResult, Heard, PolicyEvent, Silence
+from voicebot.policy.actions import Action, HandoffResult, Heard, PolicyEvent, Silence, Unheard
 from voicebot.policy.engine import DialogueState, Policy
 from voicebot.policy.exemplars import exemplars
 from voicebot.policy.schema import Script
@@ -53,9 +56,26 @@ class Dialogue:
         result = self.classifier.classify(text)
         return Reply(text, result, self._step(Heard(text, result.intent, result.confidence, now)))
 
-    def heard(self, text: str, result: IntentResult, now: datetime) -> list[Action]:
-        """A caller turn already classified (the call session classifies off the event loop)."""
-        return self._step(Heard(text, result.intent, result.confidence, now))
+    def heard(
+        self, text: str, result: IntentResult, now: datetime, transcript: Transcript | None = None
+    ) -> list[Action]:
+        """A caller turn already classified (the call session classifies off the event loop).
+        With the transcript, the policy gets one turn confidence from ASR and NLU together."""
+        confidence = result.confidence
+        if transcript is not None:
+            confidence = turn_confidence(result, transcript.avg_logprob, transcript.no_speech_prob)
+        return self._step(Heard(text, result.intent, confidence, now))
+
+    def unheard(self, speech_s: float) -> list[Action]:
+        """The caller spoke but no words came through: heard, not understood."""
+        return self._step(Unheard(speech_s))
+
+    def expected(self) -> AnswerGrammar | None:
+        """The answers the current question expects, when it is a closed one."""
+        if self.state is None or self.state.ended:
+            return None
+        ask = self.policy.script.nodes[self.state.node].ask
+        return answer_grammar(ask.slot, ask.scale, self.policy.language) if ask else None
 
     def voicemail(self) -> list[Action]:
         return self.policy.voicemail(self.contact)

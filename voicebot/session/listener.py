@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from voicebot.asr.turn import TurnRecognizer
-from voicebot.asr.whisper import Transcript, WhisperRecognizer
+from voicebot.asr.whisper import MIN_LOST_SPEECH_S, Transcript, WhisperRecognizer, words_lost
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock
+from voicebot.nlu.grammar import AnswerGrammar
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
 from voicebot.vad.webrtc import VoiceActivity
 
@@ -31,6 +35,47 @@ class HeardTurn:
     endpoint_at: float  # when the hangover confirmed the end
     asr_final_at: float  # when the transcript was ready
     speculative: bool
+    pcm: np.ndarray | None = field(default=None, repr=False, compare=False)  # 16 kHz turn audio
+
+    @property
+    def speech_s(self) -> float:
+        return self.speech_end - self.speech_start
+
+    @property
+    def words_lost(self) -> bool:
+        """Speech was heard but no usable words came through (see asr.whisper.words_lost)."""
+        return words_lost(self.transcript, self.speech_s)
+
+
+# Calibrated on the dev split of `./dev bench understanding`: the best expected answer must fit
+# the audio this well, and better than the runner-up by this margin.
+MIN_ANSWER_SCORE = -5.5
+MIN_ANSWER_MARGIN = 1.0
+_SHORT_TEXT_WORDS = 3
+
+
+def needs_second_pass(turn: HeardTurn, grammar: AnswerGrammar) -> bool:
+    """A short turn whose words parse as nothing the question expects (or that lost its words
+    to the filter); never a tone, a cough or line noise, never a sentence."""
+    text = turn.transcript.text
+    if turn.speech_s > grammar.max_speech_s:
+        return False
+    if not text:  # dropped words: the expected answers may still fit (a cough will not)
+        return turn.speech_s >= MIN_LOST_SPEECH_S and turn.transcript.dropped != "tone"
+    short = len(text.split()) <= _SHORT_TEXT_WORDS if grammar.language == "en" else len(text) <= 6
+    return short and not grammar.parses(text)
+
+
+def pick_answer(grammar: AnswerGrammar, scores: list[float]) -> tuple[str, float] | None:
+    """The expected answer the audio supports clearly, if one does."""
+    if not scores:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+    best = scores[order[0]]
+    runner_up = scores[order[1]] if len(order) > 1 else -10.0
+    if best < MIN_ANSWER_SCORE or best - runner_up < MIN_ANSWER_MARGIN:
+        return None
+    return grammar.candidates[order[0]], best
 
 
 class Listener:
@@ -73,13 +118,13 @@ class Listener:
     async def _finish(self, ended: SpeechEnded) -> None:
         try:
             final = await self.recognizer.final(ended)
-            transcript, speculative = final.transcript, final.speculative
+            transcript, speculative, pcm = final.transcript, final.speculative, final.pcm
         except Exception as e:  # a failed decode loses the words, not the turn
             log.error("ASR failed on a %.1f s turn: %r", ended.end - ended.start, e)
             transcript = Transcript(
                 "", "", 0.0, 0.0, ended.end - ended.start, 0.0, 0.0, "asr error"
             )
-            speculative = False
+            speculative, pcm = False, None
         await self.turns.put(
             HeardTurn(
                 transcript=transcript,
@@ -88,8 +133,26 @@ class Listener:
                 endpoint_at=ended.confirmed_at,
                 asr_final_at=self.clock.now(),
                 speculative=speculative,
+                pcm=pcm,
             )
         )
+
+    async def expecting(self, turn: HeardTurn, grammar: AnswerGrammar | None) -> HeardTurn:
+        """The turn as the answer to a closed question: when its words parse as no expected
+        answer, the expected answers are rescored against its audio (a second pass)."""
+        if grammar is None or turn.pcm is None or not needs_second_pass(turn, grammar):
+            return turn
+        context = self.recognizer.context
+        scores = await self.clock.run_blocking(
+            self.recognizer.recognizer.score, turn.pcm, list(grammar.candidates), context
+        )
+        chosen = pick_answer(grammar, scores)
+        if chosen is None:
+            return turn
+        text, score = chosen
+        transcript = replace(turn.transcript, text=text, dropped="", confidence=math.exp(score),
+                             avg_logprob=score)  # fmt: skip
+        return replace(turn, transcript=transcript)
 
     async def drain(self) -> None:
         """Wait for turns still being transcribed."""

@@ -12,8 +12,8 @@ from typing import Any
 
 from voicebot.core.clock import Clock, RealClock
 from voicebot.core.errors import VoicebotError
-from voicebot.telephony.livekit import require
 from voicebot.telephony.control import CallControl
+from voicebot.telephony.livekit import require
 from voicebot.telephony.livekit.config import LiveKitConfig
 
 api = require("livekit.api")
