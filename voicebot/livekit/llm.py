@@ -150,7 +150,8 @@ class ScriptLLM(llm.LLM):
     ) -> Reply:
         """One caller turn through the policy, into the report, its actions carried out."""
         node = self.dialogue.state.node if self.dialogue.state else ""
-        actions = self.dialogue.heard(text, result, self.now())
+        transcript = heard.transcript if heard is not None else None  # typed turns: none
+        actions = self.dialogue.heard(text, result, self.now(), transcript)
         policy_at = self.record.clock.now()
         turn = self.record.turn(text, result, node, intent_at, policy_at, heard)
         reply = await self.actions.run(actions)
