@@ -82,7 +82,9 @@ def paired(loop: list[tuple[float, float]], sip: list[tuple[float, float]]) -> l
     return out
 
 
-async def over_loopback(trial: ScriptStages, rec: Recording, folder: Path) -> list[tuple[float, float]]:
+async def over_loopback(
+    trial: ScriptStages, rec: Recording, folder: Path
+) -> list[tuple[float, float]]:
     report = await replay_one(trial, rec, RealClock(), record_to=folder)
     path = folder / f"{report.call_id}.wav"
     bot, _ = read_wav(path, rate=RATE, channel=0)
@@ -129,13 +131,15 @@ def main() -> None:
     loop, sip, added = summarize(loop_ms), summarize(sip_ms), summarize(added_ms)
     result = {
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-        "calls": len(recordings), "wall_s": round(time.perf_counter() - started, 1),
-        "loopback_ms": loop.model_dump(), "sip_ms": sip.model_dump(),
+        "calls": len(recordings),
+        "wall_s": round(time.perf_counter() - started, 1),
+        "loopback_ms": loop.model_dump(),
+        "sip_ms": sip.model_dump(),
         "added_ms_paired": added.model_dump(),
         "ratio_p50": round(sip.p50 / loop.p50, 3),
         "jitter_buffers": "PJSIP 20-120 ms prefetch; baresip peer 1-4 frames",
         "command": "python benchmarks/sip_path.py",
-    }  # fmt: skip
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sip_path.json").write_text(json.dumps(result, indent=2))
     md = [

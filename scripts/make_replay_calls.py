@@ -39,8 +39,11 @@ def main() -> None:
                 continue
             caller, _ = read_wav(Path(tmp) / f"{report.call_id}.wav", channel=1)
             write_wav(OUT / f"{name}.wav", caller, LINE_RATE)
-            answers = {k: v for k, v in report.records.items() if k.startswith("survey.")
-                       and not isinstance(v, str)}  # fmt: skip
+            answers = {
+                k: v
+                for k, v in report.records.items()
+                if k.startswith("survey.") and not isinstance(v, str)
+            }
             expected = {"script": "survey_en", "outcome": report.outcome, "records": answers}
             (OUT / f"{name}.json").write_text(json.dumps(expected, indent=2) + "\n")
             print(f"{name}: {report.outcome}, {len(caller) / LINE_RATE:.0f} s")

@@ -21,8 +21,10 @@ class PostgresServer:
     def __init__(self, root: Path) -> None:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not found:
-            raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql "
-                               "(scripts/setup.sh does this)")  # fmt: skip
+            raise RuntimeError(
+                "PostgreSQL is not installed: apt-get install postgresql "
+                "(scripts/setup.sh does this)"
+            )
         self.bin = Path(found[-1]).parent
         self.data, self.port = root / "pgdata", free_port(socket.SOCK_STREAM)
         self.socket_dir = root / "pgsock"
@@ -34,25 +36,58 @@ class PostgresServer:
             shutil.chown(self.socket_dir, "postgres")
 
     def start(self) -> None:
-        self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                   "--auth=trust", "--no-sync"])  # fmt: skip
-        options = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c max_connections=50")  # fmt: skip
-        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
-                   "-l", str(self.data / "server.log"), "start"])  # fmt: skip
+        self._run(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+            ]
+        )
+        options = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c max_connections=50"
+        )
+        self._run(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(self.data / "server.log"),
+                "start",
+            ]
+        )
 
     def stop(self) -> None:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
     def new_database(self) -> str:
         name = f"voicebot_{os.getpid()}_{next(_names)}"
-        self._run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                   "-U", "postgres", name])  # fmt: skip
+        self._run(
+            [
+                str(self.bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                name,
+            ]
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def _run(self, command: list[str]) -> None:
-        done = subprocess.run([*self.as_user, *command], capture_output=True, text=True,
-                              timeout=120, cwd="/")  # fmt: skip
+        done = subprocess.run(
+            [*self.as_user, *command], capture_output=True, text=True, timeout=120, cwd="/"
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)}: {done.stderr or done.stdout}")
 

@@ -15,15 +15,25 @@ import jwt
 from aiohttp import web
 from livekit import api
 
-SIP_NAMES = {486: "SIP_STATUS_BUSY_HERE", 603: "SIP_STATUS_DECLINE",
-             480: "SIP_STATUS_TEMPORARILY_UNAVAILABLE", 408: "SIP_STATUS_REQUEST_TIMEOUT",
-             404: "SIP_STATUS_NOT_FOUND", 488: "SIP_STATUS_NOT_ACCEPTABLE_HERE",
-             503: "SIP_STATUS_SERVICE_UNAVAILABLE"}  # fmt: skip
+SIP_NAMES = {
+    486: "SIP_STATUS_BUSY_HERE",
+    603: "SIP_STATUS_DECLINE",
+    480: "SIP_STATUS_TEMPORARILY_UNAVAILABLE",
+    408: "SIP_STATUS_REQUEST_TIMEOUT",
+    404: "SIP_STATUS_NOT_FOUND",
+    488: "SIP_STATUS_NOT_ACCEPTABLE_HERE",
+    503: "SIP_STATUS_SERVICE_UNAVAILABLE",
+}
 # the Twirp code LiveKit answers a failed INVITE with (the SIP status rides in `meta`)
-TWIRP_FOR_SIP = {486: ("unavailable", 503), 603: ("permission_denied", 403),
-                 480: ("unavailable", 503), 408: ("deadline_exceeded", 504),
-                 404: ("not_found", 404), 488: ("invalid_argument", 400),
-                 503: ("unavailable", 503)}  # fmt: skip
+TWIRP_FOR_SIP = {
+    486: ("unavailable", 503),
+    603: ("permission_denied", 403),
+    480: ("unavailable", 503),
+    408: ("deadline_exceeded", 504),
+    404: ("not_found", 404),
+    488: ("invalid_argument", 400),
+    503: ("unavailable", 503),
+}
 
 
 @dataclass
@@ -97,9 +107,12 @@ class FakeLiveKit:
             if status != 200:
                 raise _sip_failure(status)
             self.rooms.add(create.room_name)
-            info = api.SIPParticipantInfo(participant_id="PA_fake", room_name=create.room_name,
-                                          participant_identity=create.participant_identity,
-                                          sip_call_id="SCL_fake")  # fmt: skip
+            info = api.SIPParticipantInfo(
+                participant_id="PA_fake",
+                room_name=create.room_name,
+                participant_identity=create.participant_identity,
+                sip_call_id="SCL_fake",
+            )
             return _proto(info)
         if method == "TransferSIPParticipant":
             transfer = api.TransferSIPParticipantRequest.FromString(body)
@@ -112,9 +125,13 @@ class FakeLiveKit:
             status = self.transfers.get(transfer.transfer_to, 200)
             if status != 200:
                 raise _sip_failure(status, transfer=True)
-            return _proto(api.TransferSIPParticipantResponse(
-                transfer_id="TR_fake", status=api.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL,
-                sip_status=api.SIPStatus(code=200, status="OK")))  # fmt: skip
+            return _proto(
+                api.TransferSIPParticipantResponse(
+                    transfer_id="TR_fake",
+                    status=api.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL,
+                    sip_status=api.SIPStatus(code=200, status="OK"),
+                )
+            )
         raise _twirp("bad_route", 404, f"no method {method}")
 
     async def _room(self, request: web.Request) -> web.Response:

@@ -38,15 +38,23 @@ def _models(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from voicebot.app.demo import main
 
-    return main(Path(args.out), args.concurrency, args.personas, args.realtime,
-                config=_config(args))  # fmt: skip
+    return main(
+        Path(args.out), args.concurrency, args.personas, args.realtime, config=_config(args)
+    )
 
 
 def _trial(args: argparse.Namespace) -> int:
     from voicebot.app.demo import main
 
-    return main(Path(args.out), args.concurrency, args.personas, args.realtime, Path(args.script),
-                strict=True, config=_config(args))  # fmt: skip
+    return main(
+        Path(args.out),
+        args.concurrency,
+        args.personas,
+        args.realtime,
+        Path(args.script),
+        strict=True,
+        config=_config(args),
+    )
 
 
 def _config(args: argparse.Namespace) -> VoicebotConfig:
@@ -80,10 +88,17 @@ def _console(args: argparse.Namespace) -> int:
         return 0
     from voicebot.app.console import run_console
 
-    report = run_console(Path(args.script), ModelStore(config), contact,
-                         Path(args.mic) if args.mic else None,
-                         Path(args.speaker) if args.speaker else None,
-                         args.device, args.realtime, args.lang, options=config.call)  # fmt: skip
+    report = run_console(
+        Path(args.script),
+        ModelStore(config),
+        contact,
+        Path(args.mic) if args.mic else None,
+        Path(args.speaker) if args.speaker else None,
+        args.device,
+        args.realtime,
+        args.lang,
+        options=config.call,
+    )
     if args.report:
         Path(args.report).write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return 0
@@ -128,13 +143,24 @@ def _call(args: argparse.Namespace) -> int:
         raise ConfigError("no trunk: give --trunk sip:host[:port] or a config with `sip.trunk`")
     if args.agent:
         sip.handoff = sip.handoff.model_copy(update={"agents": args.agent, "mode": args.transfer})
-    report = asyncio.run(place_one(Path(args.script), args.target, load_contact(args.contact), sip,
-                                   ModelStore(config), Path(args.out), args.record,
-                                   config.call))  # fmt: skip
+    report = asyncio.run(
+        place_one(
+            Path(args.script),
+            args.target,
+            load_contact(args.contact),
+            sip,
+            ModelStore(config),
+            Path(args.out),
+            args.record,
+            config.call,
+        )
+    )
     signalling = report.signalling or {}
-    print(f"call {report.call_id}: {report.outcome} (SIP {signalling.get('final_code', '-')} "
-          f"{signalling.get('final_reason', '')}), {report.duration_s:.1f} s, "
-          f"{len(report.turns)} turns, grade {report.lead_grade or '-'}")  # fmt: skip
+    print(
+        f"call {report.call_id}: {report.outcome} (SIP {signalling.get('final_code', '-')} "
+        f"{signalling.get('final_reason', '')}), {report.duration_s:.1f} s, "
+        f"{len(report.turns)} turns, grade {report.lead_grade or '-'}"
+    )
     print(f"report: {Path(args.out) / (report.call_id + '.json')}")
     return 0 if report.outcome not in (Outcome.FAILED, Outcome.INCOMPATIBLE) else 1
 
@@ -148,8 +174,16 @@ def _bench(args: argparse.Namespace) -> int:
 
     from voicebot.bench.run import run_bench
 
-    result = run_bench(Path(args.dir), Path(args.script), Path(args.out), args.levels,
-                       args.baseline, args.channel, args.clock == "virtual", Console())  # fmt: skip
+    result = run_bench(
+        Path(args.dir),
+        Path(args.script),
+        Path(args.out),
+        args.levels,
+        args.baseline,
+        args.channel,
+        args.clock == "virtual",
+        Console(),
+    )
     print((Path(args.out) / "replay.md").read_text(encoding="utf-8"))
     return 0 if result["recordings"] else 1
 
@@ -238,13 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("dir", nargs="?", help="replay: folder of callee-side WAVs (+ <name>.json)")
     bench.add_argument("--script", default="prompts/survey_en.yaml")
     bench.add_argument("--channel", type=int, help="for stereo WAVs: the callee's channel")
-    bench.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8, 16],
-                       help="simultaneous calls to sweep")  # fmt: skip
+    bench.add_argument(
+        "--levels",
+        type=int,
+        nargs="+",
+        default=[1, 2, 4, 8, 16],
+        help="simultaneous calls to sweep",
+    )
     bench.add_argument("--baseline", choices=["naive"], help="also run the naive baseline")
     bench.add_argument("--clock", choices=["real", "virtual"], default="real")
     bench.add_argument("--out", default="benchmarks/results")
-    bench.add_argument("--split", choices=["dev", "test"], default="test",
-                       help="understanding: which split to report")  # fmt: skip
+    bench.add_argument(
+        "--split",
+        choices=["dev", "test"],
+        default="test",
+        help="understanding: which split to report",
+    )
     bench.add_argument("--languages", nargs="+", choices=["en", "zh"], default=["en", "zh"])
     bench.add_argument("--limit", type=int, help="understanding: phrasings per language")
     bench.add_argument("--asr-en", help="understanding: manifest ASR model for English")

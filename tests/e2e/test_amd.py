@@ -41,8 +41,9 @@ def answer(trial: Trial, greeting: str) -> CallReport:
 def beep_end(greeting: str) -> float:
     pcm, _ = read_wav(GREETINGS / f"{greeting}.wav", rate=8000)
     beeps = BeepDetector(8000)
-    ends = [e for i in range(0, len(pcm) - 159, 160)
-            if (e := beeps.push(pcm[i : i + 160], i / 8000))]  # fmt: skip
+    ends = [
+        e for i in range(0, len(pcm) - 159, 160) if (e := beeps.push(pcm[i : i + 160], i / 8000))
+    ]
     assert len(ends) == 1
     return ends[0]
 
@@ -57,8 +58,9 @@ def events(report: CallReport) -> list[str]:
     return [e.kind for e in report.timeline]
 
 
-@pytest.mark.parametrize(("script", "greeting"), [("survey_en", "en_human"),
-                                                  ("upgrade_zh", "zh_human")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("script", "greeting"), [("survey_en", "en_human"), ("upgrade_zh", "zh_human")]
+)
 def test_a_person_saying_hello_is_greeted_promptly(trials, script: str, greeting: str) -> None:  # type: ignore[no-untyped-def]
     report = answer(trials(script), greeting)
     assert "answering_machine" not in events(report) and "answered_by_voice" in events(report)
@@ -68,8 +70,9 @@ def test_a_person_saying_hello_is_greeted_promptly(trials, script: str, greeting
     assert speech_end(greeting) < first.queued_at < speech_end(greeting) + 1.5, report.timeline
 
 
-@pytest.mark.parametrize(("script", "greeting"), [("survey_en", "en_machine"),
-                                                  ("upgrade_zh", "zh_machine")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("script", "greeting"), [("survey_en", "en_machine"), ("upgrade_zh", "zh_machine")]
+)
 def test_a_machine_is_hung_up_on_when_the_script_leaves_no_message(
     trials,
     script: str,
@@ -80,11 +83,14 @@ def test_a_machine_is_hung_up_on_when_the_script_leaves_no_message(
     assert report.bot_lines == [] and "answering_machine" in events(report)
 
 
-@pytest.mark.parametrize(("script", "greeting", "reason"), [
-    ("reminder_en", "en_machine", ""),
-    ("reminder_en", "en_machine_beep_only", "beep"),
-    ("followup_zh", "zh_machine", ""),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("script", "greeting", "reason"),
+    [
+        ("reminder_en", "en_machine", ""),
+        ("reminder_en", "en_machine_beep_only", "beep"),
+        ("followup_zh", "zh_machine", ""),
+    ],
+)
 def test_the_voicemail_message_starts_after_the_beep(
     trials,
     script: str,

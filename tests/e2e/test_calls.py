@@ -24,16 +24,18 @@ PERSONAS = [p.name for p in all_personas()]
 
 @pytest.fixture(scope="module")
 def survey(store, tmp_path_factory) -> Trial:  # type: ignore[no-untyped-def]
-    trial = Trial(ROOT / "prompts" / "survey_en.yaml", store,
-                  record_to=tmp_path_factory.mktemp("calls"))  # fmt: skip
+    trial = Trial(
+        ROOT / "prompts" / "survey_en.yaml", store, record_to=tmp_path_factory.mktemp("calls")
+    )
     trial.prerender()
     return trial
 
 
 @pytest.fixture(scope="module")
 def upgrade(store, tmp_path_factory) -> Trial:  # type: ignore[no-untyped-def]
-    return Trial(ROOT / "prompts" / "upgrade_zh.yaml", store,
-                 record_to=tmp_path_factory.mktemp("calls_zh"))  # fmt: skip
+    return Trial(
+        ROOT / "prompts" / "upgrade_zh.yaml", store, record_to=tmp_path_factory.mktemp("calls_zh")
+    )
 
 
 def place(trial: Trial, persona: str, agents_free: int = 1) -> TrialCall:
@@ -123,8 +125,9 @@ def test_hard_deadline_ends_the_call(store) -> None:  # type: ignore[no-untyped-
 def test_demo_prints_outcomes_and_latency_and_writes_reports(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     from voicebot.cli import main
 
-    code = main(["demo", "--out", str(tmp_path), "--personas", "wrong_person", "busy",
-                 "--concurrency", "2"])  # fmt: skip
+    code = main(
+        ["demo", "--out", str(tmp_path), "--personas", "wrong_person", "busy", "--concurrency", "2"]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Outcomes" in out and "Latency per caller turn" in out and "end_to_end" in out

@@ -24,7 +24,9 @@ def endpoint_waits(report: CallReport) -> list[float]:
 
 
 def test_a_longer_hangover_in_the_config_makes_the_bot_wait_longer(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    default = run_console(SCRIPT, store, {}, mic=CALLER, speaker=tmp_path / "a.wav", write=lambda _: None)
+    default = run_console(
+        SCRIPT, store, {}, mic=CALLER, speaker=tmp_path / "a.wav", write=lambda _: None
+    )
     config = tmp_path / "voicebot.yaml"
     config.write_text("call:\n  endpoint:\n    hangover_ms: 900\n", encoding="utf-8")
     out = tmp_path / "slow.json"

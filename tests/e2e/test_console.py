@@ -26,13 +26,18 @@ def words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
-def test_a_recorded_caller_completes_the_survey_on_the_console(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_a_recorded_caller_completes_the_survey_on_the_console(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     expected = json.loads((CALLS / "cooperative.json").read_text())
     shown: list[str] = []
     speaker = tmp_path / "heard.wav"
-    report = run_console(ROOT / "prompts" / "survey_en.yaml", store, {},
-                         mic=CALLS / "cooperative.wav", speaker=speaker,
-                         write=shown.append)  # fmt: skip
+    report = run_console(
+        ROOT / "prompts" / "survey_en.yaml",
+        store,
+        {},
+        mic=CALLS / "cooperative.wav",
+        speaker=speaker,
+        write=shown.append,
+    )
     assert report.outcome == "completed"
     assert {k: report.records[k] for k in expected["records"]} == expected["records"]
     # shown live, in the order it happened: greeting, the caller's answer, the next question
@@ -71,8 +76,9 @@ device.close()
 print(len(frames) > 0, {len(f) for f in frames}, device.queued)
 """
     env = {**os.environ, "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env=env, timeout=60, cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     # devices listed, 20 ms frames at the line rate from the microphone, the speaker drained
     assert done.stdout.split("\n")[:2] == ["True", "True {160} 0"]
@@ -94,18 +100,20 @@ try:
 except RuntimeError as e:
     print(e)
 """
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert "apt install libportaudio2" in done.stdout, done.stderr
 
 
-def test_silence_ends_in_the_no_input_close(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_silence_ends_in_the_no_input_close(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     silent = tmp_path / "silent.wav"
     from voicebot.audio.wav import write_wav
 
     write_wav(silent, np.zeros(8000, np.int16), 8000)
     shown: list[str] = []
-    report = run_console(ROOT / "prompts" / "survey_en.yaml", store, {}, mic=silent,
-                         write=shown.append)  # fmt: skip
+    report = run_console(
+        ROOT / "prompts" / "survey_en.yaml", store, {}, mic=silent, write=shown.append
+    )
     assert report.outcome == "no_input"
     assert any(s.startswith("     (no_input") for s in shown)

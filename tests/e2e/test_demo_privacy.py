@@ -22,10 +22,26 @@ def test_the_demo_keeps_personal_data_private(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
-        [sys.executable, "-m", "voicebot.cli", "-v", "demo", "--out", str(out),
-         "--personas", "cooperative", "wrong_person", "--concurrency", "2"],
-        capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "voicebot.cli",
+            "-v",
+            "demo",
+            "--out",
+            str(out),
+            "--personas",
+            "cooperative",
+            "wrong_person",
+            "--concurrency",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     logs = run.stderr
     assert "DEBUG voicebot.session.call: call " in logs  # debug logging really was on

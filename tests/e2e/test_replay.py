@@ -40,13 +40,21 @@ def test_replay_batch_reports_bad_files_and_completes_the_rest(tmp_path: Path) -
     write_wav(calls / "silence.wav", np.zeros(8000 * 12, np.int16), 8000)
     write_wav(calls / "half_hour.wav", np.zeros(8000 * 60 * 30, np.int16), 8000)
     shutil.copy(CALLS / "wrong_person.wav", calls / "mismatch.wav")
-    (calls / "mismatch.json").write_text(json.dumps(
-        {"script": "survey_en", "outcome": "completed", "records": {"survey.colour": 3}}
-    ))  # fmt: skip
+    (calls / "mismatch.json").write_text(
+        json.dumps({"script": "survey_en", "outcome": "completed", "records": {"survey.colour": 3}})
+    )
 
     out = tmp_path / "results"
-    result = run_bench(calls, ROOT / "prompts" / "survey_en.yaml", out, levels=[1],
-                       baseline=None, channel=None, virtual=True, console=Console())  # fmt: skip
+    result = run_bench(
+        calls,
+        ROOT / "prompts" / "survey_en.yaml",
+        out,
+        levels=[1],
+        baseline=None,
+        channel=None,
+        virtual=True,
+        console=Console(),
+    )
 
     errors = "\n".join(result["file_errors"])
     assert "corrupt.wav: not a PCM WAV file" in errors

@@ -64,12 +64,18 @@ def run_virtual(store: Store, name: str, seed: int = 1) -> None:
 def test_a_big_campaign_respects_dnc_windows_and_retry_rules(db_url: str, tmp_path: Path) -> None:
     count = 10_000 if db_url.startswith("sqlite") else 4_000
     store = Store(db_url)
-    window = CallingWindow(start="09:00", end="17:00", days=["mon", "tue", "wed", "thu", "fri"],
-                           holidays=[date(2026, 11, 26)])  # fmt: skip
+    window = CallingWindow(
+        start="09:00",
+        end="17:00",
+        days=["mon", "tue", "wed", "thu", "fri"],
+        holidays=[date(2026, 11, 26)],
+    )
     retries = {
-        "no_answer": RetryRule(max=2, after_min=90), "busy": RetryRule(max=1, after_min=10),
-        "voicemail": RetryRule(max=1, after_min=240), "failed": RetryRule(max=1),
-    }  # fmt: skip
+        "no_answer": RetryRule(max=2, after_min=90),
+        "busy": RetryRule(max=1, after_min=10),
+        "voicemail": RetryRule(max=1, after_min=240),
+        "failed": RetryRule(max=1),
+    }
     config = CampaignConfig(window=window, retries=retries, max_attempts=4, concurrency=60, cps=30)
     store.create("big", "prompts/survey_en.yaml", config)
     phones = numbers(count)
@@ -88,9 +94,11 @@ def test_a_big_campaign_respects_dnc_windows_and_retry_rules(db_url: str, tmp_pa
         attempts = list(s.scalars(select(Attempt)))
     dnc = {c.id for c in contacts.values() if c.reason == "do-not-call"}
     assert len(dnc) == 40 and not [a for a in attempts if a.contact_id in dnc]
-    outside = [a for a in attempts
-               if not in_window(a.started_at.replace(tzinfo=UTC), contacts[a.contact_id].timezone,
-                                window)]  # fmt: skip
+    outside = [
+        a
+        for a in attempts
+        if not in_window(a.started_at.replace(tzinfo=UTC), contacts[a.contact_id].timezone, window)
+    ]
     assert outside == []
     assert {c.state for c in contacts.values()} <= {"done", "skipped"}
     per_contact: dict[int, list[str]] = defaultdict(list)
@@ -112,15 +120,33 @@ def test_sigkill_at_random_moments_loses_nobody_and_dials_nobody_twice(
 ) -> None:
     store = Store(db_url)
     always = ALWAYS
-    retries = {"no_answer": RetryRule(max=1, after_min=0), "busy": RetryRule(max=1, after_min=0),
-               "interrupted": RetryRule(max=5, after_min=0)}  # fmt: skip
-    store.create("crash", "prompts/survey_en.yaml",
-                 CampaignConfig(window=always, retries=retries, concurrency=8, cps=50))  # fmt: skip
+    retries = {
+        "no_answer": RetryRule(max=1, after_min=0),
+        "busy": RetryRule(max=1, after_min=0),
+        "interrupted": RetryRule(max=5, after_min=0),
+    }
+    store.create(
+        "crash",
+        "prompts/survey_en.yaml",
+        CampaignConfig(window=always, retries=retries, concurrency=8, cps=50),
+    )
     rows = [{"phone": p} for p in numbers(150, seed=7)]
     import_contacts(store, "crash", write_csv(tmp_path / "c.csv", rows))
     log = tmp_path / "dials.log"
-    command = [sys.executable, "-m", "voicebot.cli", "campaign", "--db", db_url, "run", "crash",
-               "--speed", "300", "--dial-log", str(log)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "voicebot.cli",
+        "campaign",
+        "--db",
+        db_url,
+        "run",
+        "crash",
+        "--speed",
+        "300",
+        "--dial-log",
+        str(log),
+    ]
     rng = random.Random(3)
     for _ in range(5):
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -143,8 +169,9 @@ def test_sigkill_at_random_moments_loses_nobody_and_dials_nobody_twice(
     assert all(a.state == "ended" for a in attempts.values())
     interrupted = [a for a in attempts.values() if a.outcome == "interrupted"]
     assert interrupted, "the kills should have caught calls in progress"
-    retried = {a.contact_id for a in interrupted} & {a.contact_id for a in attempts.values()
-                                                     if a.outcome != "interrupted"}  # fmt: skip
+    retried = {a.contact_id for a in interrupted} & {
+        a.contact_id for a in attempts.values() if a.outcome != "interrupted"
+    }
     assert retried, "an interrupted call is retried under its rule"
 
 
@@ -173,9 +200,12 @@ def test_bad_contact_files_give_row_and_field_and_import_nothing(
     assert count() == 0  # nothing half-imported
 
     quoted = tmp_path / "quoted.csv"
-    quoted.write_text('phone,name,note,timezone\n030 1234567,Anna,"two\nlines",\n'
-                      '12,Bad,x,\n030 7654321,Ben,y,Mars/Olympus\n0151 23456789,Cem,"a, b",\n'
-                      '+49 151 23456789,Cem Y.,dup,\n', encoding="utf-8")  # fmt: skip
+    quoted.write_text(
+        'phone,name,note,timezone\n030 1234567,Anna,"two\nlines",\n'
+        '12,Bad,x,\n030 7654321,Ben,y,Mars/Olympus\n0151 23456789,Cem,"a, b",\n'
+        "+49 151 23456789,Cem Y.,dup,\n",
+        encoding="utf-8",
+    )
     result = import_contacts(store, "bad", quoted)
     assert result.imported == 2 and result.merged == 1
     assert result.rejected[0].startswith("row 3: phone:")
@@ -230,8 +260,13 @@ def test_the_daily_report_renders_with_charts(tmp_path: Path) -> None:
     assert summary["attempts"] >= 300 and 0 < summary["answer_rate"] < 1
     assert summary["cost"] > 0 and summary["conversions"] > 0
     page = html_path.read_text()
-    for chart in ("funnel.png", "answer_rate_by_hour.png", "latency.png", "money.png",
-                  "answers_survey_punctuality.png"):  # fmt: skip
+    for chart in (
+        "funnel.png",
+        "answer_rate_by_hour.png",
+        "latency.png",
+        "money.png",
+        "answers_survey_punctuality.png",
+    ):
         assert chart in page
         image = np.asarray(Image.open(tmp_path / "report" / chart).convert("RGB"))
         assert image.shape == (320, 600, 3)
@@ -258,7 +293,10 @@ def test_stop_calling_me_adds_the_number_to_the_global_list(tmp_path: Path) -> N
     run_virtual(store, "two", seed=6)
     with store.session() as s:
         two = store.campaign(s, "two").id
-        query = (select(Contact.phone).join(Attempt, Attempt.contact_id == Contact.id)
-                 .where(Contact.campaign_id == two))  # fmt: skip
+        query = (
+            select(Contact.phone)
+            .join(Attempt, Attempt.contact_id == Contact.id)
+            .where(Contact.campaign_id == two)
+        )
         dialled = set(s.scalars(query))
     assert asked and not asked & dialled

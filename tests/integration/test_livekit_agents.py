@@ -58,10 +58,12 @@ def words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
-@pytest.mark.parametrize("name", ["cooperative", "refuses", "busy", "asks_for_person",
-                                  "talks_over"])  # fmt: skip
-def test_recorded_calls_end_as_they_do_on_the_native_engine(survey: Trial, name: str, store,
-                                                            recorded) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["cooperative", "refuses", "busy", "asks_for_person", "talks_over"]
+)
+def test_recorded_calls_end_as_they_do_on_the_native_engine(
+    survey: Trial, name: str, store, recorded
+) -> None:  # type: ignore[no-untyped-def]
     expected = json.loads((CALLS / f"{name}.json").read_text())
     call = recorded(name)
     assert call.outcome == expected["outcome"]
@@ -117,8 +119,9 @@ def test_a_recorded_call_writes_the_report_of_a_loopback_call_with_per_turn_late
 
 
 def agent_for(survey: Trial, agents_free: int = 1) -> tuple[ScriptAgent, list[str]]:
-    script_llm = ScriptLLM(survey.script, "en", survey.stages.classifier,
-                           dict(survey.script.example_contact))  # fmt: skip
+    script_llm = ScriptLLM(
+        survey.script, "en", survey.stages.classifier, dict(survey.script.example_contact)
+    )
     ended: list[str] = []
 
     async def end(outcome: str) -> None:
@@ -129,8 +132,11 @@ def agent_for(survey: Trial, agents_free: int = 1) -> tuple[ScriptAgent, list[st
 
 
 def said(result: Any) -> str:
-    return " ".join(e.item.text_content or "" for e in result.events
-                    if e.type == "message" and e.item.role == "assistant")  # fmt: skip
+    return " ".join(
+        e.item.text_content or ""
+        for e in result.events
+        if e.type == "message" and e.item.role == "assistant"
+    )
 
 
 def test_typed_turns_follow_the_script_and_end_with_a_tool_call(survey: Trial) -> None:
@@ -180,8 +186,9 @@ def test_a_phone_key_goes_through_the_script_like_a_spoken_answer(store) -> None
     reminder = Trial(ROOT / "prompts" / "reminder_en.yaml", store)
 
     async def go() -> tuple[ScriptLLM, list[str], str]:
-        script_llm = ScriptLLM(reminder.script, "en", reminder.stages.classifier,
-                               dict(reminder.script.example_contact))  # fmt: skip
+        script_llm = ScriptLLM(
+            reminder.script, "en", reminder.stages.classifier, dict(reminder.script.example_contact)
+        )
         ended: list[str] = []
 
         async def end(outcome: str) -> None:

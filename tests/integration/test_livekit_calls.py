@@ -31,9 +31,15 @@ def survey(store):  # type: ignore[no-untyped-def]
 
 
 def config(server: FakeLiveKit, **kw: object) -> LiveKitConfig:
-    settings = {"url": server.url, "api_key": server.key, "api_secret": server.secret,
-                "sip_trunk_id": "ST_outbound", "caller_id": "+15550001000",
-                "ring_timeout_s": 25.0, **kw}  # fmt: skip
+    settings = {
+        "url": server.url,
+        "api_key": server.key,
+        "api_secret": server.secret,
+        "sip_trunk_id": "ST_outbound",
+        "caller_id": "+15550001000",
+        "ring_timeout_s": 25.0,
+        **kw,
+    }
     return LiveKitConfig.model_validate(settings)
 
 
@@ -72,8 +78,14 @@ def test_an_answered_call_is_transferred_and_hung_up_by_deleting_its_room() -> N
     assert server.rooms == set()  # the room is gone
 
 
-STATUSES = [(486, "busy"), (603, "declined"), (480, "no_answer"), (408, "no_answer"),
-            (488, "incompatible"), (404, "failed")]  # fmt: skip
+STATUSES = [
+    (486, "busy"),
+    (603, "declined"),
+    (480, "no_answer"),
+    (408, "no_answer"),
+    (488, "incompatible"),
+    (404, "failed"),
+]
 
 
 @pytest.mark.parametrize(("status", "outcome"), STATUSES)
@@ -107,8 +119,11 @@ def test_a_failed_transfer_and_a_server_that_is_down() -> None:
 def test_a_wrong_secret_or_trunk_is_a_clear_error_not_an_outcome() -> None:
     with FakeLiveKit(numbers={"+15551230004": 200}) as server:
         with pytest.raises(LiveKitError, match=r"refused the dial .*unauthenticated"):
-            run(server, lambda calls: calls.dial("+15551230004"),
-                api_secret="wrong-secret-that-is-long-enough-for-hs256")  # fmt: skip
+            run(
+                server,
+                lambda calls: calls.dial("+15551230004"),
+                api_secret="wrong-secret-that-is-long-enough-for-hs256",
+            )
         call = run(server, lambda calls: calls.dial("+15551230004"), sip_trunk_id="nope")
     assert call.control.outcome == "failed" and "not_found" in call.control.final_reason
 
@@ -121,15 +136,18 @@ def test_the_secret_comes_from_the_environment_and_is_never_shown(monkeypatch) -
 
 
 def test_without_the_extra_the_adapter_says_how_to_install_it() -> None:
-    probe = ("import sys; sys.modules['livekit'] = None\n"
-             "try:\n    import voicebot.telephony.livekit.calls\n"
-             "except ImportError as e:\n    print(e)\n")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)  # fmt: skip
+    probe = (
+        "import sys; sys.modules['livekit'] = None\n"
+        "try:\n    import voicebot.telephony.livekit.calls\n"
+        "except ImportError as e:\n    print(e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert "pip install 'voicebot[livekit]'" in done.stdout, done.stderr
 
 
-def test_the_campaign_placer_records_busy_and_gives_up_a_room_it_cannot_join(survey) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_the_campaign_placer_records_busy_and_gives_up_a_room_it_cannot_join(survey) -> None:  # type: ignore[no-untyped-def]
     from voicebot.campaign.dialer import Dial
     from voicebot.livekit.worker import LiveKitPlacer
     from voicebot.telephony.livekit.config import LiveKitOutbound

@@ -54,8 +54,9 @@ def with_stack(trunk: TrunkConfig, body: Callable[[SipStack], Awaitable[T]]) -> 
     return asyncio.run(go())
 
 
-def call(trial: Trial, peer_uri: str, trunk: TrunkConfig,
-         handoff: HandoffConfig | None = None) -> CallReport:  # fmt: skip
+def call(
+    trial: Trial, peer_uri: str, trunk: TrunkConfig, handoff: HandoffConfig | None = None
+) -> CallReport:
     sip = SipConfig(trunk=trunk, handoff=handoff or HandoffConfig())
 
     async def body(stack: SipStack) -> CallReport:
@@ -71,8 +72,13 @@ def trunk_for(peer: BaresipPeer, **kw: Any) -> TrunkConfig:
     return TrunkConfig(uri=f"sip:127.0.0.1:{peer.sip_port}", rtp_port=free_port(), **kw)
 
 
-def peer(tmp_path: Path, user: str = "callee", audio: Path | None = None, answer: Answer = "auto",
-         codecs: tuple[str, ...] = ("PCMU", "PCMA")) -> BaresipPeer:  # fmt: skip
+def peer(
+    tmp_path: Path,
+    user: str = "callee",
+    audio: Path | None = None,
+    answer: Answer = "auto",
+    codecs: tuple[str, ...] = ("PCMU", "PCMA"),
+) -> BaresipPeer:
     return BaresipPeer(tmp_path, user, audio, answer, codecs, rtp_base=free_port() // 2 * 2)
 
 
@@ -97,8 +103,9 @@ def words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
-def test_a_recorded_customer_completes_the_survey_over_sip(survey: Trial, tmp_path: Path,
-                                                           store) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_a_recorded_customer_completes_the_survey_over_sip(
+    survey: Trial, tmp_path: Path, store
+) -> None:  # type: ignore[no-untyped-def]
     expected = json.loads((CALLS / "cooperative.json").read_text())
     with peer(tmp_path, audio=CALLS / "cooperative.wav") as callee:
         report = call(survey, callee.uri, trunk_for(callee))
@@ -166,18 +173,23 @@ def test_warm_transfer_briefs_the_agent_then_connects_the_customer(
     later = segments(read_wav(CALLS / "cooperative.wav", rate=8000)[0])[1]  # "Yes, speaking."
     customer_wav = tmp_path / "customer.wav"
     write_wav(customer_wav, np.concatenate([asks, np.zeros(14 * 8000, np.int16), later]), 8000)
-    with (peer(tmp_path, audio=customer_wav) as customer,
-          peer(tmp_path, "agent") as agent):  # fmt: skip
-        handoff = HandoffConfig(agents=[agent.uri], mode="warm", webhook=hook,
-                                webhook_secret=SecretStr("s3cret"), webhook_allow_local_http=True)
+    with peer(tmp_path, audio=customer_wav) as customer, peer(tmp_path, "agent") as agent:
+        handoff = HandoffConfig(
+            agents=[agent.uri],
+            mode="warm",
+            webhook=hook,
+            webhook_secret=SecretStr("s3cret"),
+            webhook_allow_local_http=True,
+        )
         report = call(survey, customer.uri, trunk_for(customer), handoff)
         heard = agent.recordings()
     assert report.outcome == "transferred", report.timeline
     assert report.transfer and report.transfer["connected"] and report.transfer["mode"] == "warm"
     assert received and received[0]["summary"] == report.transfer["summary"]
     body, headers = received[0]["_body"], received[0]["_headers"]
-    mac = hmac.new(b"s3cret", headers["X-Voicebot-Timestamp"].encode() + b"." + body,
-                   hashlib.sha256).hexdigest()  # fmt: skip
+    mac = hmac.new(
+        b"s3cret", headers["X-Voicebot-Timestamp"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
     assert headers["X-Voicebot-Signature"] == f"sha256={mac}"  # signed with the shared key
     assert "Ann Lee" in report.transfer["summary"]
     pcm, _ = read_wav(heard[-1], rate=8000)
@@ -192,8 +204,10 @@ def test_warm_transfer_briefs_the_agent_then_connects_the_customer(
 def test_blind_transfer_sends_refer_and_the_customer_calls_the_agent(
     survey: Trial, tmp_path: Path
 ) -> None:
-    with (peer(tmp_path, audio=CALLS / "asks_for_person.wav") as customer,
-          peer(tmp_path, "agent") as agent):  # fmt: skip
+    with (
+        peer(tmp_path, audio=CALLS / "asks_for_person.wav") as customer,
+        peer(tmp_path, "agent") as agent,
+    ):
         handoff = HandoffConfig(agents=[agent.uri], mode="blind", ring_s=10)
         report = call(survey, customer.uri, trunk_for(customer), handoff)
         agent_log, customer_log = agent.log(), customer.log()
@@ -267,8 +281,10 @@ def webhook(received: list[dict[str, Any]]) -> str:
 
 
 def test_no_agent_answering_means_an_apology_and_a_callback(survey: Trial, tmp_path: Path) -> None:
-    with (peer(tmp_path, audio=CALLS / "asks_for_person.wav") as customer,
-          peer(tmp_path, "agent", answer="manual") as agent):  # fmt: skip
+    with (
+        peer(tmp_path, audio=CALLS / "asks_for_person.wav") as customer,
+        peer(tmp_path, "agent", answer="manual") as agent,
+    ):
         handoff = HandoffConfig(agents=[agent.uri], ring_s=2, answer_within_s=3)
         report = call(survey, customer.uri, trunk_for(customer), handoff)
     assert report.outcome == "callback" and report.callback_requested
@@ -300,9 +316,20 @@ def test_voicebot_call_places_one_call_with_the_users_config(tmp_path: Path) -> 
     config.write_text("call: {max_call_s: 42, no_input_s: 4}\n", encoding="utf-8")
     out = tmp_path / "calls"
     with peer(tmp_path, "busy", answer="busy") as busy:
-        code = main(["call", busy.uri, "--script", str(ROOT / "prompts" / "survey_en.yaml"),
-                     "--trunk", f"sip:127.0.0.1:{busy.sip_port}", "--config", str(config),
-                     "--out", str(out)])  # fmt: skip
+        code = main(
+            [
+                "call",
+                busy.uri,
+                "--script",
+                str(ROOT / "prompts" / "survey_en.yaml"),
+                "--trunk",
+                f"sip:127.0.0.1:{busy.sip_port}",
+                "--config",
+                str(config),
+                "--out",
+                str(out),
+            ]
+        )
     [path] = list(out.glob("*.json"))
     report = CallReport.model_validate_json(path.read_text(encoding="utf-8"))
     assert code == 0 and report.outcome == "busy"

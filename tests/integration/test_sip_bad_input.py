@@ -35,8 +35,9 @@ Reply = Callable[["FakePeer", str, dict[str, str], str, tuple[str, int]], None]
 
 @pytest.fixture(scope="module")
 def survey(store) -> Trial:  # type: ignore[no-untyped-def]
-    trial = Trial(ROOT / "prompts" / "survey_en.yaml", store,
-                  CallOptions(max_call_s=30, no_input_s=1.0))  # fmt: skip
+    trial = Trial(
+        ROOT / "prompts" / "survey_en.yaml", store, CallOptions(max_call_s=30, no_input_s=1.0)
+    )
     trial.prerender()
     return trial
 
@@ -83,8 +84,14 @@ class FakePeer:
                 self.rtp_target = ("127.0.0.1", int(m.group(1)))
             self.reply(self, method, headers, body, addr)
 
-    def respond(self, addr: tuple[str, int], status: str, headers: dict[str, str],
-                extra: str = "", body: str = "") -> None:  # fmt: skip
+    def respond(
+        self,
+        addr: tuple[str, int],
+        status: str,
+        headers: dict[str, str],
+        extra: str = "",
+        body: str = "",
+    ) -> None:
         to = headers["to"] if ";tag=" in headers["to"] else headers["to"] + ";tag=fake1"
         message = (
             f"SIP/2.0 {status}\r\nVia: {headers['via']}\r\nFrom: {headers['from']}\r\n"
@@ -97,13 +104,18 @@ class FakePeer:
 
 def sdp(port: int, media: str = "") -> str:
     media = media or f"m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
-    return (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            f"{media}")  # fmt: skip
+    return f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n{media}"
 
 
 def place(trial: Trial, port: int, **trunk: object) -> CallReport:
-    config = TrunkConfig(uri=f"sip:127.0.0.1:{port}", rtp_port=free_port(), trunk_timeout_s=2,
-                         ring_timeout_s=5, rtp_timeout_s=3, **trunk)  # type: ignore[arg-type]  # fmt: skip
+    config = TrunkConfig(
+        uri=f"sip:127.0.0.1:{port}",
+        rtp_port=free_port(),
+        trunk_timeout_s=2,
+        ring_timeout_s=5,
+        rtp_timeout_s=3,
+        **trunk,
+    )  # type: ignore[arg-type]
 
     async def go() -> CallReport:
         async with SipStack(config) as stack:
@@ -143,8 +155,9 @@ def test_a_malformed_sdp_answer_ends_the_call_with_a_clear_outcome(survey: Trial
 def test_rtp_garbage_does_not_break_the_call(survey: Trial) -> None:
     def reply(peer: FakePeer, method: str, headers: dict[str, str], body: str, addr) -> None:  # type: ignore[no-untyped-def]
         if method == "INVITE":
-            peer.respond(addr, "200 OK", headers, "Content-Type: application/sdp\r\n",
-                         sdp(peer.port))  # fmt: skip
+            peer.respond(
+                addr, "200 OK", headers, "Content-Type: application/sdp\r\n", sdp(peer.port)
+            )
             threading.Thread(target=spray, args=(peer,), daemon=True).start()
         elif method == "BYE":
             peer.respond(addr, "200 OK", headers)
@@ -171,8 +184,14 @@ class PjsuaPeer:
 
     def __init__(self, *args: str) -> None:
         self.port = free_port()
-        self.args = [sys.executable, "-m", "voicebot.sim.pjsua_peer", "--port", str(self.port),
-                     *args]  # fmt: skip
+        self.args = [
+            sys.executable,
+            "-m",
+            "voicebot.sim.pjsua_peer",
+            "--port",
+            str(self.port),
+            *args,
+        ]
 
     def __enter__(self) -> PjsuaPeer:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
@@ -249,8 +268,13 @@ def test_digest_auth_registers_and_authorises_the_invite(
     survey: Trial, caplog: pytest.LogCaptureFixture
 ) -> None:
     with FakePeer(digest_peer("s3cret", "486 Busy Here")) as peer:
-        report = place(survey, peer.port, registrar=f"sip:127.0.0.1:{peer.port}",
-                       username="bot", password="s3cret")  # fmt: skip
+        report = place(
+            survey,
+            peer.port,
+            registrar=f"sip:127.0.0.1:{peer.port}",
+            username="bot",
+            password="s3cret",
+        )
     assert peer.seen[:2] == ["REGISTER", "REGISTER"]  # challenged, then authorised
     assert peer.seen.count("INVITE") == 2
     assert report.outcome == "busy"  # the second, authorised INVITE got the peer's answer
@@ -259,10 +283,17 @@ def test_digest_auth_registers_and_authorises_the_invite(
 
 def test_wrong_credentials_give_a_clear_registration_error(survey: Trial) -> None:
     expected = r"registration .* failed: 403.*check trunk.username"
-    with FakePeer(digest_peer("s3cret", "486 Busy Here")) as peer, \
-         pytest.raises(SipError, match=expected) as e:  # fmt: skip
-        place(survey, peer.port, registrar=f"sip:127.0.0.1:{peer.port}", username="bot",
-              password="wrong")  # fmt: skip
+    with (
+        FakePeer(digest_peer("s3cret", "486 Busy Here")) as peer,
+        pytest.raises(SipError, match=expected) as e,
+    ):
+        place(
+            survey,
+            peer.port,
+            registrar=f"sip:127.0.0.1:{peer.port}",
+            username="bot",
+            password="wrong",
+        )
     assert "wrong" not in str(e.value)
 
 

@@ -136,9 +136,17 @@ def test_piper_streams_at_the_call_rate_and_caches_lines(store) -> None:
     assert 2.0 < seconds < 8.0
     assert tts.prerender([line]) == 3 and tts.prerender([line]) == 0
     cached = asyncio.run(collect(line))
-    assert all(np.array_equal(a, b) for a, b in zip(cached, [tts.cache.get(tts.cache.key(
-        tts.voice.name, 8000, s)) for s in ["Thank you for your time today,",
-        "we really appreciate it.", "Goodbye!"]], strict=True))  # fmt: skip
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            cached,
+            [
+                tts.cache.get(tts.cache.key(tts.voice.name, 8000, s))
+                for s in ["Thank you for your time today,", "we really appreciate it.", "Goodbye!"]
+            ],
+            strict=True,
+        )
+    )
 
 
 def test_mandarin_fallback_voice_is_intelligible_to_whisper(store) -> None:

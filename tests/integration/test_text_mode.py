@@ -77,8 +77,14 @@ def test_chat_shows_intent_state_and_records_and_ends_with_coverage(store) -> No
     typed = iter(["yes this is Ben", "yes I'll be there"])
     shown: list[str] = []
     script = ROOT / "prompts" / "reminder_en.yaml"
-    dialogue = run_chat(script, {"name": "Ben"}, store, read=lambda _: next(typed),
-                        write=shown.append, now=lambda: NOW)  # fmt: skip
+    dialogue = run_chat(
+        script,
+        {"name": "Ben"},
+        store,
+        read=lambda _: next(typed),
+        write=shown.append,
+        now=lambda: NOW,
+    )
     text = "\n".join(shown)
     assert dialogue.ended == "completed"
     assert "contact has no company" in text  # missing variables are pointed out

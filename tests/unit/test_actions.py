@@ -28,8 +28,10 @@ pytestmark = pytest.mark.unit
 class Recorder(ReportActions):
     def __init__(self) -> None:
         self.events: list[str] = []
-        super().__init__(CallReport(call_id="c", script="s", script_path="s", language="en",
-                                    transport="t"), self.events.append)  # fmt: skip
+        super().__init__(
+            CallReport(call_id="c", script="s", script_path="s", language="en", transport="t"),
+            self.events.append,
+        )
         self.done: list[object] = []
 
     async def say(self, action: Say) -> None:
@@ -45,8 +47,15 @@ class Recorder(ReportActions):
 def test_every_action_reaches_the_sink_in_order() -> None:
     sink = Recorder()
     when = datetime(2026, 12, 2, 15, 0)
-    actions = [Say("q1", "Hello"), Record("survey.q1", 4), SetGrade("A"), ScheduleCallback(when),
-               MarkDnc(), Transfer("want_human", "summary"), HangUp(Outcome.TRANSFERRED)]  # fmt: skip
+    actions = [
+        Say("q1", "Hello"),
+        Record("survey.q1", 4),
+        SetGrade("A"),
+        ScheduleCallback(when),
+        MarkDnc(),
+        Transfer("want_human", "summary"),
+        HangUp(Outcome.TRANSFERRED),
+    ]
     asyncio.run(carry_out(actions, sink))
     assert sink.done == [actions[0], actions[5], actions[6]]
     report = sink.report

@@ -9,10 +9,18 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("9 9", "9"), ("Yes, sure. Yes, sure.", "Yes, sure."), ("好的好的", "好的"),
-     ("Yes. Yes. Yes.", "Yes."), ("Yes? Yes", "Yes?"), ("好的，好的。", "好的"), ("谢谢", "谢谢"),
-     ("11", "11"), ("Yes, sure.", "Yes, sure.")],
-)  # fmt: skip
+    [
+        ("9 9", "9"),
+        ("Yes, sure. Yes, sure.", "Yes, sure."),
+        ("好的好的", "好的"),
+        ("Yes. Yes. Yes.", "Yes."),
+        ("Yes? Yes", "Yes?"),
+        ("好的，好的。", "好的"),
+        ("谢谢", "谢谢"),
+        ("11", "11"),
+        ("Yes, sure.", "Yes, sure."),
+    ],
+)
 def test_a_turn_said_twice_by_the_decoder_is_kept_once(raw: str, clean: str) -> None:
     assert _undouble(raw) == clean
 

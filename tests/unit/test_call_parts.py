@@ -138,8 +138,13 @@ def test_playout_waits_for_synthesis_without_ending_the_line() -> None:
 
 @pytest.mark.parametrize(
     ("words", "seconds", "machine"),
-    [("Hello?", 0.6, False), ("Hi, you've reached Ann, leave a message after the tone", 3.0, True),
-     ("喂，你好", 0.8, False), ("您拨打的用户暂时无法接听", 2.5, True), ("hello hello", 5.0, True)],
-)  # fmt: skip
+    [
+        ("Hello?", 0.6, False),
+        ("Hi, you've reached Ann, leave a message after the tone", 3.0, True),
+        ("喂，你好", 0.8, False),
+        ("您拨打的用户暂时无法接听", 2.5, True),
+        ("hello hello", 5.0, True),
+    ],
+)
 def test_answering_machine_from_first_words(words: str, seconds: float, machine: bool) -> None:
     assert is_machine(words, seconds) is machine

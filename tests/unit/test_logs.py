@@ -27,8 +27,9 @@ def test_a_record_and_its_traceback_are_scrubbed() -> None:
     try:
         raise ValueError("no such contact +44 20 7946 0958")
     except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "for %s", ("+12125550100",),
-                                   exc_info=True)  # fmt: skip
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "for %s", ("+12125550100",), exc_info=True
+        )
         import sys
 
         record.exc_info = sys.exc_info()

@@ -39,11 +39,16 @@ def run(events: list, script_path: Path = SURVEY):  # type: ignore[no-untyped-de
 
 
 def test_cooperative_survey_records_answers_grades_and_closes() -> None:
-    state, actions = run([
-        heard("yes speaking", "affirm"), heard("sure go ahead", "affirm"),
-        heard("I'd say four"), heard("five"), heard("probably a nine"),
-        heard("no that's it", "no_comment"),
-    ])  # fmt: skip
+    state, actions = run(
+        [
+            heard("yes speaking", "affirm"),
+            heard("sure go ahead", "affirm"),
+            heard("I'd say four"),
+            heard("five"),
+            heard("probably a nine"),
+            heard("no that's it", "no_comment"),
+        ]
+    )
     assert state.ended == "completed"
     rec = state.recorded()
     assert (rec["survey.punctuality"], rec["survey.quality"], rec["survey.recommend"]) == (4, 5, 9)

@@ -9,8 +9,9 @@ pytestmark = pytest.mark.unit
 
 
 def _registry(tmp_path, **changes):  # type: ignore[no-untyped-def]
-    specs = [s.model_copy(update=changes) if s.name == "whisper-tiny-en" else s
-             for s in load_manifest()]  # fmt: skip
+    specs = [
+        s.model_copy(update=changes) if s.name == "whisper-tiny-en" else s for s in load_manifest()
+    ]
     return ModelRegistry(specs, cache=tmp_path)
 
 
@@ -31,8 +32,10 @@ def test_corrupt_model_fails_its_checksum(tmp_path) -> None:
 
 
 def test_assembled_parts_are_verified(tmp_path) -> None:
-    specs = [s.model_copy(update={"sha256": "f" * 64}) if s.name == "whisper-base" else s
-             for s in load_manifest()]  # fmt: skip
+    specs = [
+        s.model_copy(update={"sha256": "f" * 64}) if s.name == "whisper-base" else s
+        for s in load_manifest()
+    ]
     with pytest.raises(ModelError, match="fails its checksum"):
         ModelRegistry(specs, cache=tmp_path).resolve("whisper-base")
     assert not (tmp_path / "models" / "whisper-base" / "model.bin").exists()

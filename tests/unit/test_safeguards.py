@@ -48,7 +48,9 @@ def test_a_number_type_passes_only_when_the_config_allows_it() -> None:
 def test_voicebot_call_refuses_before_dialling(target: str, capsys: pytest.CaptureFixture) -> None:
     from voicebot.cli import main
 
-    code = main(["call", target, "--script", "prompts/survey_en.yaml", "--trunk", "sip:127.0.0.1:9"])
+    code = main(
+        ["call", target, "--script", "prompts/survey_en.yaml", "--trunk", "sip:127.0.0.1:9"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert f"not calling {target}: " in err and ("emergency" in err or "premium" in err)

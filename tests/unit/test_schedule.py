@@ -11,8 +11,12 @@ from voicebot.campaign.config import CallingWindow, CampaignConfig, RetryRule, R
 from voicebot.campaign.schedule import after_attempt, failed_rule, in_window, next_slot
 
 pytestmark = pytest.mark.unit
-WINDOW = CallingWindow(start="09:00", end="20:00", days=["mon", "tue", "wed", "thu", "fri"],
-                       holidays=[date(2026, 12, 25)])  # fmt: skip
+WINDOW = CallingWindow(
+    start="09:00",
+    end="20:00",
+    days=["mon", "tue", "wed", "thu", "fri"],
+    holidays=[date(2026, 12, 25)],
+)
 
 
 def utc(*args: int) -> datetime:
@@ -42,9 +46,13 @@ def test_next_slot_skips_nights_weekends_holidays_and_honours_preferred_times() 
 
 
 def test_retries_follow_the_rule_of_each_outcome_then_stop() -> None:
-    config = CampaignConfig(retries={"no_answer": RetryRule(max=2, after_min=60),
-                                     "busy": RetryRule(max=1, after_min=5)},
-                            max_attempts=5)  # fmt: skip
+    config = CampaignConfig(
+        retries={
+            "no_answer": RetryRule(max=2, after_min=60),
+            "busy": RetryRule(max=1, after_min=5),
+        },
+        max_attempts=5,
+    )
     now = datetime(2026, 11, 24, 10)
     first = after_attempt("no_answer", 1, 0, config, now)
     assert (first.state, first.next_at) == ("pending", datetime(2026, 11, 24, 11))
@@ -58,10 +66,12 @@ def test_retries_follow_the_rule_of_each_outcome_then_stop() -> None:
 
 
 def test_pre_dial_rules_name_their_reason() -> None:
-    rules = [Rule(field="account", op="eq", value="active", reason="account not active"),
-             Rule(field="plan", op="not_in", value=["gold"], reason="already on the offer"),
-             Rule(field="last_contact", op="days_since_gte", value=30, reason="contacted lately"),
-             Rule(field="age", op="gte", value=18, reason="minor")]  # fmt: skip
+    rules = [
+        Rule(field="account", op="eq", value="active", reason="account not active"),
+        Rule(field="plan", op="not_in", value=["gold"], reason="already on the offer"),
+        Rule(field="last_contact", op="days_since_gte", value=30, reason="contacted lately"),
+        Rule(field="age", op="gte", value=18, reason="minor"),
+    ]
     now = datetime(2026, 11, 24, tzinfo=UTC)
     ok = {"account": "active", "plan": "basic", "last_contact": "2026-09-01", "age": "40"}
     assert failed_rule(rules, ok, now) is None

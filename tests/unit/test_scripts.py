@@ -35,8 +35,7 @@ def probes(policy: Policy) -> list[Heard]:
     """Answers that move a call along: yes, no, each script intent, and slot values."""
     own = [heard(i, i) for i in policy.script.intents]
     lang = policy.language
-    return [heard("yes", "affirm"), heard("no", "deny"), *own,
-            *(heard(t) for t in ANSWERS[lang])]  # fmt: skip
+    return [heard("yes", "affirm"), heard("no", "deny"), *own, *(heard(t) for t in ANSWERS[lang])]
 
 
 def explore(path: Path) -> tuple[Policy, dict[str, DialogueState], set[str]]:
@@ -122,9 +121,22 @@ def approved_lines(policy: Policy) -> set[str]:
 
 def events(path: Path) -> st.SearchStrategy[list[Heard | Silence | HandoffResult]]:
     script = load_script(path)
-    intents = ["affirm", "deny", "who_are_you", "stop_calling", "want_human", "busy_callback",
-               "repeat", "abuse", "other", "ask_question", "cant_hear", "too_expensive",
-               "not_interested", *script.intents]  # fmt: skip
+    intents = [
+        "affirm",
+        "deny",
+        "who_are_you",
+        "stop_calling",
+        "want_human",
+        "busy_callback",
+        "repeat",
+        "abuse",
+        "other",
+        "ask_question",
+        "cant_hear",
+        "too_expensive",
+        "not_interested",
+        *script.intents,
+    ]
     texts = ["yes", "no", "", *ANSWERS[script.languages[0]]]
     one = st.one_of(
         st.builds(
@@ -153,8 +165,11 @@ def _random_call(path: Path, sequence: list[Heard | Silence | HandoffResult]) ->
     assert isinstance(actions[-1], HangUp)
     said = {a.text for a in actions if isinstance(a, Say)}
     assert said <= approved_lines(policy), said - approved_lines(policy)
-    last = actions[-2] if isinstance(actions[-2], Say) else next(
-        a for a in reversed(actions) if isinstance(a, Say))  # fmt: skip
+    last = (
+        actions[-2]
+        if isinstance(actions[-2], Say)
+        else next(a for a in reversed(actions) if isinstance(a, Say))
+    )
     assert last.text in approved_lines(policy)
 
 

@@ -11,11 +11,18 @@ NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday morning
 @pytest.mark.parametrize(
     ("text", "language", "expected"),
     [
-        ("yes that's me", "en", True), ("no it's not", "en", False), ("maybe", "en", None),
-        ("是的", "zh", True), ("不是", "zh", False), ("不需要", "zh", False), ("嗯对", "zh", True),
-        ("I'm not sure", "en", None), ("我说不好", "zh", None), ("不知道", "zh", None),
+        ("yes that's me", "en", True),
+        ("no it's not", "en", False),
+        ("maybe", "en", None),
+        ("是的", "zh", True),
+        ("不是", "zh", False),
+        ("不需要", "zh", False),
+        ("嗯对", "zh", True),
+        ("I'm not sure", "en", None),
+        ("我说不好", "zh", None),
+        ("不知道", "zh", None),
     ],
-)  # fmt: skip
+)
 def test_yes_no(text: str, language: str, expected: bool | None) -> None:
     assert yes_no(text, language) is expected
 
@@ -23,11 +30,16 @@ def test_yes_no(text: str, language: str, expected: bool | None) -> None:
 @pytest.mark.parametrize(
     ("text", "language", "scale", "expected"),
     [
-        ("I would give it a four", "en", (1, 5), 4), ("5 out of 5", "en", (1, 5), 5),
-        ("eight", "en", (1, 10), 8), ("twelve", "en", (1, 10), None), ("给五分", "zh", (1, 5), 5),
-        ("三分吧", "zh", (1, 5), 3), ("非常满意", "zh", (1, 5), 5), ("no idea", "en", (1, 5), None),
+        ("I would give it a four", "en", (1, 5), 4),
+        ("5 out of 5", "en", (1, 5), 5),
+        ("eight", "en", (1, 10), 8),
+        ("twelve", "en", (1, 10), None),
+        ("给五分", "zh", (1, 5), 5),
+        ("三分吧", "zh", (1, 5), 3),
+        ("非常满意", "zh", (1, 5), 5),
+        ("no idea", "en", (1, 5), None),
     ],
-)  # fmt: skip
+)
 def test_rating(text: str, language: str, scale: tuple[int, int], expected: int | None) -> None:
     assert rating(text, language, *scale) == expected
 

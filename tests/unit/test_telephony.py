@@ -33,15 +33,28 @@ def tone(hz: float, seconds: float, level: float = 8000.0) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("code", "outcome"),
-    [(486, "busy"), (600, "busy"), (603, "declined"), (480, "no_answer"), (408, "no_answer"),
-     (488, "incompatible"), (404, "failed"), (503, "failed"), (500, "failed")],
-)  # fmt: skip
+    [
+        (486, "busy"),
+        (600, "busy"),
+        (603, "declined"),
+        (480, "no_answer"),
+        (408, "no_answer"),
+        (488, "incompatible"),
+        (404, "failed"),
+        (503, "failed"),
+        (500, "failed"),
+    ],
+)
 def test_final_status_before_answer_maps_to_an_outcome(code: int, outcome: str) -> None:
     control = CallControl()
     control.dial(0.0)
     control.provisional(0.1, 180, "Ringing")
     control.end(2.0, code, "x", "callee")
-    assert (control.state, control.outcome, control.final_code) == (SignallingState.ENDED, outcome, code)
+    assert (control.state, control.outcome, control.final_code) == (
+        SignallingState.ENDED,
+        outcome,
+        code,
+    )
     assert outcome_for_status(code) == outcome
 
 
@@ -55,9 +68,12 @@ def test_call_states_go_dialing_ringing_early_media_answered_ended() -> None:
     control.provisional(1.1, 183)
     control.end(9.0, 200, "BYE", "callee")
     assert [h.state for h in control.history] == [
-        SignallingState.DIALING, SignallingState.RINGING, SignallingState.EARLY_MEDIA, SignallingState.ANSWERED,
+        SignallingState.DIALING,
+        SignallingState.RINGING,
+        SignallingState.EARLY_MEDIA,
+        SignallingState.ANSWERED,
         SignallingState.ENDED,
-    ]  # fmt: skip
+    ]
     assert control.outcome == "hung_up" and control.answered_at == 1.0
     control.end(10.0, 500, "late", "network")  # the first end stands
     assert control.final_code == 200 and control.as_report()["ended_by"] == "callee"
@@ -77,8 +93,9 @@ def test_our_own_timers_end_a_call_with_their_outcome() -> None:
 def test_trunk_config_targets_numbers_and_keeps_the_password_out_of_repr(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    trunk = TrunkConfig(uri="sip:carrier.example.com", username="acme", password="hunter2",
-                        transport="tcp")  # fmt: skip
+    trunk = TrunkConfig(
+        uri="sip:carrier.example.com", username="acme", password="hunter2", transport="tcp"
+    )
     assert trunk.target("+4915112345678") == "sip:+4915112345678@carrier.example.com;transport=tcp"
     assert trunk.target("sip:agent@10.0.0.5") == "sip:agent@10.0.0.5"
     assert "hunter2" not in repr(trunk) and "hunter2" not in str(trunk.model_dump())
@@ -97,8 +114,9 @@ def test_trunk_config_targets_numbers_and_keeps_the_password_out_of_repr(
 def test_beep_is_found_after_speech_like_audio_but_not_in_noise_or_long_tones() -> None:
     rng = np.random.default_rng(0)
     noise = rng.normal(0, 2000, RATE).astype(np.int16)
-    greeting_then_beep = np.concatenate([noise, np.zeros(2000, np.int16), tone(1000, 0.4),
-                                         np.zeros(1600, np.int16)])  # fmt: skip
+    greeting_then_beep = np.concatenate(
+        [noise, np.zeros(2000, np.int16), tone(1000, 0.4), np.zeros(1600, np.int16)]
+    )
     beeps = BeepDetector(RATE)
     ends = [e for i, f in enumerate(frames(greeting_then_beep)) if (e := beeps.push(f, i * 0.02))]
     assert len(ends) == 1 and abs(ends[0] - (1.25 + 0.4)) < 0.05
@@ -129,8 +147,12 @@ def test_phone_keys_drive_a_script_through_its_dtmf_map(store) -> None:  # type:
     from voicebot.session.dialogue import Dialogue, script_classifier
 
     script = load_script(ROOT / "prompts" / "reminder_en.yaml")
-    dialogue = Dialogue(script, "en", script_classifier(script, "en", store.encoder("en")),
-                        dict(script.example_contact))  # fmt: skip
+    dialogue = Dialogue(
+        script,
+        "en",
+        script_classifier(script, "en", store.encoder("en")),
+        dict(script.example_contact),
+    )
     now = datetime(2026, 11, 24, 10)
     dialogue.start()
     dialogue.hear("Yes, speaking.", now)
@@ -159,10 +181,12 @@ def test_lint_checks_dtmf_keys_and_the_voicemail_message() -> None:
     script = load_script(ROOT / "prompts" / "reminder_en.yaml")
     node = next(n for n, v in script.nodes.items() if v.dtmf)
     bad_node = script.nodes[node].model_copy(update={"dtmf": {"x": "affirm", "9": "nonsense"}})
-    broken = script.model_copy(update={
-        "nodes": {**script.nodes, node: bad_node},
-        "voicemail": script.voicemail.model_copy(update={"message": None}),
-    })  # fmt: skip
+    broken = script.model_copy(
+        update={
+            "nodes": {**script.nodes, node: bad_node},
+            "voicemail": script.voicemail.model_copy(update={"message": None}),
+        }
+    )
     messages = [f"{f.where}: {f.message}" for f in lint(broken)]
     assert any("'x' is not a phone key" in m for m in messages), messages
     assert any("'nonsense'" in m for m in messages)
@@ -181,8 +205,9 @@ def test_the_handoff_webhook_must_be_https_and_signed(monkeypatch: pytest.Monkey
     with pytest.raises(ValidationError, match="use https"):  # local http needs the switch
         HandoffConfig(webhook="http://127.0.0.1:8080/hook", webhook_secret=key)
     with pytest.raises(ValidationError, match="use https"):  # the switch is for this machine only
-        HandoffConfig(webhook="http://10.0.0.5/hook", webhook_secret=key,
-                      webhook_allow_local_http=True)  # fmt: skip
+        HandoffConfig(
+            webhook="http://10.0.0.5/hook", webhook_secret=key, webhook_allow_local_http=True
+        )
     with pytest.raises(ValidationError, match="no signing key"):
         HandoffConfig(webhook="https://crm.example.com/hook")
     monkeypatch.setenv("VOICEBOT_WEBHOOK_SECRET", "from-env")

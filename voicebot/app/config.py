@@ -26,7 +26,9 @@ class VoicebotConfig(ModelSettings):
     """Everything a user configures: models, call options, trunks."""
 
     call: CallOptions = Field(default_factory=CallOptions, description="timers and switches")
-    dial: DialPolicy = Field(default_factory=DialPolicy, description="what may be dialled, how often")
+    dial: DialPolicy = Field(
+        default_factory=DialPolicy, description="what may be dialled, how often"
+    )
     sip: SipConfig | None = Field(None, description="trunk and agents for real calls")
     livekit: LiveKitOutbound | None = Field(None, description="calls through LiveKit SIP")
 

@@ -34,8 +34,10 @@ class TranscriptView:
         r = self.report  # a reply's turn is logged once the reply has started
         for turn in r.turns[self._turns :]:
             others = ", ".join(f"{name} {p:.2f}" for name, p in turn.runners_up[:2])
-            self.write(f"you  {turn.text!r}  -> {turn.intent} {turn.confidence:.2f}"
-                       f"{f' (then {others})' if others else ''}  at [{turn.node}]")  # fmt: skip
+            self.write(
+                f"you  {turn.text!r}  -> {turn.intent} {turn.confidence:.2f}"
+                f"{f' (then {others})' if others else ''}  at [{turn.node}]"
+            )
         for caption in self.line.captions[self._lines :]:
             self.write(f"bot  [{caption.node}] {caption.text}")
         for event in r.timeline[self._events :]:
@@ -49,25 +51,39 @@ class TranscriptView:
 
     def summary(self) -> None:
         r = self.report
-        self.write(f"call ended: {r.outcome} (by {r.ended_by or '-'}), {r.duration_s:.0f} s; "
-                   f"path {' > '.join(r.path)}")  # fmt: skip
+        self.write(
+            f"call ended: {r.outcome} (by {r.ended_by or '-'}), {r.duration_s:.0f} s; "
+            f"path {' > '.join(r.path)}"
+        )
         if r.records:
             self.write("recorded: " + ", ".join(f"{k}={v}" for k, v in r.records.items()))
         if r.lead_grade:
             self.write(f"lead grade: {r.lead_grade}")
 
 
-async def talk(stages: ScriptStages, device: Callable[[Clock], AudioDevice], clock: Clock,
-               contact: dict[str, Any], write: Callable[[str], None] = print,
-               refresh_s: float = 0.1) -> CallReport:  # fmt: skip
+async def talk(
+    stages: ScriptStages,
+    device: Callable[[Clock], AudioDevice],
+    clock: Clock,
+    contact: dict[str, Any],
+    write: Callable[[str], None] = print,
+    refresh_s: float = 0.1,
+) -> CallReport:
     """One conversation over the local line, shown live."""
     await stages.ring(clock, contact)
     call_clock = OffsetClock(clock)  # 0: the call is answered
     audio = device(call_clock)
     line = LocalLine(audio, LINE_RATE)
     setup = CallSetup(stages.script, stages.script_path, contact, stages.language)
-    session = CallSession(setup, stages.stages, line, line, call_clock,
-                          SimulatedAgents(call_clock, free=1), stages.options)  # fmt: skip
+    session = CallSession(
+        setup,
+        stages.stages,
+        line,
+        line,
+        call_clock,
+        SimulatedAgents(call_clock, free=1),
+        stages.options,
+    )
     view = TranscriptView(session.report, line, write)
     loop = asyncio.get_running_loop()
     if isinstance(audio, SoundDevice):  # Ctrl-C: the person hangs up, the report is written
@@ -87,11 +103,18 @@ async def talk(stages: ScriptStages, device: Callable[[Clock], AudioDevice], clo
     return report
 
 
-def run_console(script: Path, store: ModelStore, contact: dict[str, Any],
-                mic: Path | None = None, speaker: Path | None = None,
-                device: int | str | None = None, realtime: bool = False,
-                language: str | None = None, write: Callable[[str], None] = print,
-                options: CallOptions | None = None) -> CallReport:  # fmt: skip
+def run_console(
+    script: Path,
+    store: ModelStore,
+    contact: dict[str, Any],
+    mic: Path | None = None,
+    speaker: Path | None = None,
+    device: int | str | None = None,
+    realtime: bool = False,
+    language: str | None = None,
+    write: Callable[[str], None] = print,
+    options: CallOptions | None = None,
+) -> CallReport:
     """With `mic` (a WAV file) the run is headless, in virtual time unless `realtime`;
     without it the computer's microphone and speaker are the caller's phone."""
     stages = ScriptStages(script, store, options, language)

@@ -39,9 +39,14 @@ STAGES = ["asr", "intent", "tts_first_audio", "end_to_end"]
 
 
 def run_trial(
-    script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
-    console: Console, config: VoicebotConfig,
-) -> list[TrialCall]:  # fmt: skip
+    script: Path,
+    personas: list[Persona],
+    out: Path,
+    concurrency: int,
+    realtime: bool,
+    console: Console,
+    config: VoicebotConfig,
+) -> list[TrialCall]:
     trial = _load(script, out, console, config)
     clock: Clock = RealClock() if realtime else VirtualClock()
     with Progress(*_columns(), console=console) as progress:
@@ -62,9 +67,14 @@ def run_trial(
 
 
 def run_campaign(
-    script: Path, personas: list[Persona], out: Path, concurrency: int, realtime: bool,
-    console: Console, config: VoicebotConfig,
-) -> list[TrialCall]:  # fmt: skip
+    script: Path,
+    personas: list[Persona],
+    out: Path,
+    concurrency: int,
+    realtime: bool,
+    console: Console,
+    config: VoicebotConfig,
+) -> list[TrialCall]:
     """The personas as a campaign's contact list, dialled once each by the real dialer."""
     from voicebot.app.trunks import PersonaTrunk
     from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig
@@ -77,18 +87,25 @@ def run_campaign(
     out.mkdir(parents=True, exist_ok=True)
     (out / "campaign.db").unlink(missing_ok=True)
     store = Store(f"sqlite:///{out / 'campaign.db'}")
-    campaign = CampaignConfig(window=CallingWindow(start="00:00", end="23:59:59", days=list(DAYS)),
-                              max_attempts=1, concurrency=concurrency, cps=2)  # fmt: skip
+    campaign = CampaignConfig(
+        window=CallingWindow(start="00:00", end="23:59:59", days=list(DAYS)),
+        max_attempts=1,
+        concurrency=concurrency,
+        cps=2,
+    )
     store.create("demo", str(script), campaign)
     contacts = out / "contacts.csv"
-    contacts.write_text("phone,persona\n" + "".join(
-        f"+1 212 555 {100 + i:04d},{p.name}\n" for i, p in enumerate(personas)))  # fmt: skip
+    contacts.write_text(
+        "phone,persona\n"
+        + "".join(f"+1 212 555 {100 + i:04d},{p.name}\n" for i, p in enumerate(personas))
+    )
     import_contacts(store, "demo", contacts, source="demo")
     base: Clock = RealClock() if realtime else VirtualClock()
     trunk = PersonaTrunk(trial, base)
     with Progress(*_columns(), console=console) as progress:
-        task = progress.add_task(f"campaign: {len(personas)} contacts, {concurrency} lines",
-                                 total=len(personas))  # fmt: skip
+        task = progress.add_task(
+            f"campaign: {len(personas)} contacts, {concurrency} lines", total=len(personas)
+        )
 
         def done(_dial: object, _result: object) -> None:
             call = trunk.calls[-1]
@@ -105,8 +122,12 @@ def run_campaign(
 
 
 def _columns() -> tuple[ProgressColumn, ...]:
-    return (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn())  # fmt: skip
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
 
 
 def _load(script: Path, out: Path, console: Console, config: VoicebotConfig) -> Trial:
@@ -142,14 +163,25 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
         table.add_column(col)
     for c in calls:
         r = c.report
-        answers = " ".join(str(v) for k, v in r.records.items()
-                           if k.startswith("survey.") and not isinstance(v, str))  # fmt: skip
+        answers = " ".join(
+            str(v)
+            for k, v in r.records.items()
+            if k.startswith("survey.") and not isinstance(v, str)
+        )
         handoff = (
             "-" if r.transfer is None else ("agent" if r.transfer["connected"] else "none free")
         )
         outcome = r.outcome if c.passed else f"[red]{r.outcome}[/red]"
-        table.add_row(c.persona.name, c.expected, outcome, r.lead_grade or "-", answers or "-",
-                      handoff, "yes" if r.dnc else "-", f"{r.duration_s:.0f}")  # fmt: skip
+        table.add_row(
+            c.persona.name,
+            c.expected,
+            outcome,
+            r.lead_grade or "-",
+            answers or "-",
+            handoff,
+            "yes" if r.dnc else "-",
+            f"{r.duration_s:.0f}",
+        )
     console.print(table)
     lat = Table(title="Latency per caller turn (ms, from the true end of caller speech)")
     for col in ["stage", "turns", "p50", "p95"]:
@@ -160,9 +192,14 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
 
 
 def main(
-    out: Path, concurrency: int = 4, personas: list[str] | None = None, realtime: bool = False,
-    script: Path | None = None, strict: bool = False, config: VoicebotConfig | None = None,
-) -> int:  # fmt: skip
+    out: Path,
+    concurrency: int = 4,
+    personas: list[str] | None = None,
+    realtime: bool = False,
+    script: Path | None = None,
+    strict: bool = False,
+    config: VoicebotConfig | None = None,
+) -> int:
     """Exit 0 when the calls ran; with `strict` (the trial), 1 unless every persona reached the
     outcome it expects."""
     console = Console(width=None if Console().is_terminal else 110)
@@ -175,15 +212,21 @@ def main(
     script_obj = load_script(script)
     missing = unvisited(script_obj, [tuple(c.report.path) for c in calls])
     covered = len(script_obj.nodes) - len(missing)
-    console.print(f"node coverage: {covered}/{len(script_obj.nodes)}"
-                  + (f"; never visited: {', '.join(missing)}" if missing else ""))  # fmt: skip
+    console.print(
+        f"node coverage: {covered}/{len(script_obj.nodes)}"
+        + (f"; never visited: {', '.join(missing)}" if missing else "")
+    )
     summary = {
-        "script": str(script), "calls": len(calls), "as_expected": sum(c.passed for c in calls),
+        "script": str(script),
+        "calls": len(calls),
+        "as_expected": sum(c.passed for c in calls),
         "latency_ms": latency_summary([c.report for c in calls]),
         "clock": "real" if realtime else "virtual",
         "nodes_not_visited": missing,
-    }  # fmt: skip
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    console.print(f"{summary['as_expected']}/{len(calls)} calls reached the expected outcome; "
-                  f"reports in {out}/reports, stereo recordings in {out}/recordings")  # fmt: skip
+    console.print(
+        f"{summary['as_expected']}/{len(calls)} calls reached the expected outcome; "
+        f"reports in {out}/reports, stereo recordings in {out}/recordings"
+    )
     return 1 if strict and summary["as_expected"] != len(calls) else 0

@@ -73,9 +73,12 @@ class WhisperRecognizer:
 
         self.options = options or AsrOptions()
         self.model = WhisperModel(
-            str(model_dir), device="cpu", compute_type="int8", cpu_threads=self.options.threads,
+            str(model_dir),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=self.options.threads,
             num_workers=self.options.workers,
-        )  # fmt: skip
+        )
         multilingual = self.model.model.is_multilingual
         self._tokenizer = Tokenizer(
             self.model.hf_tokenizer,
@@ -95,8 +98,16 @@ class WhisperRecognizer:
         seconds = len(audio) / SAMPLE_RATE
         start = time.perf_counter()
         if is_tone(audio):  # beeps and tones are not speech (whisper hears "Beep Beep ...")
-            return Transcript("", self.options.language, 0.0, 1.0, seconds,
-                              time.perf_counter() - start, 0.0, dropped="tone")  # fmt: skip
+            return Transcript(
+                "",
+                self.options.language,
+                0.0,
+                1.0,
+                seconds,
+                time.perf_counter() - start,
+                0.0,
+                dropped="tone",
+            )
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
         prompt = context
         text, logprob, no_speech = self._decode(audio, window, context)

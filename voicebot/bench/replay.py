@@ -32,7 +32,11 @@ from voicebot.vad.endpoint import EndpointConfig
 MAX_RECORDING_S = 600.0
 TAIL_S = 3.0  # after the recording ends, the caller waits this long, then hangs up
 FRAME_S = 0.02
-OUTCOMES = {o for o in Outcome if o.scripted} | {Outcome.HUNG_UP, Outcome.MAX_DURATION, Outcome.FAILED}
+OUTCOMES = {o for o in Outcome if o.scripted} | {
+    Outcome.HUNG_UP,
+    Outcome.MAX_DURATION,
+    Outcome.FAILED,
+}
 
 
 class ReplayError(VoicebotError):
@@ -54,8 +58,10 @@ def load_recording(path: Path, script: Script, channel: int | None = None) -> Re
     pcm, _ = read_wav(path, rate=LINE_RATE, channel=channel)
     seconds = len(pcm) / LINE_RATE
     if seconds > MAX_RECORDING_S:
-        raise ReplayError(f"{path}: {seconds / 60:.1f} min long; calls are limited to "
-                          f"{MAX_RECORDING_S / 60:.0f} min (split the recording)")  # fmt: skip
+        raise ReplayError(
+            f"{path}: {seconds / 60:.1f} min long; calls are limited to "
+            f"{MAX_RECORDING_S / 60:.0f} min (split the recording)"
+        )
     expected: dict[str, Any] = {}
     sidecar = path.with_suffix(".json")
     if sidecar.exists():
@@ -69,8 +75,9 @@ def load_recording(path: Path, script: Script, channel: int | None = None) -> Re
 
 def _check_expected(path: Path, expected: dict[str, Any], script: Script) -> None:
     if expected.get("script", script.name) != script.name:
-        raise ReplayError(f"{path}: expects script {expected['script']!r}, "
-                          f"the benchmark runs {script.name!r}")  # fmt: skip
+        raise ReplayError(
+            f"{path}: expects script {expected['script']!r}, the benchmark runs {script.name!r}"
+        )
     outcome = expected.get("outcome")
     if outcome is not None and outcome not in OUTCOMES:
         raise ReplayError(f"{path}: outcome {outcome!r} is not one of {sorted(OUTCOMES)}")
@@ -126,14 +133,20 @@ def naive_options() -> CallOptions:
     return CallOptions(endpoint=EndpointConfig(hangover_ms=800), speculate=False)
 
 
-async def replay_one(stages: ScriptStages, rec: Recording, clock: Clock,
-                     record_to: Path | None = None) -> CallReport:  # fmt: skip
+async def replay_one(
+    stages: ScriptStages, rec: Recording, clock: Clock, record_to: Path | None = None
+) -> CallReport:
     await stages.ring(clock, dict(stages.script.example_contact))
     call_clock = OffsetClock(clock)
     line = LoopbackLine(call_clock, LINE_RATE)
-    setup = CallSetup(stages.script, stages.script_path, dict(stages.script.example_contact),
-                      stages.language, persona=f"replay:{rec.path.name}",
-                      record_to=record_to)  # fmt: skip
+    setup = CallSetup(
+        stages.script,
+        stages.script_path,
+        dict(stages.script.example_contact),
+        stages.language,
+        persona=f"replay:{rec.path.name}",
+        record_to=record_to,
+    )
     agents = _agents(call_clock)
     session = CallSession(setup, stages.stages, line.bot, line, call_clock, agents, stages.options)
     caller = asyncio.ensure_future(ReplayCaller(rec, line, call_clock).run())
@@ -152,8 +165,9 @@ def _agents(clock: Clock) -> SimulatedAgents:
 
 def score(rec: Recording, report: CallReport) -> ReplayResult:
     result = ReplayResult(rec.path.name, report)
-    if not report.turns and not any(e.kind in ("noise", "answered_by_voice", "answering_machine")
-                                    for e in report.timeline):  # fmt: skip
+    if not report.turns and not any(
+        e.kind in ("noise", "answered_by_voice", "answering_machine") for e in report.timeline
+    ):
         result.error = "no speech heard in the recording"
     exp = rec.expected
     if "outcome" in exp:
@@ -165,9 +179,12 @@ def score(rec: Recording, report: CallReport) -> ReplayResult:
 
 
 async def replay_batch(
-    stages: ScriptStages, recordings: list[Recording], clock: Clock, concurrency: int,
+    stages: ScriptStages,
+    recordings: list[Recording],
+    clock: Clock,
+    concurrency: int,
     on_done: Callable[[ReplayResult], None] | None = None,
-) -> list[ReplayResult]:  # fmt: skip
+) -> list[ReplayResult]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(rec: Recording) -> ReplayResult:

@@ -32,8 +32,12 @@ def stage_stats(results: list[ReplayResult]) -> dict[str, dict[str, float]]:
     out = {}
     for stage in STAGES:
         s = summarize([ms for r in results if r.report for ms in r.report.latencies_ms(stage)])
-        out[stage] = {"n": s.n, "p50": round(s.p50, 1), "p95": round(s.p95, 1),
-                      "p99": round(s.p99, 1)}  # fmt: skip
+        out[stage] = {
+            "n": s.n,
+            "p50": round(s.p50, 1),
+            "p95": round(s.p95, 1),
+            "p99": round(s.p99, 1),
+        }
     return out
 
 
@@ -41,12 +45,16 @@ def accuracy(results: list[ReplayResult]) -> dict[str, Any]:
     judged = [r for r in results if r.outcome_ok is not None]
     answers = sum(r.answers_expected for r in results)
     return {
-        "outcomes_right": sum(bool(r.outcome_ok) for r in judged), "outcomes_judged": len(judged),
-        "answers_right": sum(r.answers_ok for r in results), "answers_judged": answers,
-    }  # fmt: skip
+        "outcomes_right": sum(bool(r.outcome_ok) for r in judged),
+        "outcomes_judged": len(judged),
+        "answers_right": sum(r.answers_ok for r in results),
+        "answers_judged": answers,
+    }
 
 
-def load_all(folder: Path, stages: ScriptStages, channel: int | None) -> tuple[list[Recording], list[str]]:
+def load_all(
+    folder: Path, stages: ScriptStages, channel: int | None
+) -> tuple[list[Recording], list[str]]:
     recordings, errors = [], []
     files = sorted(folder.glob("*.wav"))
     if not files:
@@ -60,9 +68,15 @@ def load_all(folder: Path, stages: ScriptStages, channel: int | None) -> tuple[l
 
 
 def run_bench(
-    folder: Path, script: Path, out: Path, levels: list[int], baseline: str | None,
-    channel: int | None, virtual: bool, console: Console,
-) -> dict[str, Any]:  # fmt: skip
+    folder: Path,
+    script: Path,
+    out: Path,
+    levels: list[int],
+    baseline: str | None,
+    channel: int | None,
+    virtual: bool,
+    console: Console,
+) -> dict[str, Any]:
     store = ModelStore()
     stages = ScriptStages(script, store)
     stages.prerender()
@@ -71,10 +85,14 @@ def run_bench(
         console.print(f"[yellow]skipped[/yellow] {e}")
     if not recordings:
         raise VoicebotError(f"{folder}: none of the recordings could be used")
-    result: dict[str, Any] = {"script": str(script), "recordings": len(recordings),
-                              "file_errors": errors, "clock": "virtual" if virtual else "real",
-                              "machine": {"cpus": _cpus(), "python": platform.python_version()},
-                              "levels": {}}  # fmt: skip
+    result: dict[str, Any] = {
+        "script": str(script),
+        "recordings": len(recordings),
+        "file_errors": errors,
+        "clock": "virtual" if virtual else "real",
+        "machine": {"cpus": _cpus(), "python": platform.python_version()},
+        "levels": {},
+    }
     samples: dict[str, list[float]] = {}
     for calls in levels:
         level = run_level(
@@ -88,25 +106,30 @@ def run_bench(
                 console.print(f"[red]call failed[/red] {r.file}: {r.report.error}")
         stats = stage_stats(res)
         result["levels"][str(calls)] = {
-            "stages_ms": stats, "accuracy": accuracy(res),
+            "stages_ms": stats,
+            "accuracy": accuracy(res),
             "cpu_s_per_call_minute": round(level["cpu_s_per_call_minute"], 2),
             "wall_s": round(level["wall_s"], 1),
             "per_file": [_row(r) for r in res],
-        }  # fmt: skip
+        }
         e2e = stats["end_to_end"]
-        console.print(f"{calls:>2} at once: end-to-end p50 {e2e['p50']:.0f} ms, p95 "
-                      f"{e2e['p95']:.0f} ms over {e2e['n']} turns")  # fmt: skip
+        console.print(
+            f"{calls:>2} at once: end-to-end p50 {e2e['p50']:.0f} ms, p95 "
+            f"{e2e['p95']:.0f} ms over {e2e['n']} turns"
+        )
         if calls == 1:
-            samples["voicebot"] = [ms for r in res if r.report
-                                   for ms in r.report.latencies_ms("end_to_end")]  # fmt: skip
+            samples["voicebot"] = [
+                ms for r in res if r.report for ms in r.report.latencies_ms("end_to_end")
+            ]
     if baseline == "naive":
         naive = ScriptStages(script, store, naive_options())
         naive.tts.cache = LineCache()  # no pre-rendered lines
         level = run_level(naive, recordings, len(recordings), virtual, concurrency=1)
         stats = stage_stats(level["results"])
         result["baseline_naive"] = {"stages_ms": stats, "accuracy": accuracy(level["results"])}
-        samples["naive baseline"] = [ms for r in level["results"] if r.report
-                                     for ms in r.report.latencies_ms("end_to_end")]  # fmt: skip
+        samples["naive baseline"] = [
+            ms for r in level["results"] if r.report for ms in r.report.latencies_ms("end_to_end")
+        ]
         ours = result["levels"].get("1", {}).get("stages_ms", {}).get("end_to_end", {})
         if ours.get("p50"):
             result["speedup_p50"] = round(stats["end_to_end"]["p50"] / ours["p50"], 2)
@@ -120,15 +143,22 @@ def run_bench(
 
 def _row(r: ReplayResult) -> dict[str, Any]:
     rep = r.report
-    return {"file": r.file, "error": r.error or (rep.error if rep else None),
-            "outcome": rep.outcome if rep else None, "outcome_ok": r.outcome_ok,
-            "answers": f"{r.answers_ok}/{r.answers_expected}"}  # fmt: skip
+    return {
+        "file": r.file,
+        "error": r.error or (rep.error if rep else None),
+        "outcome": rep.outcome if rep else None,
+        "outcome_ok": r.outcome_ok,
+        "answers": f"{r.answers_ok}/{r.answers_expected}",
+    }
 
 
 def _verdict(result: dict[str, Any]) -> dict[str, Any]:
     one = result["levels"].get("1", {}).get("stages_ms", {}).get("end_to_end", {})
-    holds = [int(n) for n, lv in result["levels"].items()
-             if lv["stages_ms"]["end_to_end"]["p95"] <= GOAL_P95_MS]  # fmt: skip
+    holds = [
+        int(n)
+        for n, lv in result["levels"].items()
+        if lv["stages_ms"]["end_to_end"]["p95"] <= GOAL_P95_MS
+    ]
     broken = [int(n) for n in result["levels"] if int(n) not in holds]
     return {
         "p50_at_1_call_ok": bool(one) and one["p50"] <= GOAL_P50_MS,
@@ -140,26 +170,38 @@ def _verdict(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    lines = [f"# Replay benchmark ({result['recordings']} recorded calls, {result['clock']} clock, "
-             f"{result['machine']['cpus']} CPUs)", "",
-             "End-to-end = true end of caller speech -> first bot audio on the line.", "",
-             "| calls at once | stage | n | p50 ms | p95 ms | p99 ms |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"# Replay benchmark ({result['recordings']} recorded calls, {result['clock']} clock, "
+        f"{result['machine']['cpus']} CPUs)",
+        "",
+        "End-to-end = true end of caller speech -> first bot audio on the line.",
+        "",
+        "| calls at once | stage | n | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
     for n, level in result["levels"].items():
         for stage, s in level["stages_ms"].items():
             lines.append(f"| {n} | {stage} | {s['n']} | {s['p50']} | {s['p95']} | {s['p99']} |")
-    lines += ["", "| calls at once | CPU s per call minute | outcomes right | answers right |",
-              "|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "| calls at once | CPU s per call minute | outcomes right | answers right |",
+        "|---|---|---|---|",
+    ]
     for n, level in result["levels"].items():
         a = level["accuracy"]
-        lines.append(f"| {n} | {level['cpu_s_per_call_minute']} | {a['outcomes_right']}/"
-                     f"{a['outcomes_judged']} | {a['answers_right']}/"
-                     f"{a['answers_judged']} |")  # fmt: skip
+        lines.append(
+            f"| {n} | {level['cpu_s_per_call_minute']} | {a['outcomes_right']}/"
+            f"{a['outcomes_judged']} | {a['answers_right']}/"
+            f"{a['answers_judged']} |"
+        )
     if "baseline_naive" in result:
         b = result["baseline_naive"]["stages_ms"]["end_to_end"]
-        lines += ["", f"Naive baseline (800 ms silence timeout, no speculative decode, no line "
-                  f"cache), 1 call: end-to-end p50 {b['p50']} ms, p95 {b['p95']} ms; "
-                  f"voicebot is {result.get('speedup_p50', '?')}x faster at p50."]  # fmt: skip
+        lines += [
+            "",
+            f"Naive baseline (800 ms silence timeout, no speculative decode, no line "
+            f"cache), 1 call: end-to-end p50 {b['p50']} ms, p95 {b['p95']} ms; "
+            f"voicebot is {result.get('speedup_p50', '?')}x faster at p50.",
+        ]
     lines += ["", f"Goals: {json.dumps(result['goal'])}"]
     if result["file_errors"]:
         lines += ["", "Skipped files:", *(f"- {e}" for e in result["file_errors"])]

@@ -13,9 +13,18 @@ from phonenumbers import PhoneNumberType, shortnumberinfo
 from pydantic import BaseModel, ConfigDict, Field
 
 NumberKind = Literal[
-    "fixed_line", "mobile", "fixed_line_or_mobile", "toll_free", "premium_rate", "shared_cost",
-    "voip", "personal_number", "pager", "uan", "voicemail",
-]  # fmt: skip
+    "fixed_line",
+    "mobile",
+    "fixed_line_or_mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+]
 KINDS: dict[int, NumberKind] = {
     PhoneNumberType.FIXED_LINE: "fixed_line",
     PhoneNumberType.MOBILE: "mobile",

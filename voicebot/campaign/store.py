@@ -67,8 +67,13 @@ class Store:
         with self.session() as s:
             if s.scalar(select(Campaign).where(Campaign.name == name)) is not None:
                 raise CampaignError(f"campaign {name!r} already exists")
-            campaign = Campaign(name=name, script=script, config=config.model_dump(mode="json"),
-                                state="ready", created_at=utcnow())  # fmt: skip
+            campaign = Campaign(
+                name=name,
+                script=script,
+                config=config.model_dump(mode="json"),
+                state="ready",
+                created_at=utcnow(),
+            )
             s.add(campaign)
         return campaign
 
@@ -84,22 +89,27 @@ class Store:
             self.campaign(s, name).state = state
 
     def add_dnc(self, s: Session, phone: str, campaign_id: int | None, reason: str) -> None:
-        same_list = (DncEntry.campaign_id.is_(None) if campaign_id is None
-                     else DncEntry.campaign_id == campaign_id)  # fmt: skip
+        same_list = (
+            DncEntry.campaign_id.is_(None)
+            if campaign_id is None
+            else DncEntry.campaign_id == campaign_id
+        )
         exists = s.scalar(select(DncEntry).where(DncEntry.phone == phone, same_list))
         if exists is None:
             s.add(DncEntry(phone=phone, campaign_id=campaign_id, reason=reason, added_at=utcnow()))
 
     def on_dnc(self, s: Session, phone: str, campaign_id: int) -> bool:
-        query = select(DncEntry.id).where(DncEntry.phone.in_([phone, dnc_hash(phone)]),
-                                          (DncEntry.campaign_id.is_(None))
-                                          | (DncEntry.campaign_id == campaign_id))  # fmt: skip
+        query = select(DncEntry.id).where(
+            DncEntry.phone.in_([phone, dnc_hash(phone)]),
+            (DncEntry.campaign_id.is_(None)) | (DncEntry.campaign_id == campaign_id),
+        )
         return s.scalar(query.limit(1)) is not None
 
     def dnc_numbers(self, s: Session, campaign_id: int) -> set[str]:
         """Numbers on the lists in clear, and the hashes erased contacts left (`dnc_hash`)."""
-        query = select(DncEntry.phone).where((DncEntry.campaign_id.is_(None))
-                                             | (DncEntry.campaign_id == campaign_id))  # fmt: skip
+        query = select(DncEntry.phone).where(
+            (DncEntry.campaign_id.is_(None)) | (DncEntry.campaign_id == campaign_id)
+        )
         return set(s.scalars(query))
 
 

@@ -115,8 +115,9 @@ class VirtualClock:
                 due = self._next_due()
                 wait = None if due is None else max(0.0, due - self._now)
                 started, started_v = time.perf_counter(), self._now
-                await asyncio.wait(list(self._jobs), timeout=wait,
-                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                await asyncio.wait(
+                    list(self._jobs), timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                )
                 self._now = max(self._now, started_v + time.perf_counter() - started)
                 self._wake_due()
             elif not self.wake_next():

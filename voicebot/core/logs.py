@@ -13,7 +13,17 @@ _NUMBER = re.compile(
     r"\+\d(?:[\s.-]?\d){6,14}|\(\d{2,5}\)\s?\d{2,4}[\s.-]?\d{3,4}|(?<!\w)\d{8,}(?!\w)"
 )
 # piper logs every text it speaks at DEBUG (contact names in personal lines)
-QUIET = ("sqlalchemy", "alembic", "piper", "matplotlib", "asyncio", "urllib3", "httpx", "aiohttp", "livekit")
+QUIET = (
+    "sqlalchemy",
+    "alembic",
+    "piper",
+    "matplotlib",
+    "asyncio",
+    "urllib3",
+    "httpx",
+    "aiohttp",
+    "livekit",
+)
 
 
 def redact(text: str) -> str:

@@ -21,6 +21,10 @@ def summarize(samples: list[float]) -> Summary:
     a = np.asarray(samples, dtype=float)
     p50, p95, p99 = np.percentile(a, [50, 95, 99])
     return Summary(
-        n=len(a), p50=float(p50), p95=float(p95), p99=float(p99), mean=float(a.mean()),
+        n=len(a),
+        p50=float(p50),
+        p95=float(p95),
+        p99=float(p99),
+        mean=float(a.mean()),
         max=float(a.max()),
-    )  # fmt: skip
+    )

@@ -13,12 +13,36 @@ from datetime import datetime, timedelta
 import cn2an
 
 _EN_NUMBERS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-}  # fmt: skip
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+}
 _EN_YES = re.compile(
     r"\b(yes|yeah|yep|yup|yea|uh huh|mhm|sure|correct|right|okay|ok|alright|all right|fine|"
     r"of course|absolutely|definitely|certainly|that's me|it's me|this is (?:she|he|him|her)|"
@@ -83,16 +107,69 @@ def yes_no(text: str, language: str) -> bool | None:
 
 _EN_PLAIN_YES = frozenset(
     {
-        "yes", "yeah", "yep", "yup", "yea", "sure", "correct", "right", "okay", "ok", "alright",
-        "absolutely", "definitely", "certainly", "speaking", "affirmative", "uh", "huh", "mhm",
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "yea",
+        "sure",
+        "correct",
+        "right",
+        "okay",
+        "ok",
+        "alright",
+        "absolutely",
+        "definitely",
+        "certainly",
+        "speaking",
+        "affirmative",
+        "uh",
+        "huh",
+        "mhm",
     }
 )
 _EN_YES_FILLER = frozenset(
     {
-        "of", "course", "go", "ahead", "on", "away", "fire", "ask", "shoot", "that's", "it's",
-        "this", "is", "she", "he", "me", "that", "would", "be", "i", "am", "will", "do", "please",
-        "thanks", "thank", "you", "hello", "hi", "um", "uh", "well", "fine", "all", "good",
-        "great", "sounds", "quickly", "then", "now",
+        "of",
+        "course",
+        "go",
+        "ahead",
+        "on",
+        "away",
+        "fire",
+        "ask",
+        "shoot",
+        "that's",
+        "it's",
+        "this",
+        "is",
+        "she",
+        "he",
+        "me",
+        "that",
+        "would",
+        "be",
+        "i",
+        "am",
+        "will",
+        "do",
+        "please",
+        "thanks",
+        "thank",
+        "you",
+        "hello",
+        "hi",
+        "um",
+        "uh",
+        "well",
+        "fine",
+        "all",
+        "good",
+        "great",
+        "sounds",
+        "quickly",
+        "then",
+        "now",
     }
 )
 _ZH_PLAIN_YES = re.compile(
@@ -120,12 +197,19 @@ def not_an_answer(text: str, language: str) -> str | None:
     "third_party"; None when it may be an answer."""
     checks: tuple[tuple[str, re.Pattern[str]], ...]
     if language == "zh":
-        checks = (("doubt", _ZH_UNSURE), ("doubt", _ZH_DOUBT), ("question", _ZH_QUESTION),
-                  ("third_party", _ZH_THIRD_PARTY))  # fmt: skip
+        checks = (
+            ("doubt", _ZH_UNSURE),
+            ("doubt", _ZH_DOUBT),
+            ("question", _ZH_QUESTION),
+            ("third_party", _ZH_THIRD_PARTY),
+        )
         t = text
     else:
-        checks = (("doubt", _EN_UNSURE), ("question", _EN_QUESTION),
-                  ("third_party", _EN_THIRD_PARTY))  # fmt: skip
+        checks = (
+            ("doubt", _EN_UNSURE),
+            ("question", _EN_QUESTION),
+            ("third_party", _EN_THIRD_PARTY),
+        )
         t = text.lower().strip()
     for why, pattern in checks:
         if pattern.search(t):
@@ -201,12 +285,22 @@ def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
     return None
 
 
-_PINYIN_DIGITS = {"yi": 1, "er": 2, "lian": 2, "san": 3, "si": 4, "wu": 5, "liu": 6, "qi": 7,
-                  "ba": 8, "jiu": 9}  # fmt: skip
+_PINYIN_DIGITS = {
+    "yi": 1,
+    "er": 2,
+    "lian": 2,
+    "san": 3,
+    "si": 4,
+    "wu": 5,
+    "liu": 6,
+    "qi": 7,
+    "ba": 8,
+    "jiu": 9,
+}
 
 
 def _pinyin_rating(text: str, low: int, high: int) -> int | None:
-    """"X分" matched by sound: the recogniser often writes a score with a homophone or a
+    """ "X分" matched by sound: the recogniser often writes a score with a homophone or a
     near one ("是分吧" for 四分吧, "家事分" for 打四分). Initials sh/zh/ch fold into s/z/c and
     final -ng into -n, as in southern speech and in whisper's confusions."""
     from pypinyin import lazy_pinyin

@@ -217,7 +217,9 @@ class Policy:
         count = state.no_input + 1
         state = replace(state, no_input=count)
         if count > self.script.settings.max_no_input:
-            return self._close(state, Outcome.NO_INPUT, self.script.lines.no_input_goodbye, "no_input")
+            return self._close(
+                state, Outcome.NO_INPUT, self.script.lines.no_input_goodbye, "no_input"
+            )
         return state, [self._say(state, "no_input", self.script.lines.no_input)]
 
     def _abuse(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
@@ -268,8 +270,13 @@ class Policy:
         state = replace(state, awaiting_handoff=False)
         if event.connected:
             state, actions = self._grade(state)
-            return replace(state, ended=Outcome.TRANSFERRED), [*actions, HangUp(Outcome.TRANSFERRED)]
-        state, actions = self._close(state, Outcome.CALLBACK, self.script.lines.no_agent, "no_agent")
+            return replace(state, ended=Outcome.TRANSFERRED), [
+                *actions,
+                HangUp(Outcome.TRANSFERRED),
+            ]
+        state, actions = self._close(
+            state, Outcome.CALLBACK, self.script.lines.no_agent, "no_agent"
+        )
         return state, [ScheduleCallback(None), *actions]
 
     def _close(
@@ -304,7 +311,9 @@ class Policy:
             node_id = node.next
         raise RuntimeError(f"script {self.script.name}: `next` cycle through {node_id}")
 
-    def _record(self, state: DialogueState, key: str, value: Any) -> tuple[DialogueState, list[Action]]:
+    def _record(
+        self, state: DialogueState, key: str, value: Any
+    ) -> tuple[DialogueState, list[Action]]:
         records = (*((k, v) for k, v in state.records if k != key), (key, value))
         return replace(state, records=records), [Record(key, value)]
 
@@ -320,9 +329,13 @@ class Policy:
         return next(n for n, node in self.script.nodes.items() if node.end == "completed")
 
     def _say(
-        self, state: DialogueState, name: str, line: Line, protected: bool = False,
+        self,
+        state: DialogueState,
+        name: str,
+        line: Line,
+        protected: bool = False,
         audio: str | None = None,
-    ) -> Say:  # fmt: skip
+    ) -> Say:
         text = _VAR.sub(
             lambda m: str(state.contact.get(m.group(1), "")), text_of(line, state.language)
         )
@@ -333,7 +346,10 @@ class Policy:
         vm = self.script.voicemail
         if vm.action == "leave" and vm.message is not None:
             state = DialogueState(self.script.start, self.language, MappingProxyType(dict(contact)))
-            return [self._say(state, "voicemail", vm.message, protected=True), HangUp(Outcome.VOICEMAIL)]
+            return [
+                self._say(state, "voicemail", vm.message, protected=True),
+                HangUp(Outcome.VOICEMAIL),
+            ]
         return [HangUp(Outcome.VOICEMAIL)]
 
     def summary(self, state: DialogueState, reason: str) -> str:
@@ -344,11 +360,15 @@ class Policy:
         checked = state.identity_confirmed
         answers = ", ".join(f"{_label(k)} {v}" for k, v in state.records)
         if self.language == "zh":
-            return (f"{who}。身份{'已确认' if checked else '未确认'}。转接原因:{reason}。"
-                    f"当前步骤:{state.node}。已记录:{answers or '无'}。")  # fmt: skip
-        return (f"{who}. Identity {'confirmed' if checked else 'not confirmed'}. "
-                f"Handed over because: {reason}. Step: {state.node}. "
-                f"Answers: {answers or 'none yet'}.")  # fmt: skip
+            return (
+                f"{who}。身份{'已确认' if checked else '未确认'}。转接原因:{reason}。"
+                f"当前步骤:{state.node}。已记录:{answers or '无'}。"
+            )
+        return (
+            f"{who}. Identity {'confirmed' if checked else 'not confirmed'}. "
+            f"Handed over because: {reason}. Step: {state.node}. "
+            f"Answers: {answers or 'none yet'}."
+        )
 
 
 def _short(text: str, language: str) -> bool:

@@ -50,16 +50,23 @@ def _label(title: str, text: str) -> str:
     return f"{title}\\n{body}".replace('"', '\\"')
 
 
-def render(path: Path, fmt: str = "svg", language: str | None = None,
-           out_dir: Path = Path("out/graphs")) -> Path:  # fmt: skip
+def render(
+    path: Path, fmt: str = "svg", language: str | None = None, out_dir: Path = Path("out/graphs")
+) -> Path:
     dot = shutil.which("dot")
     if dot is None:
         raise VoicebotError("graphviz `dot` not found: sudo apt-get install graphviz")
     script = load_script(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{script.name}.{fmt}"
-    result = subprocess.run([dot, f"-T{fmt}", "-o", str(target)], input=to_dot(script, language),
-                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    result = subprocess.run(
+        [dot, f"-T{fmt}", "-o", str(target)],
+        input=to_dot(script, language),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if result.returncode != 0:
         raise VoicebotError(f"{path}: graphviz failed: {result.stderr.strip()}")
     return target

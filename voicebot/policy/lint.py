@@ -13,9 +13,18 @@ from voicebot.policy.exemplars import common_exemplars
 from voicebot.policy.schema import Line, Script, ScriptError, line_of, load_script
 
 REQUIRED_GLOBALS = (
-    "who_are_you", "how_got_number", "are_you_robot", "repeat", "busy_callback",
-    "not_interested", "wrong_person", "stop_calling", "want_human", "complaint", "ask_question",
-)  # fmt: skip
+    "who_are_you",
+    "how_got_number",
+    "are_you_robot",
+    "repeat",
+    "busy_callback",
+    "not_interested",
+    "wrong_person",
+    "stop_calling",
+    "want_human",
+    "complaint",
+    "ask_question",
+)
 SPECIAL_EVENTS = {"filled", "affirm", "deny"}
 
 
@@ -51,8 +60,10 @@ def lint(script: Script, source: str = "") -> list[Finding]:
         targets += [("on_fail", "", node.on_fail)] if node.on_fail else []
         for kind, key, target in targets:
             if target not in nodes:
-                add(["nodes", nid, kind, key] if key else ["nodes", nid, kind],
-                    f"goes to undefined node {target!r}")  # fmt: skip
+                add(
+                    ["nodes", nid, kind, key] if key else ["nodes", nid, kind],
+                    f"goes to undefined node {target!r}",
+                )
         for key in node.goto:
             if key not in intents and key not in SPECIAL_EVENTS:
                 add(["nodes", nid, "goto", key], f"intent {key!r} is not defined")
@@ -60,8 +71,11 @@ def lint(script: Script, source: str = "") -> list[Finding]:
             if not re.fullmatch(r"[0-9*#]", digit):
                 add(["nodes", nid, "dtmf", digit], f"{digit!r} is not a phone key (0-9, *, #)")
             elif intent not in node.goto and intent not in script.globals:
-                add(["nodes", nid, "dtmf", digit], f"key {digit} means {intent!r}, "
-                    "which neither this node's goto nor a global handler takes")  # fmt: skip
+                add(
+                    ["nodes", nid, "dtmf", digit],
+                    f"key {digit} means {intent!r}, "
+                    "which neither this node's goto nor a global handler takes",
+                )
         expects = bool(node.goto or node.ask)
         if not node.end and not expects and not node.next and not node.transfer:
             add(["nodes", nid], "a statement with no `next` and nothing expected: call stalls")
@@ -154,8 +168,11 @@ def _check_line(
         limit = script.settings.max_line_chars // (3 if lang == "zh" else 1)
         for sentence in re.split(r"(?<=[.!?。！？])\s*", text):
             if len(sentence) > limit:
-                add(loc, f"a sentence of {len(sentence)} characters is too long to say in one "
-                         f"breath (limit {limit})")  # fmt: skip
+                add(
+                    loc,
+                    f"a sentence of {len(sentence)} characters is too long to say in one "
+                    f"breath (limit {limit})",
+                )
 
 
 def check_file(path: Path) -> list[str]:

@@ -150,8 +150,9 @@ class Listener:
         if chosen is None:
             return turn
         text, score = chosen
-        transcript = replace(turn.transcript, text=text, dropped="", confidence=math.exp(score),
-                             avg_logprob=score)  # fmt: skip
+        transcript = replace(
+            turn.transcript, text=text, dropped="", confidence=math.exp(score), avg_logprob=score
+        )
         return replace(turn, transcript=transcript)
 
     async def drain(self) -> None:

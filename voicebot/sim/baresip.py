@@ -61,9 +61,16 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
 class BaresipPeer:
     """`with BaresipPeer(workdir, audio=wav) as peer: ... dial peer.uri ...`"""
 
-    def __init__(self, workdir: Path, user: str = "callee", audio: Path | None = None,
-                 answer: Answer = "auto", codecs: tuple[str, ...] = ("PCMU", "PCMA"),
-                 rtp_base: int = 30000, tail_s: float = 15.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        workdir: Path,
+        user: str = "callee",
+        audio: Path | None = None,
+        answer: Answer = "auto",
+        codecs: tuple[str, ...] = ("PCMU", "PCMA"),
+        rtp_base: int = 30000,
+        tail_s: float = 15.0,
+    ) -> None:
         if shutil.which("baresip") is None:
             raise VoicebotError("baresip is not installed (apt-get install baresip-core)")
         self.dir = workdir / user
@@ -91,11 +98,17 @@ class BaresipPeer:
     def start(self, timeout_s: float = 10.0) -> None:
         self.record_dir.mkdir(parents=True, exist_ok=True)
         source = f"aufile,{self._padded()}" if self.audio else "aubridge,nil"
-        (self.dir / "config").write_text(CONFIG.format(
-            sip_port=self.sip_port, ctrl_port=self.ctrl_port, source=source,
-            rtp_low=self.rtp_base, rtp_high=self.rtp_base + 98, rtp_timeout=0,
-            record_dir=self.record_dir,
-        ))  # fmt: skip
+        (self.dir / "config").write_text(
+            CONFIG.format(
+                sip_port=self.sip_port,
+                ctrl_port=self.ctrl_port,
+                source=source,
+                rtp_low=self.rtp_base,
+                rtp_high=self.rtp_base + 98,
+                rtp_timeout=0,
+                record_dir=self.record_dir,
+            )
+        )
         mode = "auto" if self.answer == "auto" else "manual"
         codecs = ",".join(self.codecs)
         (self.dir / "accounts").write_text(
@@ -105,8 +118,10 @@ class BaresipPeer:
         self._log = self.log_path.open("wb")
         self._proc = subprocess.Popen(
             ["baresip", "-f", str(self.dir)],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout_s
         while b"baresip is ready" not in self.log_path.read_bytes():
             if self._proc.poll() is not None or time.monotonic() > deadline:

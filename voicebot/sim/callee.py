@@ -35,8 +35,9 @@ class CalleeVoice:
 
 
 class SimulatedCallee:
-    def __init__(self, persona: Persona, language: str, line: LoopbackLine, voice: CalleeVoice,
-                 clock: Clock) -> None:  # fmt: skip
+    def __init__(
+        self, persona: Persona, language: str, line: LoopbackLine, voice: CalleeVoice, clock: Clock
+    ) -> None:
         self.persona, self.language, self.line = persona, language, line
         self.voice, self.clock = voice, clock
         self.port = line.callee

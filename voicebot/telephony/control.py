@@ -23,8 +23,6 @@ class SignallingState(StrEnum):
     ENDED = "ended"
 
 
-
-
 def outcome_for_status(code: int) -> Outcome:
     """The outcome of a dial attempt that ended with this final SIP status before answer."""
     if code in (486, 600):
@@ -63,7 +61,11 @@ class CallControl:
         self._go(t, SignallingState.DIALING)
 
     def provisional(self, t: float, code: int, reason: str = "", sdp: bool = False) -> None:
-        if self.state not in (SignallingState.DIALING, SignallingState.RINGING, SignallingState.EARLY_MEDIA):
+        if self.state not in (
+            SignallingState.DIALING,
+            SignallingState.RINGING,
+            SignallingState.EARLY_MEDIA,
+        ):
             return  # a late 18x after answer or end changes nothing
         if code == 183 or (sdp and code in (180, 181, 182)):
             self._go(t, SignallingState.EARLY_MEDIA, code, reason)

@@ -73,8 +73,9 @@ class WavDevice:
     """Headless: the microphone plays a WAV file in clock time (from the moment the call is
     answered, like a recorded caller), and what the speaker gets is written to a WAV file."""
 
-    def __init__(self, clock: Clock, mic: Path | None, speaker: Path | None,
-                 rate: int = 8000) -> None:  # fmt: skip
+    def __init__(
+        self, clock: Clock, mic: Path | None, speaker: Path | None, rate: int = 8000
+    ) -> None:
         self.clock, self.speaker, self.rate = clock, speaker, rate
         self._frames: list[np.ndarray] = []
         if mic is not None:
@@ -100,16 +101,22 @@ class WavDevice:
     def close(self) -> None:
         if self.speaker is not None:
             empty = np.zeros(0, np.int16)
-            write_wav(self.speaker, np.concatenate(self._heard) if self._heard else empty,
-                      self.rate)  # fmt: skip
+            write_wav(
+                self.speaker, np.concatenate(self._heard) if self._heard else empty, self.rate
+            )
 
 
 class SoundDevice:
     """Microphone and speaker through sounddevice (PortAudio). The card runs at `device_rate`;
     audio is resampled to and from the line rate with streaming soxr resamplers."""
 
-    def __init__(self, rate: int = 8000, device: int | str | None = None,
-                 device_rate: int = 16000, backlog_frames: int = 10) -> None:  # fmt: skip
+    def __init__(
+        self,
+        rate: int = 8000,
+        device: int | str | None = None,
+        device_rate: int = 16000,
+        backlog_frames: int = 10,
+    ) -> None:
         import soxr
 
         sd = _sounddevice()
@@ -123,9 +130,14 @@ class SoundDevice:
         self._speaker_chunks = _Rechunker(self._block)
         self.overflows = 0
         try:
-            self._stream = sd.RawStream(samplerate=device_rate, blocksize=self._block,
-                                        channels=1, dtype="int16", device=device,
-                                        callback=self._callback)  # fmt: skip
+            self._stream = sd.RawStream(
+                samplerate=device_rate,
+                blocksize=self._block,
+                channels=1,
+                dtype="int16",
+                device=device,
+                callback=self._callback,
+            )
             self._stream.start()
         except sd.PortAudioError as e:
             raise RuntimeError(

@@ -16,10 +16,31 @@ log = logging.getLogger(__name__)
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？；;,，、])\s*")
 _MIN_CHUNK_CHARS = 12
 _FIRST_PHRASE_WORDS = (3, 7)  # a long uncut first sentence is cut before a function word here
-_PHRASE_START = frozenset({
-    "about", "after", "and", "at", "because", "before", "but", "by", "for", "from", "if", "in",
-    "on", "or", "so", "to", "until", "when", "where", "while", "with",
-})  # fmt: skip
+_PHRASE_START = frozenset(
+    {
+        "about",
+        "after",
+        "and",
+        "at",
+        "because",
+        "before",
+        "but",
+        "by",
+        "for",
+        "from",
+        "if",
+        "in",
+        "on",
+        "or",
+        "so",
+        "to",
+        "until",
+        "when",
+        "where",
+        "while",
+        "with",
+    }
+)
 
 
 def split_sentences(text: str) -> list[str]:

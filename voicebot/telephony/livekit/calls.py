@@ -55,8 +55,9 @@ class LiveKitCalls:
         self.config, self.clock = config, clock or RealClock()
         timeout = aiohttp.ClientTimeout(total=config.request_timeout_s)
         # failover off: a dial retried against another region would ring the callee twice
-        self._api = api.LiveKitAPI(config.url, config.key(), config.secret(), timeout=timeout,
-                                   failover=False)  # fmt: skip
+        self._api = api.LiveKitAPI(
+            config.url, config.key(), config.secret(), timeout=timeout, failover=False
+        )
 
     async def __aenter__(self) -> LiveKitCalls:
         return self
@@ -70,9 +71,14 @@ class LiveKitCalls:
     def new_room(self) -> str:
         return f"{self.config.room_prefix}{uuid.uuid4().hex[:12]}"
 
-    async def dial(self, number: str, room: str | None = None, identity: str = "callee",
-                   attributes: dict[str, str] | None = None,
-                   max_call_s: float | None = None) -> Dialled:  # fmt: skip
+    async def dial(
+        self,
+        number: str,
+        room: str | None = None,
+        identity: str = "callee",
+        attributes: dict[str, str] | None = None,
+        max_call_s: float | None = None,
+    ) -> Dialled:
         """Ring `number` into `room` and wait for the answer (or the reason there was none).
         `max_call_s`: LiveKit ends the call after this long whatever the bot does, a cap on the
         server side (the worker passes the call options' `max_call_s` plus a grace; None:
@@ -81,22 +87,28 @@ class LiveKitCalls:
         control = call.control
         control.dial(self.clock.now())
         request = api.CreateSIPParticipantRequest(
-            sip_trunk_id=self.config.sip_trunk_id, sip_call_to=number,
-            sip_number=self.config.caller_id, room_name=call.room,
-            participant_identity=identity, participant_name=identity,
-            participant_attributes=attributes or {}, wait_until_answered=True,
+            sip_trunk_id=self.config.sip_trunk_id,
+            sip_call_to=number,
+            sip_number=self.config.caller_id,
+            room_name=call.room,
+            participant_identity=identity,
+            participant_name=identity,
+            participant_attributes=attributes or {},
+            wait_until_answered=True,
             ringing_timeout=_duration(self.config.ring_timeout_s),
             max_call_duration=_duration(max_call_s) if max_call_s else None,
-            krisp_enabled=False, play_dialtone=False,
-        )  # fmt: skip
+            krisp_enabled=False,
+            play_dialtone=False,
+        )
         try:
             info = await self._api.sip.create_sip_participant(request)
         except api.SipCallError as e:
             control.end(self.clock.now(), e.sip_status_code or 0, _status_text(e), by="callee")
         except api.TwirpError as e:
             self._refused(e, "dial")
-            control.end(self.clock.now(), 0, f"LiveKit {e.status} {e.code}: {e.message}",
-                        by="network")  # fmt: skip
+            control.end(
+                self.clock.now(), 0, f"LiveKit {e.status} {e.code}: {e.message}", by="network"
+            )
         except (aiohttp.ClientError, TimeoutError) as e:
             control.end(self.clock.now(), 0, f"LiveKit unreachable: {e!r}", by="network")
         else:
@@ -107,9 +119,12 @@ class LiveKitCalls:
     async def transfer(self, call: Dialled, to: str, ring_timeout_s: float = 30.0) -> Transferred:
         """Hand the callee to `to` (tel: or sip: URI) by SIP REFER through LiveKit."""
         request = api.TransferSIPParticipantRequest(
-            participant_identity=call.identity, room_name=call.room, transfer_to=to,
-            play_dialtone=False, ringing_timeout=_duration(ring_timeout_s),
-        )  # fmt: skip
+            participant_identity=call.identity,
+            room_name=call.room,
+            transfer_to=to,
+            play_dialtone=False,
+            ringing_timeout=_duration(ring_timeout_s),
+        )
         try:
             response = await self._api.sip.transfer_sip_participant(request)
         except api.SipCallError as e:
@@ -136,8 +151,9 @@ class LiveKitCalls:
 
     def _refused(self, e: Any, what: str) -> None:
         if e.code in REFUSED or e.status in (401, 403):
-            raise LiveKitError(f"LiveKit refused the {what} (API key {self.config.key()!r}): "
-                               f"{e.code}: {e.message}") from None  # fmt: skip
+            raise LiveKitError(
+                f"LiveKit refused the {what} (API key {self.config.key()!r}): {e.code}: {e.message}"
+            ) from None
 
 
 def _duration(seconds: float) -> object:

@@ -38,11 +38,13 @@ class LiveKitConfig(BaseModel):
 
     def secret(self) -> str:
         """The API secret: api_secret_file, then the environment, then the field."""
-        secret = read_secret("LiveKit API secret", self.api_secret_file, self.api_secret_env,
-                             self.api_secret)  # fmt: skip
+        secret = read_secret(
+            "LiveKit API secret", self.api_secret_file, self.api_secret_env, self.api_secret
+        )
         if not secret:
-            raise ConfigError(f"livekit.api_secret: not set (nor ${self.api_secret_env}, "
-                              "nor api_secret_file)")  # fmt: skip
+            raise ConfigError(
+                f"livekit.api_secret: not set (nor ${self.api_secret_env}, nor api_secret_file)"
+            )
         return secret
 
 

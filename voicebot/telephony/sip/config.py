@@ -41,9 +41,12 @@ class TrunkConfig(BaseModel):
         (20, 120), description="RTP jitter buffer: least and most prefetch, ms (more on bad lines)"
     )
     max_cps: float = Field(
-        20.0, gt=0, le=50, description="calls started per second at most (trunks limit it; "
+        20.0,
+        gt=0,
+        le=50,
+        description="calls started per second at most (trunks limit it; "
         "PJSIP frees RTP sockets 0.5 s after a call, from a pool of 64)",
-    )  # fmt: skip
+    )
 
     @field_validator("codecs")
     @classmethod
@@ -89,19 +92,25 @@ class HandoffConfig(BaseModel):
             return self
         url = urlsplit(self.webhook)
         local = url.hostname in ("127.0.0.1", "localhost", "::1")
-        if url.scheme != "https" and not (url.scheme == "http" and local
-                                          and self.webhook_allow_local_http):  # fmt: skip
-            raise ValueError("handoff.webhook: the caller summary is personal data: use https "
-                             "(http only to this machine, with webhook_allow_local_http)")  # fmt: skip
+        if url.scheme != "https" and not (
+            url.scheme == "http" and local and self.webhook_allow_local_http
+        ):
+            raise ValueError(
+                "handoff.webhook: the caller summary is personal data: use https "
+                "(http only to this machine, with webhook_allow_local_http)"
+            )
         if not self.webhook_key():
-            raise ValueError(f"handoff.webhook: no signing key (webhook_secret_file, "
-                             f"${self.webhook_secret_env} or webhook_secret)")  # fmt: skip
+            raise ValueError(
+                f"handoff.webhook: no signing key (webhook_secret_file, "
+                f"${self.webhook_secret_env} or webhook_secret)"
+            )
         return self
 
     def webhook_key(self) -> str | None:
         """The HMAC key that signs webhook posts: the file, then the environment, then the field."""
-        return read_secret("webhook secret", self.webhook_secret_file, self.webhook_secret_env,
-                           self.webhook_secret)  # fmt: skip
+        return read_secret(
+            "webhook secret", self.webhook_secret_file, self.webhook_secret_env, self.webhook_secret
+        )
 
 
 class SipConfig(BaseModel):

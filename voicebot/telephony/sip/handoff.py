@@ -30,8 +30,15 @@ class SipAgents:
     """Tries the configured agents in order within `answer_within_s`. `record` says what happened
     (for the call report); `bridged` holds the agent leg of a warm transfer."""
 
-    def __init__(self, stack: SipStack, line: SipLine, trunk: TrunkConfig,
-                 config: HandoffConfig, brief: Brief, call_id: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        stack: SipStack,
+        line: SipLine,
+        trunk: TrunkConfig,
+        config: HandoffConfig,
+        brief: Brief,
+        call_id: str = "",
+    ) -> None:
         self.stack, self.line, self.trunk, self.config = stack, line, trunk, config
         self.brief, self.call_id = brief, call_id
         self.record: dict[str, Any] = {}
@@ -53,8 +60,13 @@ class SipAgents:
             attempts.append({"agent": index, "code": code})
             if connected := code // 100 == 2:
                 break
-        self.record = {"mode": self.config.mode, "reason": reason, "summary": summary,
-                       "connected": connected, "attempts": attempts}  # fmt: skip
+        self.record = {
+            "mode": self.config.mode,
+            "reason": reason,
+            "summary": summary,
+            "connected": connected,
+            "attempts": attempts,
+        }
         if self.config.webhook:
             await asyncio.to_thread(self._post, {"call_id": self.call_id, **self.record})
         return connected
@@ -90,8 +102,10 @@ class SipAgents:
     def _post(self, payload: dict[str, Any]) -> None:
         assert self.config.webhook is not None
         body = json.dumps(payload, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json",
-                   **signature(self.config.webhook_key() or "", body, time.time())}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            **signature(self.config.webhook_key() or "", body, time.time()),
+        }
         request = urllib.request.Request(self.config.webhook, body, headers)
         try:
             with urllib.request.urlopen(request, timeout=5) as response:

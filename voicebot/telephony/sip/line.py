@@ -129,8 +129,9 @@ class SipLine:
                 return False
             t = self.clock.now()
             if state is SignallingState.DIALING and t >= trunk_timeout_s:
-                self._finish(0, f"no response from the trunk in {trunk_timeout_s:g} s", "bot",
-                             Outcome.FAILED)  # fmt: skip
+                self._finish(
+                    0, f"no response from the trunk in {trunk_timeout_s:g} s", "bot", Outcome.FAILED
+                )
                 return False
             if t >= ring_timeout_s:
                 self._finish(0, f"not answered in {ring_timeout_s:g} s", "bot", Outcome.NO_ANSWER)

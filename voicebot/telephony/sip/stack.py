@@ -23,8 +23,11 @@ from voicebot.telephony.sip.media import FramePort
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP,
-               "tls": pj.PJSIP_TRANSPORT_TLS}  # fmt: skip
+_TRANSPORTS = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+    "tls": pj.PJSIP_TRANSPORT_TLS,
+}
 
 
 class SipError(VoicebotError):
@@ -190,8 +193,10 @@ class SipStack:
             code, reason = await asyncio.wait_for(self._registered, self.trunk.register_timeout_s)
         except TimeoutError:
             wait = self.trunk.register_timeout_s
-            raise SipError(f"registration to {self.trunk.registrar}: no answer in {wait:.0f} s "
-                           "(is the registrar up?)") from None  # fmt: skip
+            raise SipError(
+                f"registration to {self.trunk.registrar}: no answer in {wait:.0f} s "
+                "(is the registrar up?)"
+            ) from None
         if code // 100 != 2:
             hint = " (check trunk.username and the password)" if code in (401, 403, 407) else ""
             raise SipError(f"registration to {self.trunk.registrar} failed: {code} {reason}{hint}")
@@ -222,8 +227,12 @@ class SipStack:
 
     async def transports(self) -> list[str]:
         """The SIP transports in use (UDP, TCP, TLS)."""
-        return await self.run(lambda: [str(self._endpoint().transportGetInfo(t).typeName)
-                                       for t in self._endpoint().transportEnum()])  # fmt: skip
+        return await self.run(
+            lambda: [
+                str(self._endpoint().transportGetInfo(t).typeName)
+                for t in self._endpoint().transportEnum()
+            ]
+        )
 
     def _endpoint(self) -> pj.Endpoint:
         # PJSIP objects stay on the stack thread: a wrapper freed elsewhere aborts the process
@@ -272,8 +281,9 @@ class SipStack:
                 if future is not None:
                     self._resolve(future, result)
 
-    def _resolve(self, future: asyncio.Future[Any], value: Any = None,
-                 exc: BaseException | None = None) -> None:  # fmt: skip
+    def _resolve(
+        self, future: asyncio.Future[Any], value: Any = None, exc: BaseException | None = None
+    ) -> None:
         if self.loop is None or self.loop.is_closed():
             return
         if exc is not None:
