@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import signal
+import time
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -76,6 +77,8 @@ def add_parser(sub: Any) -> None:
                      "default: until they end")  # fmt: skip
     run.add_argument("--until-idle", action="store_true",
                      help="exit when nothing is due now, not waiting for windows")  # fmt: skip
+    run.add_argument("--lines", type=int, default=None,
+                     help="this worker's calls at once (default: the campaign cap)")  # fmt: skip
     workers = actions.add_parser("workers", help="the dialers of a campaign and what they hold")
     workers.add_argument("name")
     for action in ("pause", "resume", "stop", "status"):
@@ -209,15 +212,22 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
     outcomes: Counter[str] = Counter()
     worker = WorkerSettings(worker_id=args.worker_id, lease_s=args.lease_s,
                             heartbeat_s=max(0.5, args.lease_s / 6), drain_s=args.drain_s,
-                            until_idle=args.until_idle)  # fmt: skip
+                            until_idle=args.until_idle, lines=args.lines)  # fmt: skip
     dialers: list[Dialer] = []
 
+    shown = [0.0]
+
     def progress(dial: Dial, result: CallResult) -> None:
+        """A progress line every 25 calls (virtual time) or 5 s at most (real time)."""
         outcomes[result.outcome] += 1
-        if sum(outcomes.values()) % 25 == 0 or not args.virtual:
-            line = _progress_line(store, dialers[0]) if dialers else ""
-            console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}; "
-                          f"{line}")  # fmt: skip
+        if args.virtual and sum(outcomes.values()) % 25:
+            return
+        if not args.virtual and time.monotonic() - shown[0] < 5.0:
+            return
+        shown[0] = time.monotonic()
+        line = _progress_line(store, dialers[0]) if dialers else ""
+        console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}; "
+                      f"{line}")  # fmt: skip
 
     def waiting(at: datetime, zone: str) -> None:
         utc = at.replace(tzinfo=UTC)

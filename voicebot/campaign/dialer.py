@@ -149,6 +149,7 @@ class WorkerSettings:
     heartbeat_s: float = 5.0
     drain_s: float | None = None  # after stop(): live calls get this long, then are cut
     until_idle: bool = False  # exit when nothing is due now (instead of waiting for windows)
+    lines: int | None = None  # this worker's own calls at once (its trunk); None: the campaign cap
 
 
 HOST = socket.gethostname()
@@ -188,10 +189,12 @@ class Dialer:
             self.campaign_id = row.id
             self.config = CampaignConfig.model_validate(row.config)
         self.postgres = store.engine.dialect.name == "postgresql"
+        self.lines = min(self.config.concurrency, self.worker.lines or self.config.concurrency)
         self._stopping = False
         self._forced = False
         self._calls: set[asyncio.Task[None]] = set()
         self._beat_at: datetime | None = None
+        self._registered = False
         self._waiting_for: datetime | None = None
         self.placed = 0
         self.recovered = 0
@@ -235,9 +238,9 @@ class Dialer:
                 if self._stopping or state in ("paused", "stopped"):
                     reason = "stopped" if self._stopping else state
                     break
-                for dial in self._claim(self.config.concurrency - len(calls)):
+                for dial in self._claim(self.lines - len(calls)):
                     calls.add(asyncio.ensure_future(self._call(dial)))
-                free = len(calls) < self.config.concurrency
+                free = len(calls) < self.lines
                 due = self._next_due() if free else None
                 now = self.clock.now()
                 if not calls and (due is None or (self.worker.until_idle and due > now)):
@@ -314,15 +317,16 @@ class Dialer:
             workers = list(s.scalars(select(Worker).where(
                 Worker.campaign_id == self.campaign_id, Worker.state != "ended")))  # fmt: skip
             live = [w for w in workers if self._alive(w, now)]
-            same = [w for w in live if w.id == self.worker_id]
+            others = [w for w in live if w.id != self.worker_id]
+            same = [w for w in live if w.id == self.worker_id and not self._registered]
             if same:
                 w = same[0]
                 raise CampaignError(
                     f"worker id {w.id!r} is held by a live dialer (pid {w.pid} on {w.host}, "
                     f"lease until {w.lease_until:%H:%M:%S} UTC): choose another --worker-id"
                 )
-            if live and not self.postgres:
-                w = live[0]
+            if others and not self.postgres:
+                w = others[0]
                 raise CampaignError(
                     f"campaign {self.name!r} already has a live dialer (worker {w.id}, pid "
                     f"{w.pid} on {w.host}); a SQLite store runs one dialer per campaign: stop it "
@@ -332,12 +336,12 @@ class Dialer:
             if row is None:
                 row = Worker(id=self.worker_id, campaign_id=self.campaign_id, started_at=now)
                 s.add(row)
-            else:
+            elif not self._registered:
                 self._close_attempts_of(s, [row.id])  # our own earlier run died
             row.host, row.pid, row.state, row.started_at = HOST, os.getpid(), "running", now
             row.heartbeat_at, row.lease_until = now, now + timedelta(seconds=self.worker.lease_s)
             row.in_progress, row.placed = 0, 0
-        self._beat_at = now
+        self._beat_at, self._registered = now, True
 
     def _alive(self, w: Worker, now: datetime) -> bool:
         if w.state == "ended" or w.lease_until < now:
