@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import time as systime
+import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,6 +112,10 @@ def test_conversations_reach_the_store_dnc_list_and_a_callback_in_local_time(
     assert exported["answers"] == answers and exported["report"]
     report = json.loads(Path(exported["report"]).read_text())
     assert report["started_at"].endswith("+08:00")  # the call's wall clock was Shanghai's
+    # the script says "this call is recorded": every call left a stereo WAV, linked
+    assert all(r["recording"] for r in rows_out)
+    with wave.open(exported["recording"]) as w:
+        assert w.getnchannels() == 2 and w.getnframes() > w.getframerate() * 5
 
 
 def test_a_russian_mobile_in_moscow_is_called_only_in_its_own_window(tmp_path: Path) -> None:

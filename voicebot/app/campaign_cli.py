@@ -260,6 +260,10 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
     reason = await (base.run(go()) if isinstance(base, VirtualClock) else go())
     console.print(f"campaign {args.name}: {reason}; {sum(outcomes.values())} calls this run: "
                   f"{dict(outcomes.most_common())}")  # fmt: skip
+    due = dialers[0].next_due() if dialers and reason == "idle" else None
+    if due is not None:
+        console.print(f"nothing due now; the next contact is due "
+                      f"{due.replace(tzinfo=UTC).astimezone():%a %Y-%m-%d %H:%M %Z}")  # fmt: skip
     return 0
 
 

@@ -241,7 +241,7 @@ class Dialer:
                 for dial in self._claim(self.lines - len(calls)):
                     calls.add(asyncio.ensure_future(self._call(dial)))
                 free = len(calls) < self.lines
-                due = self._next_due() if free else None
+                due = self.next_due() if free else None
                 now = self.clock.now()
                 if not calls and (due is None or (self.worker.until_idle and due > now)):
                     if self._others_dialing():
@@ -473,7 +473,8 @@ class Dialer:
         return Dial(attempt.id, contact.id, contact.phone, contact.name, dict(contact.variables),
                     contact.attempts, contact.timezone, at)  # fmt: skip
 
-    def _next_due(self) -> datetime | None:
+    def next_due(self) -> datetime | None:
+        """When the next pending contact is due (naive UTC), or None."""
         with self.store.session() as s:
             return s.scalar(select(func.min(Contact.next_at)).where(
                 Contact.campaign_id == self.campaign_id, Contact.state == "pending"))  # fmt: skip

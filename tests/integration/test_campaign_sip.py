@@ -1,0 +1,80 @@
+"""A campaign over real SIP (PJSIP against a baresip callee on loopback): with recording on,
+the call leaves a stereo WAV (left: bot, right: callee), linked from the export, whose bot side
+transcribes to the script's greeting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import ROOT
+from tests.integration.test_campaign import ALWAYS, write_csv
+from voicebot.audio.resample import resample
+from voicebot.campaign.config import CampaignConfig
+from voicebot.campaign.contacts import import_contacts
+from voicebot.campaign.dialer import Dialer, WallClock
+from voicebot.campaign.models import Attempt
+from voicebot.campaign.report import export
+from voicebot.campaign.store import Store
+from voicebot.session.call import CallOptions
+from voicebot.sim.baresip import BaresipPeer, free_port
+from voicebot.sim.trial import Trial
+
+pytest.importorskip("pjsua2")
+pytestmark = pytest.mark.integration
+CALLS = ROOT / "benchmarks" / "data" / "calls"
+
+
+def test_a_recorded_sip_campaign_call_leaves_a_stereo_wav_of_the_greeting(
+    store,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from voicebot.app.outbound import SipCaller
+    from voicebot.app.trunks import SipTrunk
+    from voicebot.telephony.sip.config import SipConfig, TrunkConfig
+    from voicebot.telephony.sip.stack import SipStack
+
+    trial = Trial(ROOT / "prompts" / "survey_en.yaml", store, CallOptions(max_call_s=60))
+    trial.prerender()
+    db = Store(f"sqlite:///{tmp_path / 'sip.db'}")
+    db.create("sip", "prompts/survey_en.yaml", CampaignConfig(window=ALWAYS, recording=True))
+    row = {**trial.script.example_contact, "phone": "+1 212 555 0100"}
+    import_contacts(db, "sip", write_csv(tmp_path / "c.csv", [row]))
+    reports = tmp_path / "reports"
+    audio = CALLS / "cooperative.wav"
+    with BaresipPeer(
+        tmp_path, "callee", audio, "auto", ("PCMU", "PCMA"), rtp_base=free_port() // 2 * 2
+    ) as callee:
+        trunk = TrunkConfig(uri=f"sip:127.0.0.1:{callee.sip_port}", rtp_port=free_port())
+
+        async def run() -> str:
+            clock = WallClock()
+            async with SipStack(trunk) as stack:
+                caller = SipCaller(trial, stack, SipConfig(trunk=trunk))
+                dialer = Dialer(db, "sip", SipTrunk(caller, reports, clock, recording=True), clock)
+                reason = await dialer.run()
+                await caller.wait_bridges()
+                return reason
+
+        assert asyncio.run(run()) == "done"
+    with db.session() as s:
+        attempt = s.scalars(select(Attempt)).one()
+    assert attempt.outcome == "completed", attempt.outcome
+    assert attempt.recording_path and Path(attempt.recording_path).exists()
+    rows = json.loads(export(db, "sip", "json", tmp_path / "out.json").read_text())
+    assert rows[0]["recording"] == attempt.recording_path
+    with wave.open(attempt.recording_path) as w:
+        assert w.getnchannels() == 2
+        rate, frames = w.getframerate(), w.readframes(w.getnframes())
+    stereo = np.frombuffer(frames, np.int16).reshape(-1, 2)
+    bot, callee_side = stereo[:, 0], stereo[:, 1]
+    assert np.abs(callee_side).max() > 500  # the callee's voice is on the right
+    greeting = bot[: rate * 9]
+    text = store.asr("en").transcribe(resample(greeting, rate, 16000)).text.lower()
+    assert {"calling", "recorded"} <= set(text.replace(".", " ").replace(",", " ").split()), text
