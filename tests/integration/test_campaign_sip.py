@@ -78,3 +78,56 @@ def test_a_recorded_sip_campaign_call_leaves_a_stereo_wav_of_the_greeting(
     greeting = bot[: rate * 9]
     text = store.asr("en").transcribe(resample(greeting, rate, 16000)).text.lower()
     assert {"calling", "recorded"} <= set(text.replace(".", " ").replace(",", " ").split()), text
+
+
+def test_a_warm_transfer_outlives_the_campaign_run_and_the_bots_deadline(
+    store,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from tests.integration.test_sip import peer, segments, trunk_for, words
+    from voicebot.app.outbound import SipCaller
+    from voicebot.app.trunks import SipTrunk
+    from voicebot.audio.wav import read_wav, write_wav
+    from voicebot.telephony.sip.config import HandoffConfig, SipConfig
+    from voicebot.telephony.sip.stack import SipStack
+
+    deadline_s = 12.0  # the bot's own timer: the bridged call must run past it
+    trial = Trial(ROOT / "prompts" / "survey_en.yaml", store, CallOptions(max_call_s=deadline_s))
+    trial.prerender()
+    db = Store(f"sqlite:///{tmp_path / 'xfer.db'}")
+    db.create("xfer", "prompts/survey_en.yaml", CampaignConfig(window=ALWAYS))
+    row = {**trial.script.example_contact, "phone": "+1 212 555 0101"}
+    import_contacts(db, "xfer", write_csv(tmp_path / "c.csv", [row]))
+    # the customer asks for a person, waits on hold, then talks to the agent 14 s later
+    asks, _ = read_wav(CALLS / "asks_for_person.wav", rate=8000)
+    later = segments(read_wav(CALLS / "cooperative.wav", rate=8000)[0])[1]  # "Yes, speaking."
+    customer_wav = tmp_path / "customer.wav"
+    write_wav(customer_wav, np.concatenate([asks, np.zeros(14 * 8000, np.int16), later]), 8000)
+    ended: dict[str, float] = {}
+    with peer(tmp_path, audio=customer_wav) as customer, peer(tmp_path, "agent") as agent:
+        trunk = trunk_for(customer)
+        handoff = HandoffConfig(agents=[agent.uri], mode="warm")
+
+        async def run() -> str:
+            clock = WallClock()
+            loop = asyncio.get_running_loop()
+            async with SipStack(trunk) as stack:
+                caller = SipCaller(trial, stack, SipConfig(trunk=trunk, handoff=handoff))
+                dialer = Dialer(db, "xfer", SipTrunk(caller, tmp_path / "reports", clock), clock)
+                started = loop.time()
+                reason = await dialer.run()
+                ended["run"] = loop.time() - started
+                assert caller.bridges, "the customer and the agent are still talking"
+                await caller.wait_bridges(within_s=40)
+                ended["bridge"] = loop.time() - started
+                return reason
+
+        assert asyncio.run(run()) == "done"
+        heard = agent.recordings()
+    with db.session() as s:
+        attempt = s.scalars(select(Attempt)).one()
+    assert attempt.outcome == "transferred" and attempt.transferred
+    assert ended["bridge"] > ended["run"] and ended["bridge"] > deadline_s, ended
+    pcm, _ = read_wav(heard[-1], rate=8000)
+    said = store.asr("en").transcribe(resample(segments(pcm)[-1], 8000, 16000)).text
+    assert "speaking" in words(said), said  # heard through the bridge after the run ended

@@ -237,7 +237,8 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
                       f"here ({contact:%a %H:%M} {zone} for the next contact)")  # fmt: skip
 
     async def go() -> str:
-        async with _placer(store, args, base, clock) as placer:
+        transport = _placer(store, args, base, clock)
+        async with transport as placer:
             dialer = Dialer(store, args.name, placer, clock, progress,
                             poll_s=None if args.virtual else 1.0, worker=worker,
                             on_wait=waiting)  # fmt: skip
@@ -246,6 +247,7 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
             def on_signal() -> None:
                 if dialer.draining:
                     console.print("forced: cutting the calls in progress")
+                    transport.cut_bridges()
                 else:
                     grace = "until they end" if args.drain_s is None else f"{args.drain_s:g} s"
                     console.print(f"draining: no new calls; {dialer.in_progress} in progress "
@@ -321,6 +323,11 @@ class _placer:
             await self._stack.stop()
         if self._livekit is not None:
             await self._livekit.aclose()
+
+    def cut_bridges(self) -> None:
+        """A forced stop: end the handed-off calls too."""
+        for line in list(self._caller.bridges if self._caller is not None else []):
+            line.end_bridge()
 
     def _recording(self) -> bool | None:
         """The campaign's `recording` switch (None: as the script says)."""

@@ -22,6 +22,8 @@ from voicebot.telephony.sip.line import SipLine
 from voicebot.telephony.sip.stack import SipStack
 from voicebot.tts.voices import split_sentences
 
+BRIDGE_MAX_S = 4 * 3600.0  # `voicebot call`: a customer-agent call is left this long at most
+
 
 class SipCaller:
     """A script's loaded stages + a running SIP stack = calls to real numbers."""
@@ -104,6 +106,6 @@ async def place_one(script: Path, target: str, contact: dict[str, Any], sip: Sip
     async with SipStack(sip.trunk) as stack:
         caller = SipCaller(stages, stack, sip)
         report = await caller.call(target, contact, out / "recordings" if record else None)
-        await caller.wait_bridges()  # a bridged call runs to its end, not to the bot's deadline
+        await caller.wait_bridges(BRIDGE_MAX_S)  # to its end, not to the bot's deadline
     report.save(out)
     return report
