@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, update
 
 from tests.integration.test_campaign import ALWAYS, numbers, write_csv
 from voicebot.app.trunks import SimulatedTrunk
@@ -237,3 +237,37 @@ def test_a_stop_drains_live_calls_and_a_second_stop_forces(tmp_path: Path) -> No
     assert asyncio.run(scenario(1.0, 1)) == ("forced", True)  # the grace ran out
     with store.session() as s:
         assert Counter(s.scalars(select(Attempt.outcome))) == {"interrupted": 6}
+
+
+def test_warm_leads_are_called_back_first_and_late_bookings_move_into_the_window(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime
+
+    from voicebot.campaign.config import CallingWindow
+    from voicebot.campaign.dialer import CallResult
+    from voicebot.core.outcomes import Outcome
+
+    store = Store(f"sqlite:///{tmp_path / 'warm.db'}")
+    window = CallingWindow(start="09:00", end="20:00", days=list(ALWAYS.days))
+    retries = {"callback": RetryRule(max=2, after_min=0)}
+    store.create("warm", SCRIPT, CampaignConfig(window=window, retries=retries))
+    rows = [{"phone": p, "timezone": "Asia/Shanghai"} for p in numbers(5, seed=9)]
+    import_contacts(store, "warm", write_csv(tmp_path / "w.csv", rows))
+    start = datetime(2026, 11, 23, 2, 0)  # 10:00 in Shanghai
+    with store.session() as s:
+        s.execute(update(Contact).values(next_at=start))
+    clock = WallClock(VirtualClock(), start + timedelta(minutes=5))
+    dialer = _dialer(store, "warm", "one", clock)
+    dialer.register()
+    lead, late = dialer._claim(2)
+    no_agent = CallResult(outcome=Outcome.CALLBACK, grade="A", handoff_failed=True)
+    dialer.record(lead.attempt_id, no_agent)
+    late_night = datetime(2026, 11, 23, 15, 0)  # 23:00 in Shanghai: the window is closed
+    dialer.record(late.attempt_id, CallResult(outcome=Outcome.CALLBACK, callback_at=late_night))
+    (first,) = dialer._claim(1)
+    assert first.contact_id == lead.contact_id, "the warm lead is called back before the rest"
+    with store.session() as s:
+        moved = s.get(Contact, late.contact_id)
+        assert moved is not None and moved.next_at == datetime(2026, 11, 24, 1, 0)  # 09:00 next day
+        assert moved.note and "moved to 2026-11-24 09:00" in moved.note
