@@ -216,14 +216,22 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
     dialers: list[Dialer] = []
 
     shown = [0.0]
+    live = console.is_terminal and not args.virtual
+
+    async def status_line(dialer: Dialer) -> None:
+        """On a terminal: one status line, updated every second."""
+        with console.status("starting") as status:
+            while True:
+                status.update(_progress_line(store, dialer))
+                await asyncio.sleep(1.0)
 
     def progress(dial: Dial, result: CallResult) -> None:
         """A progress line every 25 calls (virtual time) or 5 s at most (real time)."""
-        outcomes[result.outcome] += 1
+        outcomes[str(result.outcome)] += 1
         if args.virtual and sum(outcomes.values()) % 25:
             return
-        if not args.virtual and time.monotonic() - shown[0] < 5.0:
-            return
+        if not args.virtual and (live or time.monotonic() - shown[0] < 5.0):
+            return  # a terminal shows the live status line instead
         shown[0] = time.monotonic()
         line = _progress_line(store, dialers[0]) if dialers else ""
         console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}; "
@@ -257,7 +265,12 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, on_signal)
-            return await dialer.run()
+            ticker = asyncio.ensure_future(status_line(dialer)) if live else None
+            try:
+                return await dialer.run()
+            finally:
+                if ticker is not None:
+                    ticker.cancel()
 
     reason = await (base.run(go()) if isinstance(base, VirtualClock) else go())
     console.print(f"campaign {args.name}: {reason}; {sum(outcomes.values())} calls this run: "
