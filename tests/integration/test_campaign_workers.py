@@ -271,3 +271,44 @@ def test_warm_leads_are_called_back_first_and_late_bookings_move_into_the_window
         moved = s.get(Contact, late.contact_id)
         assert moved is not None and moved.next_at == datetime(2026, 11, 24, 1, 0)  # 09:00 next day
         assert moved.note and "moved to 2026-11-24 09:00" in moved.note
+
+
+def test_report_days_are_the_campaigns_and_retention_deletes_old_files(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from voicebot.campaign.config import CallingWindow
+    from voicebot.campaign.report import attempts, purge
+
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    window = CallingWindow(
+        start="00:00", end="23:59", days=list(ALWAYS.days), default_timezone="Asia/Shanghai"
+    )
+    store.create("keep", SCRIPT, CampaignConfig(window=window, retention_days=30))
+    import_contacts(store, "keep", write_csv(tmp_path / "k.csv", [{"phone": numbers(1)[0]}]))
+    files = []
+    with store.session() as s:
+        contact = s.scalars(select(Contact)).one()
+        for i, started in enumerate([datetime(2026, 10, 1, 8), datetime(2026, 11, 23, 17)]):
+            rec, rep = tmp_path / f"{i}.wav", tmp_path / f"{i}.json"
+            rec.write_bytes(b"RIFF"), rep.write_text("{}")
+            files.append((rec, rep))
+            s.add(
+                Attempt(
+                    campaign_id=contact.campaign_id,
+                    contact_id=contact.id,
+                    number=i + 1,
+                    state="ended",
+                    started_at=started,
+                    outcome="completed",
+                    recording_path=str(rec),
+                    report_path=str(rep),
+                )
+            )
+    # 17:00 UTC on the 23rd is 01:00 on the 24th in Shanghai: the campaign's day
+    assert [r["number"] for r in attempts(store, "keep", datetime(2026, 11, 24).date())] == [2]
+    assert attempts(store, "keep", datetime(2026, 11, 23).date()) == []
+    assert purge(store, "keep", now=datetime(2026, 11, 24)) == 2  # the October call's two files
+    assert not files[0][0].exists() and not files[0][1].exists()
+    assert files[1][0].exists() and files[1][1].exists()
+    rows = attempts(store, "keep")
+    assert (rows[0]["recording"], rows[1]["recording"]) == (None, str(files[1][0]))
