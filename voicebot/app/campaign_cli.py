@@ -1,4 +1,5 @@
-"""`voicebot campaign create | import | run | pause | resume | stop | status | report | export`.
+"""`voicebot campaign create | import | run | workers | pause | resume | stop | status | report |
+export | purge`.
 
 The campaign room's commands; `run` builds the transport (simulated trunk, personas, SIP,
 LiveKit) from the user's config, which is why this entry point lives in the composition layer."""
@@ -9,31 +10,31 @@ import argparse
 import asyncio
 import os
 import signal
+import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import func, select
 
-from voicebot.app.config import VoicebotConfig
-from voicebot.app.outbound import SipCaller
-from voicebot.app.stages import ScriptStages
-from voicebot.app.trunks import PersonaTrunk, SimulatedTrunk, SipTrunk
+from voicebot.app.trunks import SimulatedTrunk
 from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.contacts import import_contacts
-from voicebot.campaign.dialer import CallResult, Dial, Dialer, WallClock
-from voicebot.campaign.models import Attempt, Contact
-from voicebot.campaign.report import daily_report, export
+from voicebot.campaign.dialer import CallResult, Dial, Dialer, WallClock, WorkerSettings
+from voicebot.campaign.models import Attempt, Contact, Worker
 from voicebot.campaign.store import DEFAULT_URL, CampaignError, Store
 from voicebot.core.clock import Clock, RealClock, VirtualClock
-from voicebot.models.store import ModelStore
-from voicebot.sim.trial import Trial
 
-S = TypeVar("S", bound=ScriptStages)
+if TYPE_CHECKING:  # the conversing transports load models: imported when a run uses them
+    from voicebot.app.config import VoicebotConfig
+    from voicebot.app.stages import ScriptStages
+
+S = TypeVar("S", bound="ScriptStages")
 
 
 def add_parser(sub: Any) -> None:
@@ -51,7 +52,11 @@ def add_parser(sub: Any) -> None:
     load.add_argument("--source", default="")
     load.add_argument("--segment", default="")
     load.add_argument("--rejects", help="CSV of rejected rows (default: FILE.rejected.csv)")
-    run = actions.add_parser("run", help="dial until nothing is left (Ctrl-C: graceful stop)")
+    run = actions.add_parser(
+        "run",
+        help="dial until the campaign is done, waiting for calling windows (Ctrl-C / SIGTERM: "
+        "drain, twice: force)",
+    )
     run.add_argument("name")
     run.add_argument("--transport", choices=["simulated", "personas", "sip", "livekit"],
                      default="simulated")  # fmt: skip
@@ -64,16 +69,31 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--dial-log", help="simulated trunk: append each dial here")
     run.add_argument("--reports", default="out/campaign", help="call reports for real calls")
+    run.add_argument("--worker-id", default="", help="this dialer's name (default: host-pid-x)")
+    run.add_argument("--lease-s", type=float, default=30.0,
+                     help="a worker silent this long is taken for dead")  # fmt: skip
+    run.add_argument("--drain-s", type=float, default=None,
+                     help="on stop, live calls (bridged transfers too) get this long; "
+                     "default: until they end")  # fmt: skip
+    run.add_argument("--until-idle", action="store_true",
+                     help="exit when nothing is due now, not waiting for windows")  # fmt: skip
+    run.add_argument("--lines", type=int, default=None,
+                     help="this worker's calls at once (default: the campaign cap)")  # fmt: skip
+    workers = actions.add_parser("workers", help="the dialers of a campaign and what they hold")
+    workers.add_argument("name")
     for action in ("pause", "resume", "stop", "status"):
         actions.add_parser(action).add_argument("name")
     report = actions.add_parser("report", help="daily report: markdown + HTML with charts")
     report.add_argument("name")
-    report.add_argument("--day", help="YYYY-MM-DD (default: all days)")
+    report.add_argument("--day", help="YYYY-MM-DD in the campaign's zone (default: all days)")
     report.add_argument("--out", default="out/reports")
     out = actions.add_parser("export", help="every attempt as CSV or JSON")
     out.add_argument("name")
     out.add_argument("--format", choices=["csv", "json"], default="csv")
     out.add_argument("--out")
+    purge = actions.add_parser("purge", help="delete recordings and transcripts past retention")
+    purge.add_argument("name")
+    purge.add_argument("--days", type=int, help="default: the campaign's retention_days")
     campaign.set_defaults(func=main)
 
 
@@ -96,20 +116,35 @@ def main(args: argparse.Namespace) -> int:
             console.print(f"  {args.file}: {line}")
         if result.rejects_path is not None:
             console.print(f"rejected rows with their reasons: {result.rejects_path}")
+        if result.ambiguous_count:
+            console.print(f"{result.ambiguous_count} numbers span several time zones:")
+            for line in result.ambiguous[:20]:
+                console.print(f"  {args.file}: {line}")
     elif args.action in ("pause", "resume", "stop"):
         store.set_state(args.name, {"pause": "paused", "resume": "ready", "stop": "stopped"}[
             args.action])  # fmt: skip
         console.print(f"campaign {args.name}: {args.action}d")
     elif args.action == "status":
         _status(store, args.name, console)
+    elif args.action == "workers":
+        _workers(store, args.name, console)
     elif args.action == "report":
+        from voicebot.campaign.report import daily_report
+
         day = date.fromisoformat(args.day) if args.day else None
         path = daily_report(store, args.name, Path(args.out) / args.name, day)
         console.print((path.parent / "report.md").read_text(encoding="utf-8"))
         console.print(f"report: {path}")
     elif args.action == "export":
+        from voicebot.campaign.report import export
+
         path = Path(args.out or f"out/{args.name}_attempts.{args.format}")
         console.print(f"written {export(store, args.name, args.format, path)}")
+    elif args.action == "purge":
+        from voicebot.campaign.report import purge
+
+        gone = purge(store, args.name, args.days)
+        console.print(f"campaign {args.name}: {gone} recordings and transcripts deleted")
     else:
         return asyncio.run(_run(store, args, console))
     return 0
@@ -137,38 +172,126 @@ def _status(store: Store, name: str, console: Console) -> None:
     console.print(f"campaign {name}: {c.state}; contacts {dict(states)}; attempts {outcomes}")
 
 
+def _workers(store: Store, name: str, console: Console) -> None:
+    """Who holds what: each worker's lease, heartbeat and the calls it has open."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with store.session() as s:
+        c = store.campaign(s, name)
+        workers = list(s.scalars(select(Worker).where(Worker.campaign_id == c.id)
+                                 .order_by(Worker.started_at)))  # fmt: skip
+        held = dict(s.execute(select(Attempt.worker_id, func.count()).where(
+            Attempt.campaign_id == c.id, Attempt.state == "dialing")
+            .group_by(Attempt.worker_id)).tuples().all())  # fmt: skip
+    if not workers:
+        console.print(f"campaign {name}: no workers yet")
+    for w in workers:
+        lease = (w.lease_until - now).total_seconds()
+        beat = (now - w.heartbeat_at).total_seconds()
+        live = w.state in ("running", "draining") and lease > 0
+        console.print(
+            f"{w.id}: {w.state if live or w.state != 'running' else 'expired'} on {w.host} "
+            f"pid {w.pid}; {held.get(w.id, 0)} calls open, {w.placed} placed; heartbeat "
+            f"{beat:.0f} s ago, lease {f'{lease:.0f} s left' if lease > 0 else 'expired'}"
+        )
+    if held.get(None):
+        console.print(f"{held[None]} open attempts without a live worker (recovered next)")
+
+
+def _progress_line(store: Store, dialer: Dialer) -> str:
+    with store.session() as s:
+        states = Counter(s.scalars(select(Contact.state).where(
+            Contact.campaign_id == dialer.campaign_id)))  # fmt: skip
+    finished = states["done"] + states["skipped"]
+    return (f"dialled {dialer.placed} / in progress {dialer.in_progress} / done {finished} / "
+            f"waiting {states['pending']}")  # fmt: skip
+
+
 async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
     base: Clock = VirtualClock() if args.virtual else RealClock()
     clock = WallClock(base)
     outcomes: Counter[str] = Counter()
+    worker = WorkerSettings(worker_id=args.worker_id, lease_s=args.lease_s,
+                            heartbeat_s=max(0.5, args.lease_s / 6), drain_s=args.drain_s,
+                            until_idle=args.until_idle, lines=args.lines)  # fmt: skip
+    dialers: list[Dialer] = []
+
+    shown = [0.0]
+    live = console.is_terminal and not args.virtual
+
+    async def status_line(dialer: Dialer) -> None:
+        """On a terminal: one status line, updated every second."""
+        with console.status("starting") as status:
+            while True:
+                status.update(_progress_line(store, dialer))
+                await asyncio.sleep(1.0)
 
     def progress(dial: Dial, result: CallResult) -> None:
-        outcomes[result.outcome] += 1
-        if sum(outcomes.values()) % 25 == 0 or not args.virtual:
-            console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}")
+        """A progress line every 25 calls (virtual time) or 5 s at most (real time)."""
+        outcomes[str(result.outcome)] += 1
+        if args.virtual and sum(outcomes.values()) % 25:
+            return
+        if not args.virtual and (live or time.monotonic() - shown[0] < 5.0):
+            return  # a terminal shows the live status line instead
+        shown[0] = time.monotonic()
+        line = _progress_line(store, dialers[0]) if dialers else ""
+        console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}; "
+                      f"{line}")  # fmt: skip
+
+    def waiting(at: datetime, zone: str) -> None:
+        utc = at.replace(tzinfo=UTC)
+        contact = utc.astimezone(ZoneInfo(zone))
+        operator = utc.astimezone()
+        console.print(f"waiting: the next calling window opens {operator:%a %Y-%m-%d %H:%M %Z} "
+                      f"here ({contact:%a %H:%M} {zone} for the next contact)")  # fmt: skip
 
     async def go() -> str:
-        async with _placer(store, args, base, clock) as placer:
+        transport = _placer(store, args, base, clock)
+        async with transport as placer:
             dialer = Dialer(store, args.name, placer, clock, progress,
-                            poll_s=None if args.virtual else 1.0)  # fmt: skip
+                            poll_s=None if args.virtual else 1.0, worker=worker,
+                            on_wait=waiting)  # fmt: skip
+            dialers.append(dialer)
+
+            def on_signal() -> None:
+                if dialer.draining:
+                    console.print("forced: cutting the calls in progress")
+                    transport.cut_bridges()
+                else:
+                    grace = "until they end" if args.drain_s is None else f"{args.drain_s:g} s"
+                    console.print(f"draining: no new calls; {dialer.in_progress} in progress "
+                                  f"run on ({grace}); signal again to force")  # fmt: skip
+                dialer.stop()
+
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, dialer.stop)
-            return await dialer.run()
+                loop.add_signal_handler(sig, on_signal)
+            ticker = asyncio.ensure_future(status_line(dialer)) if live else None
+            try:
+                return await dialer.run()
+            finally:
+                if ticker is not None:
+                    ticker.cancel()
 
     reason = await (base.run(go()) if isinstance(base, VirtualClock) else go())
     console.print(f"campaign {args.name}: {reason}; {sum(outcomes.values())} calls this run: "
                   f"{dict(outcomes.most_common())}")  # fmt: skip
+    due = dialers[0].next_due() if dialers and reason == "idle" else None
+    if due is not None:
+        console.print(f"nothing due now; the next contact is due "
+                      f"{due.replace(tzinfo=UTC).astimezone():%a %Y-%m-%d %H:%M %Z}")  # fmt: skip
     return 0
 
 
 class _placer:
-    """The transport the dialer uses, set up and torn down around the run."""
+    """The transport the dialer uses, set up and torn down around the run. At the end, calls
+    handed to an agent (bridged SIP transfers) run on to their own end before the stack stops
+    (bounded by `--drain-s` when given)."""
 
     def __init__(self, store: Store, args: argparse.Namespace, base: Clock,
                  clock: WallClock) -> None:  # fmt: skip
         self.store, self.args, self.base, self.clock = store, args, base, clock
         self._stack: Any = None
+        self._caller: Any = None
         self._livekit: Any = None
 
     async def __aenter__(self) -> Any:
@@ -176,9 +299,16 @@ class _placer:
         if args.transport == "simulated":
             log = Path(args.dial_log) if args.dial_log else None
             return SimulatedTrunk(self.clock, args.seed, args.speed, log)
+        from voicebot.app.config import VoicebotConfig
+        from voicebot.app.stages import ScriptStages
+
         config = VoicebotConfig.load(Path(args.config) if args.config else None)
         if args.transport == "personas":
-            return PersonaTrunk(self._stages(config, Trial), self.base, Path(args.reports))
+            from voicebot.app.trunks import PersonaTrunk
+            from voicebot.sim.trial import Trial
+
+            return PersonaTrunk(self._stages(config, Trial), self.base, Path(args.reports),
+                                self.clock, recording=self._recording())  # fmt: skip
         if args.transport == "livekit":
             if config.livekit is None:
                 raise CampaignError("--transport livekit needs --config with a `livekit:` section")
@@ -188,23 +318,41 @@ class _placer:
             self._livekit = LiveKitCalls(config.livekit.server)
             return LiveKitPlacer(self._stages(config, ScriptStages), config.livekit, self._livekit,
                                  Path(self.args.reports))  # fmt: skip
+        from voicebot.app.outbound import SipCaller
+        from voicebot.app.trunks import SipTrunk
         from voicebot.telephony.sip.stack import SipStack
 
         if config.sip is None:
             raise CampaignError("--transport sip needs --config with a `sip:` section")
         self._stack = SipStack(config.sip.trunk)
         await self._stack.start()
-        caller = SipCaller(self._stages(config, ScriptStages), self._stack, config.sip)
-        return SipTrunk(caller, Path(args.reports))
+        self._caller = SipCaller(self._stages(config, ScriptStages), self._stack, config.sip)
+        return SipTrunk(self._caller, Path(args.reports), self.clock,
+                        recording=self._recording())  # fmt: skip
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._caller is not None and self._caller.bridges:
+            await self._caller.wait_bridges(within_s=self.args.drain_s)
         if self._stack is not None:
             await self._stack.stop()
         if self._livekit is not None:
             await self._livekit.aclose()
 
+    def cut_bridges(self) -> None:
+        """A forced stop: end the handed-off calls too."""
+        for line in list(self._caller.bridges if self._caller is not None else []):
+            line.end_bridge()
+
+    def _recording(self) -> bool | None:
+        """The campaign's `recording` switch (None: as the script says)."""
+        with self.store.session() as s:
+            config = CampaignConfig.model_validate(self.store.campaign(s, self.args.name).config)
+        return True if config.recording else None
+
     def _stages(self, config: VoicebotConfig, kind: type[S]) -> S:
         """The campaign script's stages (or a Trial) with the config's models and call options."""
+        from voicebot.models.store import ModelStore
+
         with self.store.session() as s:
             script = self.store.campaign(s, self.args.name).script
         stages = kind(Path(script), ModelStore(config), config.call)

@@ -4,6 +4,7 @@ human over SIP when the script says so, and write one report per dial attempt, a
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from voicebot.telephony.sip.line import SipLine
 from voicebot.telephony.sip.stack import SipStack
 from voicebot.tts.voices import split_sentences
 
+BRIDGE_MAX_S = 4 * 3600.0  # `voicebot call`: a customer-agent call is left this long at most
+
 
 class SipCaller:
     """A script's loaded stages + a running SIP stack = calls to real numbers."""
@@ -31,11 +34,15 @@ class SipCaller:
         self.options = options or stages.options
         self.bridges: list[SipLine] = []  # caller legs handed to an agent, still talking
 
-    async def call(self, target: str, contact: dict[str, Any],
-                   record_to: Path | None = None) -> CallReport:  # fmt: skip
+    async def call(self, target: str, contact: dict[str, Any], record_to: Path | None = None,
+                   started_wall: datetime | None = None) -> CallReport:  # fmt: skip
+        """`started_wall`: the call's aware wall time (the contact's local time in campaigns:
+        a booked callback is read there); default: now in this machine's zone."""
         trunk, stages = self.sip.trunk, self.stages
         setup = CallSetup(stages.script, stages.script_path, contact, stages.language,
                           record_to=record_to)  # fmt: skip
+        if started_wall is not None:
+            setup.started_wall = started_wall
         line = SipLine(self.stack)
         rendering = asyncio.ensure_future(stages.ring(RealClock(), contact))
         await line.dial(trunk.target(target))
@@ -63,8 +70,9 @@ class SipCaller:
             report.transfer = {**(report.transfer or {}), **agents.record}
         return report
 
-    async def wait_bridges(self, within_s: float) -> None:
-        """Let handed-off calls run (bounded), then end what is left."""
+    async def wait_bridges(self, within_s: float | None = None) -> None:
+        """Let handed-off calls (customer and agent talking) run to their end; with `within_s`,
+        end what is left after that long. No timer meant for the bot applies to them."""
         for line in self.bridges:
             try:
                 await asyncio.wait_for(line.ended.wait(), within_s)
@@ -98,6 +106,6 @@ async def place_one(script: Path, target: str, contact: dict[str, Any], sip: Sip
     async with SipStack(sip.trunk) as stack:
         caller = SipCaller(stages, stack, sip)
         report = await caller.call(target, contact, out / "recordings" if record else None)
-        await caller.wait_bridges(within_s=stages.options.max_call_s)
+        await caller.wait_bridges(BRIDGE_MAX_S)  # to its end, not to the bot's deadline
     report.save(out)
     return report

@@ -8,14 +8,15 @@ import os
 import random
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voicebot.app.outbound import SipCaller
 from voicebot.campaign.dialer import CallResult, CampaignClock, Dial
 from voicebot.core.clock import Clock
 from voicebot.core.outcomes import Outcome
-from voicebot.sim.persona import load_persona
-from voicebot.sim.trial import Trial, TrialCall
+
+if TYPE_CHECKING:  # the conversing trunks' stages load models: imported by those who use them
+    from voicebot.app.outbound import SipCaller
+    from voicebot.sim.trial import Trial, TrialCall
 
 OUTCOMES = {  # a plausible outbound mix
     Outcome.NO_ANSWER: 0.30,
@@ -70,18 +71,28 @@ class SimulatedTrunk:
 
 class PersonaTrunk:
     """Simulated callees through the whole pipeline: the contact's `persona` variable says who
-    answers (the demo's and trial runs' transport)."""
+    answers (the demo's and trial runs' transport). With `wall`, each call's wall clock is the
+    campaign's time in the contact's zone (callbacks are booked in the callee's time)."""
 
-    def __init__(self, trial: Trial, clock: Clock, reports: Path | None = None) -> None:
-        self.trial, self.clock, self.reports = trial, clock, reports
+    def __init__(self, trial: Trial, clock: Clock, reports: Path | None = None,
+                 wall: CampaignClock | None = None,
+                 recording: bool | None = None) -> None:  # fmt: skip
+        self.trial, self.clock, self.reports, self.wall = trial, clock, reports, wall
         self.calls: list[TrialCall] = []
+        recorded = script_says_recorded(trial.script) if recording is None else recording
+        if recorded and reports is not None and trial.record_to is None:
+            trial.record_to = reports / "recordings"
 
     async def place(self, dial: Dial) -> CallResult:
+        from voicebot.sim.persona import load_persona
+
         persona = load_persona(str(dial.variables.get("persona", "cooperative")))
-        call = await self.trial.call(persona, self.clock, contact=self._contact(dial))
+        started = dial.local_time(self.wall.now()) if self.wall is not None else None
+        call = await self.trial.call(persona, self.clock, contact=self._contact(dial),
+                                     started_wall=started)  # fmt: skip
         self.calls.append(call)
         path = call.report.save(self.reports) if self.reports is not None else None
-        return CallResult.of(call.report, path)
+        return CallResult.of(call.report, path, _recording(self.trial.record_to, call.report))
 
     def _contact(self, dial: Dial) -> dict[str, Any]:
         contact = {**self.trial.script.example_contact, **dial.variables}
@@ -91,11 +102,48 @@ class PersonaTrunk:
 
 
 class SipTrunk:
-    """Real calls over a running SIP stack."""
+    """Real calls over a running SIP stack; recorded (stereo WAV next to the reports) when the
+    campaign or the script says calls are recorded."""
 
-    def __init__(self, caller: SipCaller, reports: Path) -> None:
-        self.caller, self.reports = caller, reports
+    def __init__(self, caller: SipCaller, reports: Path, wall: CampaignClock | None = None,
+                 recording: bool | None = None) -> None:  # fmt: skip
+        self.caller, self.reports, self.wall = caller, reports, wall
+        recorded = script_says_recorded(caller.stages.script) if recording is None else recording
+        self.record_to = reports / "recordings" if recorded else None
 
     async def place(self, dial: Dial) -> CallResult:
-        report = await self.caller.call(dial.phone, dial.contact)
-        return CallResult.of(report, report.save(self.reports))
+        started = dial.local_time(self.wall.now()) if self.wall is not None else None
+        report = await self.caller.call(dial.phone, dial.contact, self.record_to,
+                                        started_wall=started)  # fmt: skip
+        return CallResult.of(report, report.save(self.reports),
+                             _recording(self.record_to, report))  # fmt: skip
+
+
+RECORDED = ("this call is recorded", "call may be recorded", "calls are recorded", "录音")
+
+
+def script_says_recorded(script: Any) -> bool:
+    """Whether a script tells the callee the call is recorded (then it must be): any of its
+    lines says so."""
+    texts: list[str] = []
+    for node in script.nodes.values():
+        texts += [str(v) for v in _strings(node.model_dump())]
+    texts += [str(v) for v in _strings(script.lines.model_dump())]
+    return any(marker in text.lower() for text in texts for marker in RECORDED)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _recording(folder: Path | None, report: Any) -> Path | None:
+    if folder is None:
+        return None
+    path = folder / f"{report.call_id}.wav"
+    return path if path.exists() else None

@@ -43,9 +43,16 @@ class CallingWindow(BaseModel):
         return self
 
 
+PARTS_OF_DAY = {"morning": (time(9, 0), time(12, 0)), "afternoon": (time(12, 0), time(17, 0)),
+                "evening": (time(17, 0), time(21, 0))}  # fmt: skip
+
+
 class RetryRule(BaseModel):
     max: int = Field(2, ge=0, description="retries after this outcome (not counting the first)")
     after_min: float = Field(60.0, ge=0, description="minutes to wait before the retry")
+    prefer: Literal["morning", "afternoon", "evening"] | None = Field(
+        None, description="part of the contact's day for the retry, where the window allows"
+    )
 
 
 class Rule(BaseModel):
@@ -63,7 +70,12 @@ def default_retries() -> dict[str, RetryRule]:
         "voicemail": RetryRule(max=2, after_min=240), "failed": RetryRule(max=2, after_min=30),
         "interrupted": RetryRule(max=2, after_min=10),
         "rtp_timeout": RetryRule(max=1, after_min=30),
+        # a callback without a booked time ("call me later", no agent free for a hand-off)
+        "callback": RetryRule(max=2, after_min=120),
     }  # fmt: skip
+
+
+RETRY_RULES = (*RETRYABLE, "callback")  # callbacks without a booked time follow `callback`
 
 
 class CampaignConfig(BaseModel):
@@ -72,8 +84,14 @@ class CampaignConfig(BaseModel):
     retries: dict[str, RetryRule] = Field(default_factory=default_retries)
     max_attempts: int = Field(5, ge=1, description="dials per contact at most, callbacks included")
     rules: list[Rule] = Field(default_factory=list)
-    concurrency: int = Field(4, ge=1, le=500, description="calls at once on the trunk")
+    concurrency: int = Field(
+        4, ge=1, le=500, description="calls at once on the trunk, across all dialer workers"
+    )
     cps: float = Field(5.0, gt=0, description="new calls per second at most")
+    recording: bool = Field(False, description="record every call (stereo WAV: bot | callee)")
+    retention_days: int | None = Field(
+        None, ge=1, description="delete recordings and transcripts older than this"
+    )
     cost_per_minute: float = Field(0.02, ge=0)
     value_per_conversion: float = Field(25.0, ge=0)
     conversion: list[str] = Field(
@@ -84,10 +102,10 @@ class CampaignConfig(BaseModel):
     @field_validator("retries")
     @classmethod
     def _outcomes(cls, retries: dict[str, RetryRule]) -> dict[str, RetryRule]:
-        bad = [k for k in retries if k not in RETRYABLE]
+        bad = [k for k in retries if k not in RETRY_RULES]
         if bad:
-            raise ValueError(f"retries for {bad}: retryable outcomes are {', '.join(RETRYABLE)}")
-        return retries
+            raise ValueError(f"retries for {bad}: retryable outcomes are {', '.join(RETRY_RULES)}")
+        return {"callback": default_retries()["callback"], **retries}
 
 
 def check_zone(name: str) -> str:

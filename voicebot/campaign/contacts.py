@@ -39,6 +39,8 @@ class ImportResult:
     rejected: list[str] = field(default_factory=list)  # "row N: reason" (no number in clear)
     rejected_count: int = 0  # all of them (`rejected` keeps the first KEEP_REJECTED)
     rejects_path: Path | None = None  # the rejected rows with their reasons, to fix and re-import
+    ambiguous: list[str] = field(default_factory=list)  # "row N: zones a, b, ..." (no number)
+    ambiguous_count: int = 0
 
     def reject(self, row: Row, reason: str, out: Any) -> None:
         self.rejected_count += 1
@@ -107,17 +109,42 @@ def _line_of_byte(path: Path, offset: int) -> int:
         return f.read(offset).count(b"\n") + 1
 
 
+@dataclass(frozen=True, slots=True)
+class NumberZone:
+    """Where a contact's time zone came from: `column` (the file said so), `number` (the
+    number's region or area code names one zone), `ambiguous` (several zones: the window is
+    checked in all of them, `candidates`), `default` (the campaign's default zone)."""
+
+    zone: str
+    source: str
+    candidates: tuple[str, ...] = ()
+
+
 def normalise(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str, str]:
     """(E.164, the number's time zone), or ValueError with the reason."""
+    phone, zone = parse_number(raw, region, fallback_zone)
+    return phone, zone.zone
+
+
+def parse_number(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str, NumberZone]:
+    """(E.164, where its time zone comes from), or ValueError with the reason. A number whose
+    region spans several zones (a Russian mobile, Australian or US toll-free numbers) is
+    `ambiguous`: the campaign default when it is one of them, else the first, and all of them
+    are kept as candidates."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as e:
         raise ValueError(f"phone: not a phone number ({e.args[0] if e.args else e})") from None
     if not phonenumbers.is_valid_number(number):
         raise ValueError("phone: not a valid number for its region")
-    zones = number_zones.time_zones_for_number(number)
-    zone = zones[0] if zones and zones[0] != "Etc/Unknown" else fallback_zone
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), zone
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    zones = tuple(z for z in number_zones.time_zones_for_number(number) if z != "Etc/Unknown")
+    if not zones:
+        return e164, NumberZone(fallback_zone, "default")
+    if len(zones) == 1:
+        return e164, NumberZone(zones[0], "number")
+    chosen = fallback_zone if fallback_zone in zones else zones[0]
+    return e164, NumberZone(chosen, "ambiguous", zones)
 
 
 def import_contacts(store: Store, campaign_name: str, path: Path, source: str = "",
@@ -162,6 +189,16 @@ def _import(store: Store, campaign_name: str, path: Path, source: str, segment: 
             except ValueError as e:
                 result.reject(row, str(e), out)
                 continue
+            if contact["timezone_source"] == "ambiguous":
+                result.ambiguous_count += 1
+                if len(result.ambiguous) < KEEP_REJECTED:
+                    zones = contact["zone_candidates"]
+                    result.ambiguous.append(
+                        f"row {row.number}: the number spans {len(zones)} time zones "
+                        f"({', '.join(zones[:4])}{', ...' if len(zones) > 4 else ''}); "
+                        "called only when the window is open in all of them (add a timezone "
+                        "column to choose)"
+                    )
             if contact["phone"] in seen:
                 repeats.append(contact)
                 continue
@@ -224,9 +261,11 @@ class _Writer:
 def _contact(row: Row, phone_key: str, config: CampaignConfig, source: str,
              segment: str) -> dict[str, Any]:  # fmt: skip
     f = row.fields
-    phone, number_zone = normalise(f.get(phone_key, ""), config.region,
-                                   config.window.default_timezone)  # fmt: skip
-    zone = f.get("timezone") or number_zone
+    phone, number_zone = parse_number(f.get(phone_key, ""), config.region,
+                                      config.window.default_timezone)  # fmt: skip
+    zone = f.get("timezone") or number_zone.zone
+    source = "column" if f.get("timezone") else number_zone.source
+    candidates = list(number_zone.candidates) if source == "ambiguous" else None
     try:
         check_zone(zone)
     except ValueError as e:
@@ -242,6 +281,7 @@ def _contact(row: Row, phone_key: str, config: CampaignConfig, source: str,
         "variables": {k: v for k, v in f.items() if k not in KNOWN and k != phone_key},
         "source": f.get("source") or source, "segment": f.get("segment") or segment,
         "timezone": zone, "preferred_time": preferred, "import_row": row.number,
+        "timezone_source": source, "zone_candidates": candidates,
     }  # fmt: skip
 
 

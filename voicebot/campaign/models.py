@@ -24,6 +24,8 @@ class Campaign(Base):
         String(20), default="ready"
     )  # ready|running|paused|stopped|done
     created_at: Mapped[datetime]
+    # campaign-wide pacing: the earliest moment the next dial of any worker may start
+    next_dial_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Contact(Base):
@@ -50,6 +52,11 @@ class Contact(Base):
     outcome: Mapped[str | None] = mapped_column(String(30), default=None)
     reason: Mapped[str | None] = mapped_column(String(300), default=None)
     import_row: Mapped[int] = mapped_column(default=0)
+    priority: Mapped[int] = mapped_column(default=0)  # higher first (warm leads to call back)
+    timezone_source: Mapped[str] = mapped_column(String(20), default="")  # column|number|default
+    # every zone the number may be in when it spans several (the window must hold in all)
+    zone_candidates: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    note: Mapped[str | None] = mapped_column(String(300), default=None)  # e.g. a shifted callback
 
 
 class Attempt(Base):
@@ -57,6 +64,7 @@ class Attempt(Base):
     never lead to the same dial twice; a restart closes attempts left open as `interrupted`."""
 
     __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_open", "campaign_id", "state"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -74,6 +82,25 @@ class Attempt(Base):
     latency_ms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     report_path: Mapped[str | None] = mapped_column(String(500), default=None)
     recording_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    worker_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Worker(Base):
+    """A dialer process on a campaign. It holds a lease it renews with each heartbeat; the
+    attempts of a worker whose lease expired (or whose process is gone, on the same host) are
+    closed as `interrupted` by whichever worker notices first."""
+
+    __tablename__ = "workers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20), default="running")  # running|draining|ended
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    lease_until: Mapped[datetime]
+    in_progress: Mapped[int] = mapped_column(default=0)
+    placed: Mapped[int] = mapped_column(default=0)
 
 
 class DncEntry(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,15 +25,24 @@ from voicebot.core.outcomes import ANSWERED
 from voicebot.metrics.stats import summarize
 
 
+def campaign_zone(store: Store, campaign: str) -> ZoneInfo:
+    """The campaign's own zone (its window's default zone): the zone its days are counted in."""
+    with store.session() as s:
+        config = CampaignConfig.model_validate(store.campaign(s, campaign).config)
+    return ZoneInfo(config.window.default_timezone)
+
+
 def attempts(store: Store, campaign: str, day: date | None = None) -> list[dict[str, Any]]:
-    """One row per attempt (PII: phone, name, answers), oldest first."""
+    """One row per attempt (PII: phone, name, answers), oldest first. `day`: a day in the
+    campaign's zone."""
+    zone, utc = campaign_zone(store, campaign), ZoneInfo("UTC")
     with store.session() as s:
         c = store.campaign(s, campaign)
         query = (select(Attempt, Contact).join(Contact, Attempt.contact_id == Contact.id)
                  .where(Attempt.campaign_id == c.id).order_by(Attempt.id))  # fmt: skip
         rows = []
         for a, contact in s.execute(query):
-            if day is not None and a.started_at.date() != day:
+            if day is not None and a.started_at.replace(tzinfo=utc).astimezone(zone).date() != day:
                 continue
             local = a.started_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(
                 ZoneInfo(contact.timezone)
@@ -120,6 +129,13 @@ def daily_report(store: Store, campaign: str, out: Path, day: date | None = None
                    if line and not line.startswith(("#", "!", "|")))  # fmt: skip
     images = "".join(f'<figure><img src="{c}" alt="{c}"><figcaption>{c}</figcaption></figure>'
                      for c in charts)  # fmt: skip
+    recorded = [(r["attempt"], r["recording"]) for r in rows if r["recording"]]
+    if recorded:
+        links = "".join(f'<li><a href="{html.escape(Path(p).resolve().as_uri())}">attempt {a}'
+                        "</a></li>" for a, p in recorded)  # fmt: skip
+        images += f"<h2>Recordings ({len(recorded)})</h2><ul>{links}</ul>"
+        md += "\n## Recordings\n\n" + "".join(f"- attempt {a}: {p}\n" for a, p in recorded)
+        (out / "report.md").write_text(md, encoding="utf-8")
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>"
                     for k, v in data["outcomes"].items())  # fmt: skip
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
@@ -184,3 +200,24 @@ def _bar(path: Path, title: str, labels: list[str], values: list[float], color: 
     fig.savefig(path)
     plt.close(fig)
     return path.name
+
+
+def purge(store: Store, campaign: str, days: int | None = None, now: datetime | None = None) -> int:
+    """Delete recordings and call reports (transcripts) of attempts older than `days` (default:
+    the campaign's `retention_days`; nothing when neither is set); the attempts keep their
+    outcome and answers, their links are cleared. Returns how many files were deleted."""
+    with store.session() as s:
+        c = store.campaign(s, campaign)
+        days = days or CampaignConfig.model_validate(c.config).retention_days
+        if days is None:
+            return 0
+        cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - timedelta(days=days)
+        gone = 0
+        for a in s.scalars(select(Attempt).where(Attempt.campaign_id == c.id,
+                                                 Attempt.started_at < cutoff)):  # fmt: skip
+            for path in (a.recording_path, a.report_path):
+                if path and Path(path).exists():
+                    Path(path).unlink()
+                    gone += 1
+            a.recording_path = a.report_path = None
+        return gone

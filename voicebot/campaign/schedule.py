@@ -8,7 +8,14 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig, Rule
+from voicebot.campaign.config import (
+    DAYS,
+    PARTS_OF_DAY,
+    CallingWindow,
+    CampaignConfig,
+    RetryRule,
+    Rule,
+)
 from voicebot.core.outcomes import Outcome
 
 
@@ -45,6 +52,47 @@ def next_slot(now: datetime, zone: str, window: CallingWindow,
     return None
 
 
+def in_all_windows(at: datetime, zones: list[str], window: CallingWindow) -> bool:
+    """Inside the window in every zone the contact may be in (a number spanning several)."""
+    return all(in_window(at, zone, window) for zone in zones)
+
+
+def next_common_slot(now: datetime, zones: list[str], window: CallingWindow,
+                     preferred: time | None = None) -> datetime | None:  # fmt: skip
+    """`next_slot` for a contact whose zone is one of `zones`: the earliest moment inside the
+    window in all of them (None when they never overlap). The preferred time of day applies
+    only to a contact with one known zone."""
+    if len(zones) == 1:
+        return next_slot(now, zones[0], window, preferred)
+    at = now
+    for _ in range(64):
+        slots = [next_slot(at, zone, window) for zone in zones]
+        if any(slot is None for slot in slots):
+            return None
+        latest = max(slot for slot in slots if slot is not None)
+        if in_all_windows(latest, zones, window):
+            return latest
+        at = latest + timedelta(minutes=1)
+    return None
+
+
+def callback_slot(now: datetime, zones: list[str], window: CallingWindow,
+                  rule: RetryRule) -> datetime | None:  # fmt: skip
+    """When a callback without a booked time is dialled: `after_min` from now, then the next
+    moment inside the window (inside the preferred part of the contact's day when the window
+    allows it)."""
+    at = now + timedelta(minutes=rule.after_min)
+    if rule.prefer is not None:
+        start, end = PARTS_OF_DAY[rule.prefer]
+        start, end = max(start, window.start), min(end, window.end)
+        if start < end:
+            part = window.model_copy(update={"start": start, "end": end})
+            slot = next_common_slot(at, zones, part)
+            if slot is not None:
+                return slot
+    return next_common_slot(at, zones, window)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What happens to a contact after an attempt."""
@@ -60,7 +108,7 @@ def after_attempt(outcome: str, attempts: int, retries_of_outcome: int, config: 
         return Plan("done")
     if outcome == Outcome.CALLBACK and callback_at is not None:
         return Plan("pending", max(callback_at, now))
-    rule = config.retries.get(outcome)
+    rule = config.retries.get(outcome)  # a callback without a time: the `callback` rule
     if rule is None or retries_of_outcome >= rule.max:
         return Plan("done")
     return Plan("pending", now + timedelta(minutes=rule.after_min))

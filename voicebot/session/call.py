@@ -65,7 +65,8 @@ class CallSetup:
     contact: dict[str, Any]
     language: str
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    started_wall: datetime = field(default_factory=datetime.now)
+    # aware: "tomorrow at three" is read in this zone (a campaign passes the contact's local time)
+    started_wall: datetime = field(default_factory=lambda: datetime.now().astimezone())
     persona: str | None = None
     record_to: Path | None = None  # folder for <call_id>.wav (left: bot, right: caller)
 

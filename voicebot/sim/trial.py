@@ -59,6 +59,7 @@ class Trial(ScriptStages):
         clock: Clock,
         agents_free: int = 1,
         contact: dict[str, Any] | None = None,
+        started_wall: datetime | None = None,
     ) -> TrialCall:
         voice = self.voice(persona)
         contact = dict(self.script.example_contact) if contact is None else contact
@@ -74,7 +75,7 @@ class Trial(ScriptStages):
             self.language,
             persona=persona.name,
             record_to=self.record_to,
-            started_wall=datetime(2026, 11, 24, 10, 0),
+            started_wall=started_wall or datetime(2026, 11, 24, 10, 0),
         )
         agents = SimulatedAgents(call_clock, free=agents_free)
         session = CallSession(setup, self.stages, line.bot, line, call_clock, agents, self.options)
