@@ -40,7 +40,7 @@ CALLER = Persona(
 
 async def call(trial: Trial, voice: CalleeVoice, clock: VirtualClock) -> CallReport:
     contact = dict(trial.script.example_contact)
-    await trial.dial(clock, contact)
+    await trial.ring(clock, contact)
     call_clock = OffsetClock(clock)
     line = LoopbackLine(call_clock, LINE_RATE, CALLER.line)
     setup = CallSetup(

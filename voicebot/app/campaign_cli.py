@@ -58,8 +58,9 @@ def add_parser(sub: Any) -> None:
         "drain, twice: force)",
     )
     run.add_argument("name")
-    run.add_argument("--transport", choices=["simulated", "personas", "sip", "livekit"],
-                     default="simulated")  # fmt: skip
+    run.add_argument(
+        "--transport", choices=["simulated", "personas", "sip", "livekit"], default="simulated"
+    )
     run.add_argument(
         "--config",
         help="voicebot YAML config (models; the `sip:` or `livekit:` section for those transports)",
@@ -70,15 +71,26 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--dial-log", help="simulated trunk: append each dial here")
     run.add_argument("--reports", default="out/campaign", help="call reports for real calls")
     run.add_argument("--worker-id", default="", help="this dialer's name (default: host-pid-x)")
-    run.add_argument("--lease-s", type=float, default=30.0,
-                     help="a worker silent this long is taken for dead")  # fmt: skip
-    run.add_argument("--drain-s", type=float, default=None,
-                     help="on stop, live calls (bridged transfers too) get this long; "
-                     "default: until they end")  # fmt: skip
-    run.add_argument("--until-idle", action="store_true",
-                     help="exit when nothing is due now, not waiting for windows")  # fmt: skip
-    run.add_argument("--lines", type=int, default=None,
-                     help="this worker's calls at once (default: the campaign cap)")  # fmt: skip
+    run.add_argument(
+        "--lease-s", type=float, default=30.0, help="a worker silent this long is taken for dead"
+    )
+    run.add_argument(
+        "--drain-s",
+        type=float,
+        default=None,
+        help="on stop, live calls (bridged transfers too) get this long; default: until they end",
+    )
+    run.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="exit when nothing is due now, not waiting for windows",
+    )
+    run.add_argument(
+        "--lines",
+        type=int,
+        default=None,
+        help="this worker's calls at once (default: the campaign cap)",
+    )
     workers = actions.add_parser("workers", help="the dialers of a campaign and what they hold")
     workers.add_argument("name")
     for action in ("pause", "resume", "stop", "status"):
@@ -107,11 +119,14 @@ def main(args: argparse.Namespace) -> int:
     elif args.action == "import":
         source = Path(args.file)
         rejects = Path(args.rejects) if args.rejects else source.with_suffix(".rejected.csv")
-        result = import_contacts(store, args.name, source, args.source, args.segment,
-                                 rejects=rejects)  # fmt: skip
-        console.print(f"{result.imported} imported, {result.merged} merged duplicates, "
-                      f"{sum(result.skipped.values())} skipped {result.skipped or ''}, "
-                      f"{result.rejected_count} rejected")  # fmt: skip
+        result = import_contacts(
+            store, args.name, source, args.source, args.segment, rejects=rejects
+        )
+        console.print(
+            f"{result.imported} imported, {result.merged} merged duplicates, "
+            f"{sum(result.skipped.values())} skipped {result.skipped or ''}, "
+            f"{result.rejected_count} rejected"
+        )
         for line in result.rejected[:20]:
             console.print(f"  {args.file}: {line}")
         if result.rejects_path is not None:
@@ -121,8 +136,9 @@ def main(args: argparse.Namespace) -> int:
             for line in result.ambiguous[:20]:
                 console.print(f"  {args.file}: {line}")
     elif args.action in ("pause", "resume", "stop"):
-        store.set_state(args.name, {"pause": "paused", "resume": "ready", "stop": "stopped"}[
-            args.action])  # fmt: skip
+        store.set_state(
+            args.name, {"pause": "paused", "resume": "ready", "stop": "stopped"}[args.action]
+        )
         console.print(f"campaign {args.name}: {args.action}d")
     elif args.action == "status":
         _status(store, args.name, console)
@@ -158,8 +174,9 @@ def _load_config(path: str | None) -> CampaignConfig:
     except OSError as e:
         raise CampaignError(f"{path}: cannot read ({e.strerror})") from None
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                             for err in e.errors())  # fmt: skip
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
         raise CampaignError(f"{path}: {problems}") from None
 
 
@@ -167,8 +184,13 @@ def _status(store: Store, name: str, console: Console) -> None:
     with store.session() as s:
         c = store.campaign(s, name)
         states = Counter(s.scalars(select(Contact.state).where(Contact.campaign_id == c.id)))
-        outcomes = dict(s.execute(select(Attempt.outcome, func.count()).where(
-            Attempt.campaign_id == c.id).group_by(Attempt.outcome)).all())  # fmt: skip
+        outcomes = dict(
+            s.execute(
+                select(Attempt.outcome, func.count())
+                .where(Attempt.campaign_id == c.id)
+                .group_by(Attempt.outcome)
+            ).all()
+        )
     console.print(f"campaign {name}: {c.state}; contacts {dict(states)}; attempts {outcomes}")
 
 
@@ -177,11 +199,18 @@ def _workers(store: Store, name: str, console: Console) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     with store.session() as s:
         c = store.campaign(s, name)
-        workers = list(s.scalars(select(Worker).where(Worker.campaign_id == c.id)
-                                 .order_by(Worker.started_at)))  # fmt: skip
-        held = dict(s.execute(select(Attempt.worker_id, func.count()).where(
-            Attempt.campaign_id == c.id, Attempt.state == "dialing")
-            .group_by(Attempt.worker_id)).tuples().all())  # fmt: skip
+        workers = list(
+            s.scalars(select(Worker).where(Worker.campaign_id == c.id).order_by(Worker.started_at))
+        )
+        held = dict(
+            s.execute(
+                select(Attempt.worker_id, func.count())
+                .where(Attempt.campaign_id == c.id, Attempt.state == "dialing")
+                .group_by(Attempt.worker_id)
+            )
+            .tuples()
+            .all()
+        )
     if not workers:
         console.print(f"campaign {name}: no workers yet")
     for w in workers:
@@ -199,20 +228,28 @@ def _workers(store: Store, name: str, console: Console) -> None:
 
 def _progress_line(store: Store, dialer: Dialer) -> str:
     with store.session() as s:
-        states = Counter(s.scalars(select(Contact.state).where(
-            Contact.campaign_id == dialer.campaign_id)))  # fmt: skip
+        states = Counter(
+            s.scalars(select(Contact.state).where(Contact.campaign_id == dialer.campaign_id))
+        )
     finished = states["done"] + states["skipped"]
-    return (f"dialled {dialer.placed} / in progress {dialer.in_progress} / done {finished} / "
-            f"waiting {states['pending']}")  # fmt: skip
+    return (
+        f"dialled {dialer.placed} / in progress {dialer.in_progress} / done {finished} / "
+        f"waiting {states['pending']}"
+    )
 
 
 async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
     base: Clock = VirtualClock() if args.virtual else RealClock()
     clock = WallClock(base)
     outcomes: Counter[str] = Counter()
-    worker = WorkerSettings(worker_id=args.worker_id, lease_s=args.lease_s,
-                            heartbeat_s=max(0.5, args.lease_s / 6), drain_s=args.drain_s,
-                            until_idle=args.until_idle, lines=args.lines)  # fmt: skip
+    worker = WorkerSettings(
+        worker_id=args.worker_id,
+        lease_s=args.lease_s,
+        heartbeat_s=max(0.5, args.lease_s / 6),
+        drain_s=args.drain_s,
+        until_idle=args.until_idle,
+        lines=args.lines,
+    )
     dialers: list[Dialer] = []
 
     shown = [0.0]
@@ -234,22 +271,30 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
             return  # a terminal shows the live status line instead
         shown[0] = time.monotonic()
         line = _progress_line(store, dialers[0]) if dialers else ""
-        console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}; "
-                      f"{line}")  # fmt: skip
+        console.print(f"{sum(outcomes.values())} calls: {dict(outcomes.most_common())}; {line}")
 
     def waiting(at: datetime, zone: str) -> None:
         utc = at.replace(tzinfo=UTC)
         contact = utc.astimezone(ZoneInfo(zone))
         operator = utc.astimezone()
-        console.print(f"waiting: the next calling window opens {operator:%a %Y-%m-%d %H:%M %Z} "
-                      f"here ({contact:%a %H:%M} {zone} for the next contact)")  # fmt: skip
+        console.print(
+            f"waiting: the next calling window opens {operator:%a %Y-%m-%d %H:%M %Z} "
+            f"here ({contact:%a %H:%M} {zone} for the next contact)"
+        )
 
     async def go() -> str:
         transport = _placer(store, args, base, clock)
         async with transport as placer:
-            dialer = Dialer(store, args.name, placer, clock, progress,
-                            poll_s=None if args.virtual else 1.0, worker=worker,
-                            on_wait=waiting)  # fmt: skip
+            dialer = Dialer(
+                store,
+                args.name,
+                placer,
+                clock,
+                progress,
+                poll_s=None if args.virtual else 1.0,
+                worker=worker,
+                on_wait=waiting,
+            )
             dialers.append(dialer)
 
             def on_signal() -> None:
@@ -258,8 +303,10 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
                     transport.cut_bridges()
                 else:
                     grace = "until they end" if args.drain_s is None else f"{args.drain_s:g} s"
-                    console.print(f"draining: no new calls; {dialer.in_progress} in progress "
-                                  f"run on ({grace}); signal again to force")  # fmt: skip
+                    console.print(
+                        f"draining: no new calls; {dialer.in_progress} in progress "
+                        f"run on ({grace}); signal again to force"
+                    )
                 dialer.stop()
 
             loop = asyncio.get_running_loop()
@@ -273,12 +320,16 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
                     ticker.cancel()
 
     reason = await (base.run(go()) if isinstance(base, VirtualClock) else go())
-    console.print(f"campaign {args.name}: {reason}; {sum(outcomes.values())} calls this run: "
-                  f"{dict(outcomes.most_common())}")  # fmt: skip
+    console.print(
+        f"campaign {args.name}: {reason}; {sum(outcomes.values())} calls this run: "
+        f"{dict(outcomes.most_common())}"
+    )
     due = dialers[0].next_due() if dialers and reason == "idle" else None
     if due is not None:
-        console.print(f"nothing due now; the next contact is due "
-                      f"{due.replace(tzinfo=UTC).astimezone():%a %Y-%m-%d %H:%M %Z}")  # fmt: skip
+        console.print(
+            f"nothing due now; the next contact is due "
+            f"{due.replace(tzinfo=UTC).astimezone():%a %Y-%m-%d %H:%M %Z}"
+        )
     return 0
 
 
@@ -287,8 +338,9 @@ class _placer:
     handed to an agent (bridged SIP transfers) run on to their own end before the stack stops
     (bounded by `--drain-s` when given)."""
 
-    def __init__(self, store: Store, args: argparse.Namespace, base: Clock,
-                 clock: WallClock) -> None:  # fmt: skip
+    def __init__(
+        self, store: Store, args: argparse.Namespace, base: Clock, clock: WallClock
+    ) -> None:
         self.store, self.args, self.base, self.clock = store, args, base, clock
         self._stack: Any = None
         self._caller: Any = None
@@ -307,8 +359,13 @@ class _placer:
             from voicebot.app.trunks import PersonaTrunk
             from voicebot.sim.trial import Trial
 
-            return PersonaTrunk(self._stages(config, Trial), self.base, Path(args.reports),
-                                self.clock, recording=self._recording())  # fmt: skip
+            return PersonaTrunk(
+                self._stages(config, Trial),
+                self.base,
+                Path(args.reports),
+                self.clock,
+                recording=self._recording(),
+            )
         if args.transport == "livekit":
             if config.livekit is None:
                 raise CampaignError("--transport livekit needs --config with a `livekit:` section")
@@ -316,8 +373,12 @@ class _placer:
             from voicebot.telephony.livekit.calls import LiveKitCalls
 
             self._livekit = LiveKitCalls(config.livekit.server)
-            return LiveKitPlacer(self._stages(config, ScriptStages), config.livekit, self._livekit,
-                                 Path(self.args.reports))  # fmt: skip
+            return LiveKitPlacer(
+                self._stages(config, ScriptStages),
+                config.livekit,
+                self._livekit,
+                Path(self.args.reports),
+            )
         from voicebot.app.outbound import SipCaller
         from voicebot.app.trunks import SipTrunk
         from voicebot.telephony.sip.stack import SipStack
@@ -327,8 +388,7 @@ class _placer:
         self._stack = SipStack(config.sip.trunk)
         await self._stack.start()
         self._caller = SipCaller(self._stages(config, ScriptStages), self._stack, config.sip)
-        return SipTrunk(self._caller, Path(args.reports), self.clock,
-                        recording=self._recording())  # fmt: skip
+        return SipTrunk(self._caller, Path(args.reports), self.clock, recording=self._recording())
 
     async def __aexit__(self, *exc: object) -> None:
         if self._caller is not None and self._caller.bridges:

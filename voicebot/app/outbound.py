@@ -28,19 +28,30 @@ BRIDGE_MAX_S = 4 * 3600.0  # `voicebot call`: a customer-agent call is left this
 class SipCaller:
     """A script's loaded stages + a running SIP stack = calls to real numbers."""
 
-    def __init__(self, stages: ScriptStages, stack: SipStack, sip: SipConfig,
-                 options: CallOptions | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        stages: ScriptStages,
+        stack: SipStack,
+        sip: SipConfig,
+        options: CallOptions | None = None,
+    ) -> None:
         self.stages, self.stack, self.sip = stages, stack, sip
         self.options = options or stages.options
         self.bridges: list[SipLine] = []  # caller legs handed to an agent, still talking
 
-    async def call(self, target: str, contact: dict[str, Any], record_to: Path | None = None,
-                   started_wall: datetime | None = None) -> CallReport:  # fmt: skip
+    async def call(
+        self,
+        target: str,
+        contact: dict[str, Any],
+        record_to: Path | None = None,
+        started_wall: datetime | None = None,
+    ) -> CallReport:
         """`started_wall`: the call's aware wall time (the contact's local time in campaigns:
         a booked callback is read there); default: now in this machine's zone."""
         trunk, stages = self.sip.trunk, self.stages
-        setup = CallSetup(stages.script, stages.script_path, contact, stages.language,
-                          record_to=record_to)  # fmt: skip
+        setup = CallSetup(
+            stages.script, stages.script_path, contact, stages.language, record_to=record_to
+        )
         if started_wall is not None:
             setup.started_wall = started_wall
         line = SipLine(self.stack)
@@ -52,8 +63,7 @@ class SipCaller:
             await line.close()
             return self._unanswered(setup, line)
         agents = SipAgents(self.stack, line, trunk, self.sip.handoff, self._brief, setup.call_id)
-        session = CallSession(setup, stages.stages, line, line, RealClock(), agents,
-                              self.options)  # fmt: skip
+        session = CallSession(setup, stages.stages, line, line, RealClock(), agents, self.options)
         watchdog = asyncio.ensure_future(line.watch_rtp(trunk.rtp_timeout_s))
         try:
             report = await session.run()
@@ -88,18 +98,31 @@ class SipCaller:
     def _unanswered(self, setup: CallSetup, line: SipLine) -> CallReport:
         control = line.control
         return CallReport(
-            call_id=setup.call_id, script=setup.script.name, script_path=str(setup.script_path),
-            language=setup.language, transport="SipLine", contact=dict(setup.contact),
+            call_id=setup.call_id,
+            script=setup.script.name,
+            script_path=str(setup.script_path),
+            language=setup.language,
+            transport="SipLine",
+            contact=dict(setup.contact),
             started_at=setup.started_wall.isoformat(timespec="seconds"),
-            outcome=control.outcome or Outcome.FAILED, ended_by=control.ended_by or "",
-            signalling=control.as_report(), models=self.stages.stages.models,
+            outcome=control.outcome or Outcome.FAILED,
+            ended_by=control.ended_by or "",
+            signalling=control.as_report(),
+            models=self.stages.stages.models,
             config=self.options.model_dump(mode="json"),
-        )  # fmt: skip
+        )
 
 
-async def place_one(script: Path, target: str, contact: dict[str, Any], sip: SipConfig,
-                    store: ModelStore, out: Path, record: bool = False,
-                    options: CallOptions | None = None) -> CallReport:  # fmt: skip
+async def place_one(
+    script: Path,
+    target: str,
+    contact: dict[str, Any],
+    sip: SipConfig,
+    store: ModelStore,
+    out: Path,
+    record: bool = False,
+    options: CallOptions | None = None,
+) -> CallReport:
     """`voicebot call`: one real call, its report written to `out/<call_id>.json`."""
     stages = ScriptStages(script, store, options)
     await asyncio.to_thread(stages.prerender)

@@ -37,9 +37,14 @@ class SimulatedTrunk:
     With `dial_log`, each dial's attempt id is appended (and fsynced) as it is placed: the
     far end's own record, for checking that nobody was dialled twice."""
 
-    def __init__(self, clock: CampaignClock, seed: int = 0, speed: float = 1.0,
-                 dial_log: Path | None = None,
-                 outcomes: dict[Outcome, float] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        clock: CampaignClock,
+        seed: int = 0,
+        speed: float = 1.0,
+        dial_log: Path | None = None,
+        outcomes: dict[Outcome, float] | None = None,
+    ) -> None:
         self.clock, self.speed, self.dial_log = clock, speed, dial_log
         self.outcomes = outcomes or OUTCOMES
         self.seed = seed
@@ -52,21 +57,37 @@ class SimulatedTrunk:
                 f.flush()
                 os.fsync(f.fileno())
         outcome = rng.choices(list(self.outcomes), list(self.outcomes.values()))[0]
-        talk = {"completed": 75, "refused": 20, "callback": 35, "transferred": 60,
-                "wrong_person": 12, "dnc": 15, "voicemail": 25}.get(outcome, 0)  # fmt: skip
+        talk = {
+            "completed": 75,
+            "refused": 20,
+            "callback": 35,
+            "transferred": 60,
+            "wrong_person": 12,
+            "dnc": 15,
+            "voicemail": 25,
+        }.get(outcome, 0)
         duration = (rng.uniform(3, 25) + talk * rng.uniform(0.6, 1.4)) / self.speed
         await self.clock.sleep(duration)
         answers = {}
         if outcome == "completed":
-            answers = {"survey.punctuality": rng.randint(1, 5), "survey.quality": rng.randint(1, 5),
-                       "survey.recommend": rng.randint(1, 10)}  # fmt: skip
+            answers = {
+                "survey.punctuality": rng.randint(1, 5),
+                "survey.quality": rng.randint(1, 5),
+                "survey.recommend": rng.randint(1, 10),
+            }
         callback = self.clock.now() + timedelta(days=1) if outcome == "callback" else None
         grade = {"completed": rng.choice("ABC"), "transferred": "A"}.get(outcome)
         latency = {"end_to_end_p50": rng.uniform(300, 450)} if talk else {}
-        return CallResult(outcome=outcome,
-                          duration_s=round(duration * self.speed, 1), answers=answers,
-                          grade=grade, dnc=outcome == "dnc", transferred=outcome == "transferred",
-                          callback_at=callback, latency_ms=latency)  # fmt: skip
+        return CallResult(
+            outcome=outcome,
+            duration_s=round(duration * self.speed, 1),
+            answers=answers,
+            grade=grade,
+            dnc=outcome == "dnc",
+            transferred=outcome == "transferred",
+            callback_at=callback,
+            latency_ms=latency,
+        )
 
 
 class PersonaTrunk:
@@ -74,9 +95,14 @@ class PersonaTrunk:
     answers (the demo's and trial runs' transport). With `wall`, each call's wall clock is the
     campaign's time in the contact's zone (callbacks are booked in the callee's time)."""
 
-    def __init__(self, trial: Trial, clock: Clock, reports: Path | None = None,
-                 wall: CampaignClock | None = None,
-                 recording: bool | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        trial: Trial,
+        clock: Clock,
+        reports: Path | None = None,
+        wall: CampaignClock | None = None,
+        recording: bool | None = None,
+    ) -> None:
         self.trial, self.clock, self.reports, self.wall = trial, clock, reports, wall
         self.calls: list[TrialCall] = []
         recorded = script_says_recorded(trial.script) if recording is None else recording
@@ -88,8 +114,9 @@ class PersonaTrunk:
 
         persona = load_persona(str(dial.variables.get("persona", "cooperative")))
         started = dial.local_time(self.wall.now()) if self.wall is not None else None
-        call = await self.trial.call(persona, self.clock, contact=self._contact(dial),
-                                     started_wall=started)  # fmt: skip
+        call = await self.trial.call(
+            persona, self.clock, contact=self._contact(dial), started_wall=started
+        )
         self.calls.append(call)
         path = call.report.save(self.reports) if self.reports is not None else None
         return CallResult.of(call.report, path, _recording(self.trial.record_to, call.report))
@@ -105,18 +132,23 @@ class SipTrunk:
     """Real calls over a running SIP stack; recorded (stereo WAV next to the reports) when the
     campaign or the script says calls are recorded."""
 
-    def __init__(self, caller: SipCaller, reports: Path, wall: CampaignClock | None = None,
-                 recording: bool | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        caller: SipCaller,
+        reports: Path,
+        wall: CampaignClock | None = None,
+        recording: bool | None = None,
+    ) -> None:
         self.caller, self.reports, self.wall = caller, reports, wall
         recorded = script_says_recorded(caller.stages.script) if recording is None else recording
         self.record_to = reports / "recordings" if recorded else None
 
     async def place(self, dial: Dial) -> CallResult:
         started = dial.local_time(self.wall.now()) if self.wall is not None else None
-        report = await self.caller.call(dial.phone, dial.contact, self.record_to,
-                                        started_wall=started)  # fmt: skip
-        return CallResult.of(report, report.save(self.reports),
-                             _recording(self.record_to, report))  # fmt: skip
+        report = await self.caller.call(
+            dial.phone, dial.contact, self.record_to, started_wall=started
+        )
+        return CallResult.of(report, report.save(self.reports), _recording(self.record_to, report))
 
 
 RECORDED = ("this call is recorded", "call may be recorded", "calls are recorded", "录音")

@@ -43,8 +43,11 @@ class CallingWindow(BaseModel):
         return self
 
 
-PARTS_OF_DAY = {"morning": (time(9, 0), time(12, 0)), "afternoon": (time(12, 0), time(17, 0)),
-                "evening": (time(17, 0), time(21, 0))}  # fmt: skip
+PARTS_OF_DAY = {
+    "morning": (time(9, 0), time(12, 0)),
+    "afternoon": (time(12, 0), time(17, 0)),
+    "evening": (time(17, 0), time(21, 0)),
+}
 
 
 class RetryRule(BaseModel):
@@ -66,13 +69,15 @@ class Rule(BaseModel):
 
 def default_retries() -> dict[str, RetryRule]:
     return {
-        "no_answer": RetryRule(max=3, after_min=120), "busy": RetryRule(max=3, after_min=15),
-        "voicemail": RetryRule(max=2, after_min=240), "failed": RetryRule(max=2, after_min=30),
+        "no_answer": RetryRule(max=3, after_min=120),
+        "busy": RetryRule(max=3, after_min=15),
+        "voicemail": RetryRule(max=2, after_min=240),
+        "failed": RetryRule(max=2, after_min=30),
         "interrupted": RetryRule(max=2, after_min=10),
         "rtp_timeout": RetryRule(max=1, after_min=30),
         # a callback without a booked time ("call me later", no agent free for a hand-off)
         "callback": RetryRule(max=2, after_min=120),
-    }  # fmt: skip
+    }
 
 
 RETRY_RULES = (*RETRYABLE, "callback")  # callbacks without a booked time follow `callback`

@@ -72,13 +72,16 @@ def read_rows(path: Path) -> Iterator[Row]:
             _phone_column(path, header)
             for number, row in enumerate(reader, 2):  # row 1 is the header
                 if None in row:
-                    raise CampaignError(f"{path}: row {number} (line {reader.line_num}): "
-                                        "more fields than the header")  # fmt: skip
+                    raise CampaignError(
+                        f"{path}: row {number} (line {reader.line_num}): "
+                        "more fields than the header"
+                    )
                 yield Row(number, {k.strip().lower(): (v or "").strip() for k, v in row.items()})
         except UnicodeDecodeError as e:
             line = _line_of_byte(path, e.start)
-            raise CampaignError(f"{path}:{line}: not UTF-8 ({e.reason}); save the file as UTF-8 "
-                                "(Excel: CSV UTF-8)") from None  # fmt: skip
+            raise CampaignError(
+                f"{path}:{line}: not UTF-8 ({e.reason}); save the file as UTF-8 (Excel: CSV UTF-8)"
+            ) from None
         except csv.Error as e:
             raise CampaignError(f"{path}:{reader.line_num}: broken CSV ({e})") from None
 
@@ -100,8 +103,10 @@ def _phone_column(path: Path, header: list[str]) -> str:
     for name in PHONE_COLUMNS:
         if name in names:
             return name
-    raise CampaignError(f"{path}: no phone column (looked for {', '.join(PHONE_COLUMNS)}; "
-                        f"the columns are {', '.join(names) or 'none'})")  # fmt: skip
+    raise CampaignError(
+        f"{path}: no phone column (looked for {', '.join(PHONE_COLUMNS)}; "
+        f"the columns are {', '.join(names) or 'none'})"
+    )
 
 
 def _line_of_byte(path: Path, offset: int) -> int:
@@ -147,9 +152,15 @@ def parse_number(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str
     return e164, NumberZone(chosen, "ambiguous", zones)
 
 
-def import_contacts(store: Store, campaign_name: str, path: Path, source: str = "",
-                    segment: str = "", batch: int = 5000,
-                    rejects: Path | None = None) -> ImportResult:  # fmt: skip
+def import_contacts(
+    store: Store,
+    campaign_name: str,
+    path: Path,
+    source: str = "",
+    segment: str = "",
+    batch: int = 5000,
+    rejects: Path | None = None,
+) -> ImportResult:
     """All or nothing: one transaction; rows are streamed and written in batches, so a list of
     a million contacts needs no more memory than its set of numbers. Rejected rows (bad number,
     time zone, preferred time) are listed in `rejects` (CSV: row, reason, fields) when given."""
@@ -173,8 +184,16 @@ def import_contacts(store: Store, campaign_name: str, path: Path, source: str = 
     return result
 
 
-def _import(store: Store, campaign_name: str, path: Path, source: str, segment: str,
-            batch: int, result: ImportResult, out: Any) -> None:  # fmt: skip
+def _import(
+    store: Store,
+    campaign_name: str,
+    path: Path,
+    source: str,
+    segment: str,
+    batch: int,
+    result: ImportResult,
+    out: Any,
+) -> None:
     with store.session() as s:
         campaign = store.campaign(s, campaign_name)
         config = CampaignConfig.model_validate(campaign.config)
@@ -212,8 +231,14 @@ def _import(store: Store, campaign_name: str, path: Path, source: str, segment: 
 
 
 class _Writer:
-    def __init__(self, s: Session, campaign_id: int, config: CampaignConfig, dnc: set[str],
-                 result: ImportResult) -> None:  # fmt: skip
+    def __init__(
+        self,
+        s: Session,
+        campaign_id: int,
+        config: CampaignConfig,
+        dnc: set[str],
+        result: ImportResult,
+    ) -> None:
         self.s, self.campaign_id, self.config, self.dnc = s, campaign_id, config, dnc
         self.result = result
         self.pending: list[dict[str, Any]] = []
@@ -224,8 +249,13 @@ class _Writer:
         if not batch:
             return
         phones = [c["phone"] for c in batch]
-        existing = set(self.s.scalars(select(Contact.phone).where(
-            Contact.campaign_id == self.campaign_id, Contact.phone.in_(phones))))  # fmt: skip
+        existing = set(
+            self.s.scalars(
+                select(Contact.phone).where(
+                    Contact.campaign_id == self.campaign_id, Contact.phone.in_(phones)
+                )
+            )
+        )
         rows = []
         for contact in batch:
             if contact["phone"] in existing:
@@ -233,13 +263,19 @@ class _Writer:
                 continue
             fields = {**contact["variables"], "name": contact["name"]}
             on_dnc = contact["phone"] in self.dnc or dnc_hash(contact["phone"]) in self.dnc
-            reason = ("do-not-call" if on_dnc
-                      else failed_rule(self.config.rules, fields, self.now))  # fmt: skip
+            reason = "do-not-call" if on_dnc else failed_rule(self.config.rules, fields, self.now)
             if reason is not None:
                 self.result.skipped[reason] = self.result.skipped.get(reason, 0) + 1
-            rows.append({**contact, "campaign_id": self.campaign_id, "next_at": self.now,
-                         "state": "skipped" if reason else "pending", "reason": reason,
-                         "attempts": 0})  # fmt: skip
+            rows.append(
+                {
+                    **contact,
+                    "campaign_id": self.campaign_id,
+                    "next_at": self.now,
+                    "state": "skipped" if reason else "pending",
+                    "reason": reason,
+                    "attempts": 0,
+                }
+            )
         if rows:
             self.s.execute(insert(Contact), rows)
         self.result.imported += len(rows)
@@ -247,8 +283,11 @@ class _Writer:
     def merge(self, contact: dict[str, Any], fill_only: bool) -> None:
         """A number already known: its new fields update the stored contact (a repeat within
         the same file only fills in empty fields)."""
-        old = self.s.scalar(select(Contact).where(Contact.campaign_id == self.campaign_id,
-                                                  Contact.phone == contact["phone"]))  # fmt: skip
+        old = self.s.scalar(
+            select(Contact).where(
+                Contact.campaign_id == self.campaign_id, Contact.phone == contact["phone"]
+            )
+        )
         if old is None:
             return
         new = {k: v for k, v in contact["variables"].items() if v}
@@ -258,11 +297,13 @@ class _Writer:
         self.result.merged += 1
 
 
-def _contact(row: Row, phone_key: str, config: CampaignConfig, source: str,
-             segment: str) -> dict[str, Any]:  # fmt: skip
+def _contact(
+    row: Row, phone_key: str, config: CampaignConfig, source: str, segment: str
+) -> dict[str, Any]:
     f = row.fields
-    phone, number_zone = parse_number(f.get(phone_key, ""), config.region,
-                                      config.window.default_timezone)  # fmt: skip
+    phone, number_zone = parse_number(
+        f.get(phone_key, ""), config.region, config.window.default_timezone
+    )
     zone = f.get("timezone") or number_zone.zone
     source = "column" if f.get("timezone") else number_zone.source
     candidates = list(number_zone.candidates) if source == "ambiguous" else None
@@ -277,12 +318,17 @@ def _contact(row: Row, phone_key: str, config: CampaignConfig, source: str,
         except ValueError:
             raise ValueError(f"preferred_time {preferred!r}: use HH:MM") from None
     return {
-        "phone": phone, "name": f.get("name", ""),
+        "phone": phone,
+        "name": f.get("name", ""),
         "variables": {k: v for k, v in f.items() if k not in KNOWN and k != phone_key},
-        "source": f.get("source") or source, "segment": f.get("segment") or segment,
-        "timezone": zone, "preferred_time": preferred, "import_row": row.number,
-        "timezone_source": source, "zone_candidates": candidates,
-    }  # fmt: skip
+        "source": f.get("source") or source,
+        "segment": f.get("segment") or segment,
+        "timezone": zone,
+        "preferred_time": preferred,
+        "import_row": row.number,
+        "timezone_source": source,
+        "zone_candidates": candidates,
+    }
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:

@@ -106,8 +106,9 @@ class CallResult:
     handoff_failed: bool = False  # a hand-off was tried and no agent took the call
 
     @classmethod
-    def of(cls, report: CallReport, report_path: Path | None = None,
-           recording_path: Path | None = None) -> CallResult:  # fmt: skip
+    def of(
+        cls, report: CallReport, report_path: Path | None = None, recording_path: Path | None = None
+    ) -> CallResult:
         """What a call report means for the campaign (every conversing trunk uses this)."""
         e2e = sorted(report.latencies_ms("end_to_end"))
         latency = {"end_to_end_p50": e2e[len(e2e) // 2]} if e2e else {}
@@ -170,11 +171,18 @@ class Dialer:
     """Runs one campaign until nothing is left to call (or it is paused / stopped), as one
     worker among any number on the same store (PostgreSQL) or the only one (SQLite)."""
 
-    def __init__(self, store: Store, campaign: str, placer: CallPlacer, clock: CampaignClock,
-                 on_result: Callable[[Dial, CallResult], None] | None = None,
-                 poll_s: float | None = 1.0, worker: WorkerSettings | None = None,
-                 on_wait: Callable[[datetime, str], None] | None = None,
-                 liveness: Callable[[], datetime] = utcnow) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        campaign: str,
+        placer: CallPlacer,
+        clock: CampaignClock,
+        on_result: Callable[[Dial, CallResult], None] | None = None,
+        poll_s: float | None = 1.0,
+        worker: WorkerSettings | None = None,
+        on_wait: Callable[[datetime, str], None] | None = None,
+        liveness: Callable[[], datetime] = utcnow,
+    ) -> None:
         """`poll_s`: how often (clock seconds) to look for pause / stop from another process
         while every line is busy; None for simulated runs nobody pauses. `liveness`: the real
         time leases and heartbeats are kept in (naive UTC), whatever the campaign clock is.
@@ -207,8 +215,11 @@ class Dialer:
             self.force()
             return
         self._stopping = True
-        log.info("worker %s draining: %d calls in progress (stop again to force)",
-                 self.worker_id, len(self._calls))  # fmt: skip
+        log.info(
+            "worker %s draining: %d calls in progress (stop again to force)",
+            self.worker_id,
+            len(self._calls),
+        )
 
     def force(self) -> None:
         """Cut the calls in progress now; they are recorded as `interrupted` (retried)."""
@@ -270,8 +281,10 @@ class Dialer:
             reason = "forced"
         if reason == "done" and self._state() == "running" and not self._live_workers():
             self.store.set_state(self.name, "done")
-        elif reason in ("stopped", "forced", "idle") and self._state() == "running" and (
-            not self._live_workers()
+        elif (
+            reason in ("stopped", "forced", "idle")
+            and self._state() == "running"
+            and (not self._live_workers())
         ):
             self.store.set_state(self.name, "ready")
         return reason
@@ -285,8 +298,9 @@ class Dialer:
         else:
             _, late = await asyncio.wait(calls, timeout=self.worker.drain_s)
             if late:
-                log.warning("worker %s: drain grace over, cutting %d calls", self.worker_id,
-                            len(late))  # fmt: skip
+                log.warning(
+                    "worker %s: drain grace over, cutting %d calls", self.worker_id, len(late)
+                )
                 self.force()
                 await asyncio.gather(*late, return_exceptions=True)
         calls.clear()
@@ -298,9 +312,15 @@ class Dialer:
             return
         self._waiting_for = due
         with self.store.session() as s:
-            zone = s.scalar(select(Contact.timezone).where(
-                Contact.campaign_id == self.campaign_id, Contact.state == "pending",
-                Contact.next_at == due).limit(1))  # fmt: skip
+            zone = s.scalar(
+                select(Contact.timezone)
+                .where(
+                    Contact.campaign_id == self.campaign_id,
+                    Contact.state == "pending",
+                    Contact.next_at == due,
+                )
+                .limit(1)
+            )
         self.on_wait(due, zone or self.config.window.default_timezone)
 
     def _state(self) -> str:
@@ -314,8 +334,13 @@ class Dialer:
         now = self.liveness()
         with self.store.session() as s:
             self._lock_campaign(s)
-            workers = list(s.scalars(select(Worker).where(
-                Worker.campaign_id == self.campaign_id, Worker.state != "ended")))  # fmt: skip
+            workers = list(
+                s.scalars(
+                    select(Worker).where(
+                        Worker.campaign_id == self.campaign_id, Worker.state != "ended"
+                    )
+                )
+            )
             live = [w for w in workers if self._alive(w, now)]
             others = [w for w in live if w.id != self.worker_id]
             same = [w for w in live if w.id == self.worker_id and not self._registered]
@@ -350,8 +375,10 @@ class Dialer:
 
     def _heartbeat(self, force: bool = False) -> None:
         now = self.liveness()
-        if not force and self._beat_at is not None and (
-            (now - self._beat_at).total_seconds() < self.worker.heartbeat_s
+        if (
+            not force
+            and self._beat_at is not None
+            and ((now - self._beat_at).total_seconds() < self.worker.heartbeat_s)
         ):
             return
         self._beat_at = now
@@ -360,8 +387,10 @@ class Dialer:
             if row is None:
                 return
             if row.state == "lost":
-                log.warning("worker %s: the lease had expired and others recovered its calls",
-                            self.worker_id)  # fmt: skip
+                log.warning(
+                    "worker %s: the lease had expired and others recovered its calls",
+                    self.worker_id,
+                )
             row.state = "draining" if self._stopping else "running"
             row.heartbeat_at, row.lease_until = now, now + timedelta(seconds=self.worker.lease_s)
             row.in_progress, row.placed = len(self._calls), self.placed
@@ -378,15 +407,23 @@ class Dialer:
     def _live_workers(self) -> list[str]:
         now = self.liveness()
         with self.store.session() as s:
-            workers = s.scalars(select(Worker).where(Worker.campaign_id == self.campaign_id,
-                                                     Worker.state != "ended"))  # fmt: skip
+            workers = s.scalars(
+                select(Worker).where(
+                    Worker.campaign_id == self.campaign_id, Worker.state != "ended"
+                )
+            )
             return [w.id for w in workers if w.id != self.worker_id and self._alive(w, now)]
 
     def _others_dialing(self) -> bool:
         with self.store.session() as s:
-            return s.scalar(select(Attempt.id).where(
-                Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing").limit(1)
-            ) is not None  # fmt: skip
+            return (
+                s.scalar(
+                    select(Attempt.id)
+                    .where(Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing")
+                    .limit(1)
+                )
+                is not None
+            )
 
     def _lock_campaign(self, s: Session) -> Campaign:
         """The campaign row, locked on PostgreSQL: claims and registrations of all workers
@@ -406,15 +443,24 @@ class Dialer:
         dials: list[Dial] = []
         with self.store.session() as s:
             campaign = self._lock_campaign(s)
-            open_calls = s.scalar(select(func.count(Attempt.id)).where(
-                Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing"))  # fmt: skip
+            open_calls = s.scalar(
+                select(func.count(Attempt.id)).where(
+                    Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing"
+                )
+            )
             slots = min(slots, self.config.concurrency - (open_calls or 0))
             if slots <= 0:
                 return []
-            query = (select(Contact).where(Contact.campaign_id == self.campaign_id,
-                                           Contact.state == "pending", Contact.next_at <= now)
-                     .order_by(Contact.priority.desc(), Contact.next_at, Contact.id)
-                     .limit(slots * 4))  # fmt: skip
+            query = (
+                select(Contact)
+                .where(
+                    Contact.campaign_id == self.campaign_id,
+                    Contact.state == "pending",
+                    Contact.next_at <= now,
+                )
+                .order_by(Contact.priority.desc(), Contact.next_at, Contact.id)
+                .limit(slots * 4)
+            )
             if self.postgres:
                 query = query.with_for_update(skip_locked=True)
             gap = timedelta(seconds=1.0 / self.config.cps)
@@ -464,20 +510,36 @@ class Dialer:
     def _start(self, s: Session, contact: Contact, at: datetime) -> Dial:
         contact.state = "dialing"
         contact.attempts += 1
-        attempt = Attempt(campaign_id=self.campaign_id, contact_id=contact.id,
-                          number=contact.attempts, state="dialing", started_at=at,
-                          worker_id=self.worker_id)  # fmt: skip
+        attempt = Attempt(
+            campaign_id=self.campaign_id,
+            contact_id=contact.id,
+            number=contact.attempts,
+            state="dialing",
+            started_at=at,
+            worker_id=self.worker_id,
+        )
         s.add(attempt)
         s.flush()
         self.placed += 1
-        return Dial(attempt.id, contact.id, contact.phone, contact.name, dict(contact.variables),
-                    contact.attempts, contact.timezone, at)  # fmt: skip
+        return Dial(
+            attempt.id,
+            contact.id,
+            contact.phone,
+            contact.name,
+            dict(contact.variables),
+            contact.attempts,
+            contact.timezone,
+            at,
+        )
 
     def next_due(self) -> datetime | None:
         """When the next pending contact is due (naive UTC), or None."""
         with self.store.session() as s:
-            return s.scalar(select(func.min(Contact.next_at)).where(
-                Contact.campaign_id == self.campaign_id, Contact.state == "pending"))  # fmt: skip
+            return s.scalar(
+                select(func.min(Contact.next_at)).where(
+                    Contact.campaign_id == self.campaign_id, Contact.state == "pending"
+                )
+            )
 
     # --- results -----------------------------------------------------------------------------
     async def _call(self, dial: Dial) -> None:
@@ -519,11 +581,19 @@ class Dialer:
             self.store.add_dnc(s, contact.phone, None, "asked during a call")
             contact.state, contact.next_at = "done", None
             return
-        same = s.scalar(select(func.count(Attempt.id)).where(
-            Attempt.contact_id == contact.id, Attempt.outcome == result.outcome,
-            Attempt.state == "ended")) or 0  # fmt: skip
-        plan = after_attempt(result.outcome, contact.attempts, same - 1, self.config, now,
-                             result.callback_at)  # fmt: skip
+        same = (
+            s.scalar(
+                select(func.count(Attempt.id)).where(
+                    Attempt.contact_id == contact.id,
+                    Attempt.outcome == result.outcome,
+                    Attempt.state == "ended",
+                )
+            )
+            or 0
+        )
+        plan = after_attempt(
+            result.outcome, contact.attempts, same - 1, self.config, now, result.callback_at
+        )
         contact.state, contact.next_at = plan.state, plan.next_at
         if result.outcome != Outcome.CALLBACK or plan.state != "pending":
             return
@@ -543,9 +613,11 @@ class Dialer:
             return
         zone = ZoneInfo(contact.timezone)
         contact.next_at = slot.replace(tzinfo=None)
-        contact.note = (f"callback booked for {booked.astimezone(zone):%Y-%m-%d %H:%M} local "
-                        f"is outside the window: moved to "
-                        f"{slot.astimezone(zone):%Y-%m-%d %H:%M}")  # fmt: skip
+        contact.note = (
+            f"callback booked for {booked.astimezone(zone):%Y-%m-%d %H:%M} local "
+            f"is outside the window: moved to "
+            f"{slot.astimezone(zone):%Y-%m-%d %H:%M}"
+        )
 
     # --- recovery ------------------------------------------------------------------------------
     def recover(self) -> int:
@@ -557,7 +629,8 @@ class Dialer:
         with self.store.session() as s:
             # attempts first: a worker whose attempt is seen here has registered before it
             query = select(Attempt.id, Attempt.worker_id).where(
-                Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing")
+                Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing"
+            )
             open_attempts = [(a, w) for a, w in s.execute(query)]
             workers = list(s.scalars(select(Worker).where(Worker.campaign_id == self.campaign_id)))
             live = {w.id for w in workers if w.id == self.worker_id or self._alive(w, now)}
@@ -574,9 +647,13 @@ class Dialer:
 
     def _close_attempts_of(self, s: Session, worker_ids: list[str]) -> None:
         """Mark the open attempts of these (dead) workers as orphaned: `recover` closes them."""
-        for attempt in s.scalars(select(Attempt).where(
-                Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing",
-                Attempt.worker_id.in_(worker_ids))):  # fmt: skip
+        for attempt in s.scalars(
+            select(Attempt).where(
+                Attempt.campaign_id == self.campaign_id,
+                Attempt.state == "dialing",
+                Attempt.worker_id.in_(worker_ids),
+            )
+        ):
             attempt.worker_id = None
 
 

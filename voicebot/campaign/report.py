@@ -38,8 +38,12 @@ def attempts(store: Store, campaign: str, day: date | None = None) -> list[dict[
     zone, utc = campaign_zone(store, campaign), ZoneInfo("UTC")
     with store.session() as s:
         c = store.campaign(s, campaign)
-        query = (select(Attempt, Contact).join(Contact, Attempt.contact_id == Contact.id)
-                 .where(Attempt.campaign_id == c.id).order_by(Attempt.id))  # fmt: skip
+        query = (
+            select(Attempt, Contact)
+            .join(Contact, Attempt.contact_id == Contact.id)
+            .where(Attempt.campaign_id == c.id)
+            .order_by(Attempt.id)
+        )
         rows = []
         for a, contact in s.execute(query):
             if day is not None and a.started_at.replace(tzinfo=utc).astimezone(zone).date() != day:
@@ -47,16 +51,28 @@ def attempts(store: Store, campaign: str, day: date | None = None) -> list[dict[
             local = a.started_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(
                 ZoneInfo(contact.timezone)
             )
-            rows.append({
-                "attempt": a.id, "contact": contact.id, "phone": contact.phone,
-                "name": contact.name, "segment": contact.segment, "number": a.number,
-                "started_at": a.started_at.isoformat(timespec="seconds"),
-                "local_hour": local.hour, "outcome": a.outcome or "dialing",
-                "duration_s": a.duration_s, "answers": a.answers, "lead_grade": a.lead_grade,
-                "dnc": a.dnc, "transferred": a.transferred,
-                "callback_at": a.callback_at.isoformat() if a.callback_at else None,
-                "latency_ms": a.latency_ms, "report": a.report_path, "recording": a.recording_path,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "attempt": a.id,
+                    "contact": contact.id,
+                    "phone": contact.phone,
+                    "name": contact.name,
+                    "segment": contact.segment,
+                    "number": a.number,
+                    "started_at": a.started_at.isoformat(timespec="seconds"),
+                    "local_hour": local.hour,
+                    "outcome": a.outcome or "dialing",
+                    "duration_s": a.duration_s,
+                    "answers": a.answers,
+                    "lead_grade": a.lead_grade,
+                    "dnc": a.dnc,
+                    "transferred": a.transferred,
+                    "callback_at": a.callback_at.isoformat() if a.callback_at else None,
+                    "latency_ms": a.latency_ms,
+                    "report": a.report_path,
+                    "recording": a.recording_path,
+                }
+            )
         return rows
 
 
@@ -66,8 +82,14 @@ def export(store: Store, campaign: str, fmt: str, out: Path) -> Path:
     if fmt == "json":
         out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     else:
-        flat = [{**r, "answers": json.dumps(r["answers"], ensure_ascii=False),
-                 "latency_ms": json.dumps(r["latency_ms"])} for r in rows]  # fmt: skip
+        flat = [
+            {
+                **r,
+                "answers": json.dumps(r["answers"], ensure_ascii=False),
+                "latency_ms": json.dumps(r["latency_ms"]),
+            }
+            for r in rows
+        ]
         out.write_text(csv_text(flat), encoding="utf-8")
     return out
 
@@ -91,8 +113,11 @@ def summary(store: Store, campaign: str, rows: list[dict[str, Any]]) -> dict[str
     conversions = sum(_converted(r, config.conversion) for r in rows)
     e2e = [r["latency_ms"]["end_to_end_p50"] for r in rows if "end_to_end_p50" in r["latency_ms"]]
     return {
-        "campaign": campaign, "contacts": dict(states), "attempts": len(rows),
-        "outcomes": dict(outcomes.most_common()), "answered": len(answered),
+        "campaign": campaign,
+        "contacts": dict(states),
+        "attempts": len(rows),
+        "outcomes": dict(outcomes.most_common()),
+        "answered": len(answered),
         "answer_rate": round(len(answered) / len(rows), 3) if rows else 0.0,
         "by_hour": {h: {"attempts": n, "answered": a} for h, (n, a) in sorted(by_hour.items())},
         "questions": {k: dict(sorted(v.items())) for k, v in sorted(questions.items())},
@@ -101,10 +126,11 @@ def summary(store: Store, campaign: str, rows: list[dict[str, Any]]) -> dict[str
         "dnc": sum(r["dnc"] for r in rows),
         "grades": dict(Counter(r["lead_grade"] for r in rows if r["lead_grade"])),
         "latency_ms": summarize(e2e).model_dump(),
-        "minutes": round(minutes, 1), "cost": round(minutes * config.cost_per_minute, 2),
+        "minutes": round(minutes, 1),
+        "cost": round(minutes * config.cost_per_minute, 2),
         "conversions": conversions,
         "value": round(conversions * config.value_per_conversion, 2),
-    }  # fmt: skip
+    }
 
 
 def _converted(row: dict[str, Any], rules: list[str]) -> bool:
@@ -125,23 +151,32 @@ def daily_report(store: Store, campaign: str, out: Path, day: date | None = None
     md = _markdown(title, data, charts)
     (out / "report.md").write_text(md, encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(data, indent=1, ensure_ascii=False))
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in md.splitlines()
-                   if line and not line.startswith(("#", "!", "|")))  # fmt: skip
-    images = "".join(f'<figure><img src="{c}" alt="{c}"><figcaption>{c}</figcaption></figure>'
-                     for c in charts)  # fmt: skip
+    body = "".join(
+        f"<p>{html.escape(line)}</p>"
+        for line in md.splitlines()
+        if line and not line.startswith(("#", "!", "|"))
+    )
+    images = "".join(
+        f'<figure><img src="{c}" alt="{c}"><figcaption>{c}</figcaption></figure>' for c in charts
+    )
     recorded = [(r["attempt"], r["recording"]) for r in rows if r["recording"]]
     if recorded:
-        links = "".join(f'<li><a href="{html.escape(Path(p).resolve().as_uri())}">attempt {a}'
-                        "</a></li>" for a, p in recorded)  # fmt: skip
+        links = "".join(
+            f'<li><a href="{html.escape(Path(p).resolve().as_uri())}">attempt {a}</a></li>'
+            for a, p in recorded
+        )
         images += f"<h2>Recordings ({len(recorded)})</h2><ul>{links}</ul>"
         md += "\n## Recordings\n\n" + "".join(f"- attempt {a}: {p}\n" for a, p in recorded)
         (out / "report.md").write_text(md, encoding="utf-8")
-    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>"
-                    for k, v in data["outcomes"].items())  # fmt: skip
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title></head><body><h1>{html.escape(title)}</h1>{body}"
-            f"<table><tr><th>outcome</th><th>attempts</th></tr>{table}</table>{images}"
-            "</body></html>")  # fmt: skip
+    table = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in data["outcomes"].items()
+    )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title></head><body><h1>{html.escape(title)}</h1>{body}"
+        f"<table><tr><th>outcome</th><th>attempts</th></tr>{table}</table>{images}"
+        "</body></html>"
+    )
     (out / "report.html").write_text(page, encoding="utf-8")
     return out / "report.html"
 
@@ -149,45 +184,95 @@ def daily_report(store: Store, campaign: str, out: Path, day: date | None = None
 def _markdown(title: str, d: dict[str, Any], charts: list[str]) -> str:
     lat = d["latency_ms"]
     lines = [
-        f"# {title}", "",
+        f"# {title}",
+        "",
         f"{d['attempts']} attempts, {d['answered']} answered ({d['answer_rate']:.0%}); "
         f"{d['handoffs']} handed to agents, {d['callbacks']} callbacks booked, "
         f"{d['dnc']} asked not to be called.",
         f"Talk time {d['minutes']} min, cost {d['cost']:.2f}; {d['conversions']} conversions "
         f"worth {d['value']:.2f}.",
         f"Reply latency (end of speech to bot audio) p50 {lat['p50']:.0f} ms, "
-        f"p95 {lat['p95']:.0f} ms over {lat['n']} calls.", "",
-        "| outcome | attempts |", "|---|---|",
-        *[f"| {k} | {v} |" for k, v in d["outcomes"].items()], "",
-        "| contact state | contacts |", "|---|---|",
-        *[f"| {k} | {v} |" for k, v in d["contacts"].items()], "",
+        f"p95 {lat['p95']:.0f} ms over {lat['n']} calls.",
+        "",
+        "| outcome | attempts |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in d["outcomes"].items()],
+        "",
+        "| contact state | contacts |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in d["contacts"].items()],
+        "",
         *[f"![{c}]({c})" for c in charts],
-    ]  # fmt: skip
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _charts(d: dict[str, Any], out: Path) -> list[str]:
     names = []
-    stages = [("attempts", d["attempts"]), ("answered", d["answered"]),
-              ("completed", d["outcomes"].get("completed", 0)),
-              ("converted", d["conversions"])]  # fmt: skip
-    names.append(_bar(out / "funnel.png", "Outcome funnel", [s for s, _ in stages],
-                      [v for _, v in stages], "#3b7dd8"))  # fmt: skip
+    stages = [
+        ("attempts", d["attempts"]),
+        ("answered", d["answered"]),
+        ("completed", d["outcomes"].get("completed", 0)),
+        ("converted", d["conversions"]),
+    ]
+    names.append(
+        _bar(
+            out / "funnel.png",
+            "Outcome funnel",
+            [s for s, _ in stages],
+            [v for _, v in stages],
+            "#3b7dd8",
+        )
+    )
     hours = d["by_hour"]
     rates = [v["answered"] / v["attempts"] if v["attempts"] else 0 for v in hours.values()]
-    names.append(_bar(out / "answer_rate_by_hour.png", "Answer rate by local hour",
-                      [f"{h:02d}" for h in hours], rates, "#2a9d8f"))  # fmt: skip
+    names.append(
+        _bar(
+            out / "answer_rate_by_hour.png",
+            "Answer rate by local hour",
+            [f"{h:02d}" for h in hours],
+            rates,
+            "#2a9d8f",
+        )
+    )
     for question, counts in d["questions"].items():
-        names.append(_bar(out / f"answers_{question.replace('.', '_')}.png", f"Answers: {question}",
-                          list(counts), list(counts.values()), "#e9a23b"))  # fmt: skip
+        names.append(
+            _bar(
+                out / f"answers_{question.replace('.', '_')}.png",
+                f"Answers: {question}",
+                list(counts),
+                list(counts.values()),
+                "#e9a23b",
+            )
+        )
     lat = d["latency_ms"]
-    names.append(_bar(out / "latency.png", "Reply latency (ms)", ["p50", "p95", "p99"],
-                      [lat["p50"], lat["p95"], lat["p99"]], "#8d5fd3"))  # fmt: skip
-    names.append(_bar(out / "money.png", "Cost and return", ["cost", "value"],
-                      [d["cost"], d["value"]], "#d1495b"))  # fmt: skip
-    names.append(_bar(out / "handoffs.png", "Hand-offs and callbacks",
-                      ["transferred", "callback", "dnc"],
-                      [d["handoffs"], d["callbacks"], d["dnc"]], "#577590"))  # fmt: skip
+    names.append(
+        _bar(
+            out / "latency.png",
+            "Reply latency (ms)",
+            ["p50", "p95", "p99"],
+            [lat["p50"], lat["p95"], lat["p99"]],
+            "#8d5fd3",
+        )
+    )
+    names.append(
+        _bar(
+            out / "money.png",
+            "Cost and return",
+            ["cost", "value"],
+            [d["cost"], d["value"]],
+            "#d1495b",
+        )
+    )
+    names.append(
+        _bar(
+            out / "handoffs.png",
+            "Hand-offs and callbacks",
+            ["transferred", "callback", "dnc"],
+            [d["handoffs"], d["callbacks"], d["dnc"]],
+            "#577590",
+        )
+    )
     return names
 
 
@@ -213,8 +298,9 @@ def purge(store: Store, campaign: str, days: int | None = None, now: datetime | 
             return 0
         cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - timedelta(days=days)
         gone = 0
-        for a in s.scalars(select(Attempt).where(Attempt.campaign_id == c.id,
-                                                 Attempt.started_at < cutoff)):  # fmt: skip
+        for a in s.scalars(
+            select(Attempt).where(Attempt.campaign_id == c.id, Attempt.started_at < cutoff)
+        ):
             for path in (a.recording_path, a.report_path):
                 if path and Path(path).exists():
                     Path(path).unlink()

@@ -28,8 +28,9 @@ def in_window(at: datetime, zone: str, window: CallingWindow) -> bool:
     )
 
 
-def next_slot(now: datetime, zone: str, window: CallingWindow,
-              preferred: time | None = None) -> datetime | None:  # fmt: skip
+def next_slot(
+    now: datetime, zone: str, window: CallingWindow, preferred: time | None = None
+) -> datetime | None:
     """The earliest moment at or after `now` inside the window (at the preferred local time of
     day when there is one, if the window allows it). None: the window never opens."""
     tz = ZoneInfo(zone)
@@ -57,8 +58,9 @@ def in_all_windows(at: datetime, zones: list[str], window: CallingWindow) -> boo
     return all(in_window(at, zone, window) for zone in zones)
 
 
-def next_common_slot(now: datetime, zones: list[str], window: CallingWindow,
-                     preferred: time | None = None) -> datetime | None:  # fmt: skip
+def next_common_slot(
+    now: datetime, zones: list[str], window: CallingWindow, preferred: time | None = None
+) -> datetime | None:
     """`next_slot` for a contact whose zone is one of `zones`: the earliest moment inside the
     window in all of them (None when they never overlap). The preferred time of day applies
     only to a contact with one known zone."""
@@ -76,8 +78,9 @@ def next_common_slot(now: datetime, zones: list[str], window: CallingWindow,
     return None
 
 
-def callback_slot(now: datetime, zones: list[str], window: CallingWindow,
-                  rule: RetryRule) -> datetime | None:  # fmt: skip
+def callback_slot(
+    now: datetime, zones: list[str], window: CallingWindow, rule: RetryRule
+) -> datetime | None:
     """When a callback without a booked time is dialled: `after_min` from now, then the next
     moment inside the window (inside the preferred part of the contact's day when the window
     allows it)."""
@@ -101,8 +104,14 @@ class Plan:
     next_at: datetime | None = None
 
 
-def after_attempt(outcome: str, attempts: int, retries_of_outcome: int, config: CampaignConfig,
-                  now: datetime, callback_at: datetime | None = None) -> Plan:  # fmt: skip
+def after_attempt(
+    outcome: str,
+    attempts: int,
+    retries_of_outcome: int,
+    config: CampaignConfig,
+    now: datetime,
+    callback_at: datetime | None = None,
+) -> Plan:
     """`retries_of_outcome`: earlier attempts of this contact that ended with this outcome."""
     if attempts >= config.max_attempts:
         return Plan("done")

@@ -52,6 +52,7 @@ def script_session(stages: ScriptStages, script_llm: ScriptLLM) -> AgentSession[
         options.speculate,
         record.clock,
         record.heard,
+        script_llm.dialogue.expected,
     )
     vad = WebRtcVAD(options.vad_aggressiveness, options.endpoint)
     session: AgentSession[Any] = AgentSession(

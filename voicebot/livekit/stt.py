@@ -27,6 +27,7 @@ from voicebot.asr.whisper import Transcript  # noqa: E402
 from voicebot.audio.resample import resample  # noqa: E402
 from voicebot.core.clock import Clock, RealClock  # noqa: E402
 from voicebot.livekit.audio import Framer, mono16  # noqa: E402
+from voicebot.nlu.grammar import AnswerGrammar  # noqa: E402
 from voicebot.session.listener import HeardTurn, Listener  # noqa: E402
 from voicebot.vad.endpoint import EndpointConfig, NoiseIgnored, SpeechStarted  # noqa: E402
 
@@ -46,6 +47,7 @@ class WhisperSTT(stt.STT):
         speculate: bool = True,
         clock: Clock | None = None,
         on_turn: Callable[[HeardTurn], None] | None = None,
+        expected: Callable[[], AnswerGrammar | None] | None = None,
     ) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
         self.recognizer, self.language = recognizer, language
@@ -54,6 +56,7 @@ class WhisperSTT(stt.STT):
         self.speculate = speculate
         self.clock = clock or RealClock()
         self.on_turn = on_turn or (lambda turn: None)
+        self.expected = expected or (lambda: None)  # a closed question's answers, as on a line
 
     @property
     def model(self) -> str:
@@ -126,7 +129,8 @@ class _STTStream(stt.RecognizeStream):
 
     async def _turns(self, owner: WhisperSTT, listener: Listener) -> None:
         while True:
-            self._deliver(owner, await listener.turns.get())
+            turn = await listener.turns.get()
+            self._deliver(owner, await listener.expecting(turn, owner.expected()))
 
     def _deliver(self, owner: WhisperSTT, turn: HeardTurn) -> None:
         owner.on_turn(turn)

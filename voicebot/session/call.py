@@ -128,19 +128,29 @@ class CallSession(ReportActions):
         self.clock, self.agents, self.rate = clock, agents, rate
         self.options = options or CallOptions()
         self.events: asyncio.Queue[HeardTurn | Silence | Keypress] = asyncio.Queue()
-        self.listener = Listener(stages.listener_asr, clock, self.options.endpoint,
-                                 self.options.vad_aggressiveness, self.options.speculate,
-                                 turns=self.events)  # fmt: skip
+        self.listener = Listener(
+            stages.listener_asr,
+            clock,
+            self.options.endpoint,
+            self.options.vad_aggressiveness,
+            self.options.speculate,
+            turns=self.events,
+        )
         self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
         self.report = CallReport(
-            call_id=setup.call_id, script=setup.script.name, script_path=str(setup.script_path),
-            language=setup.language, transport=type(port).__name__, persona=setup.persona,
-            contact=dict(setup.contact), models=stages.models,
+            call_id=setup.call_id,
+            script=setup.script.name,
+            script_path=str(setup.script_path),
+            language=setup.language,
+            transport=type(port).__name__,
+            persona=setup.persona,
+            contact=dict(setup.contact),
+            models=stages.models,
             config=self.options.model_dump(mode="json"),
             started_at=setup.started_wall.isoformat(timespec="seconds"),
-        )  # fmt: skip
+        )
         super().__init__(self.report, lambda kind: self._event(self.clock.now(), kind))
         self._replying: Turn | None = None  # the caller turn the actions answer
         self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
@@ -231,8 +241,12 @@ class CallSession(ReportActions):
             self._last_activity = now
         self._was_busy = busy
         waiting = self._greeted and not busy and not self._handoff and not self._finished
-        if (waiting and not self.listener.in_speech and self._pending_turns == 0
-                and now - self._last_activity >= self.options.no_input_s):  # fmt: skip
+        if (
+            waiting
+            and not self.listener.in_speech
+            and self._pending_turns == 0
+            and now - self._last_activity >= self.options.no_input_s
+        ):
             self._last_activity = now
             self.events.put_nowait(Silence())
 
@@ -318,13 +332,24 @@ class CallSession(ReportActions):
         intent_at = self.clock.now()
         actions = self.dialogue.heard(text, result, self._wall_now(), turn.transcript)
         latency = TurnLatency(
-            speech_start=turn.speech_start, speech_end=turn.speech_end,
-            endpoint_at=turn.endpoint_at, asr_final_at=turn.asr_final_at, intent_at=intent_at,
-            policy_at=self.clock.now(), speculative=turn.speculative, bot_was_speaking=bot_speaking,
-        )  # fmt: skip
-        record = Turn(text=text, asr_confidence=turn.transcript.confidence, intent=result.intent,
-                      confidence=result.confidence, runners_up=list(result.runners_up),
-                      node=node, latency=latency)  # fmt: skip
+            speech_start=turn.speech_start,
+            speech_end=turn.speech_end,
+            endpoint_at=turn.endpoint_at,
+            asr_final_at=turn.asr_final_at,
+            intent_at=intent_at,
+            policy_at=self.clock.now(),
+            speculative=turn.speculative,
+            bot_was_speaking=bot_speaking,
+        )
+        record = Turn(
+            text=text,
+            asr_confidence=turn.transcript.confidence,
+            intent=result.intent,
+            confidence=result.confidence,
+            runners_up=list(result.runners_up),
+            node=node,
+            latency=latency,
+        )
         self.report.turns.append(record)
         await self._carry_out(actions, record)
 
@@ -367,8 +392,11 @@ class CallSession(ReportActions):
         await self._idle()
         self._event(self.clock.now(), "transfer", action.reason)
         connected = await self.agents.transfer(action.reason, action.summary)
-        self.report.transfer = {"reason": action.reason, "summary": action.summary,
-                                "connected": connected}  # fmt: skip
+        self.report.transfer = {
+            "reason": action.reason,
+            "summary": action.summary,
+            "connected": connected,
+        }
         self._handoff = False
         await self._carry_out(self.dialogue.handoff(connected), None)
 
@@ -409,11 +437,16 @@ class CallSession(ReportActions):
         for turn, line in self._reply_lines:
             turn.latency.first_audio_at = line.first_audio_at
         report.bot_lines = [
-            BotLine(node=line.node, text=line.text, queued_at=line.queued_at,
-                    first_audio_at=line.first_audio_at, ended_at=line.ended_at,
-                    interrupted=line.interrupted_at is not None)
+            BotLine(
+                node=line.node,
+                text=line.text,
+                queued_at=line.queued_at,
+                first_audio_at=line.first_audio_at,
+                ended_at=line.ended_at,
+                interrupted=line.interrupted_at is not None,
+            )
             for line in self.playout.lines
-        ]  # fmt: skip
+        ]
         state = self.dialogue.state
         report.path = list(state.path) if state else []
         if self.setup.record_to is not None and self._audio_in:

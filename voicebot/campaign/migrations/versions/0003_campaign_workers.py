@@ -38,9 +38,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("worker_id", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_attempts_open", ["campaign_id", "state"], unique=False)
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("priority", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(
             sa.Column("timezone_source", sa.String(length=20), nullable=False, server_default="")
         )
