@@ -27,6 +27,7 @@ from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.contacts import import_contacts
 from voicebot.campaign.dialer import CallResult, Dial, Dialer, WallClock, WorkerSettings
 from voicebot.campaign.models import Attempt, Contact, Worker
+from voicebot.campaign.safeguards import DialPolicy
 from voicebot.campaign.store import DEFAULT_URL, CampaignError, Store
 from voicebot.core.clock import Clock, RealClock, VirtualClock
 
@@ -294,6 +295,7 @@ async def _run(store: Store, args: argparse.Namespace, console: Console) -> int:
                 poll_s=None if args.virtual else 1.0,
                 worker=worker,
                 on_wait=waiting,
+                dial=transport.dial_policy(),
             )
             dialers.append(dialer)
 
@@ -345,16 +347,28 @@ class _placer:
         self._stack: Any = None
         self._caller: Any = None
         self._livekit: Any = None
+        self._config: Any = None
+
+    def config(self) -> VoicebotConfig:
+        """The user's config, read once (its import loads the model stack: only when needed)."""
+        if self._config is None:
+            from voicebot.app.config import VoicebotConfig
+
+            self._config = VoicebotConfig.load(Path(self.args.config) if self.args.config else None)
+        return self._config
+
+    def dial_policy(self) -> DialPolicy:
+        """What may be dialled: the config's `dial:` section, or the safe defaults."""
+        return self.config().dial if self.args.config else DialPolicy()
 
     async def __aenter__(self) -> Any:
         args = self.args
         if args.transport == "simulated":
             log = Path(args.dial_log) if args.dial_log else None
             return SimulatedTrunk(self.clock, args.seed, args.speed, log)
-        from voicebot.app.config import VoicebotConfig
         from voicebot.app.stages import ScriptStages
 
-        config = VoicebotConfig.load(Path(args.config) if args.config else None)
+        config = self.config()
         if args.transport == "personas":
             from voicebot.app.trunks import PersonaTrunk
             from voicebot.sim.trial import Trial

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from voicebot.campaign.config import CampaignConfig
 from voicebot.campaign.models import Attempt, Campaign, Contact, Worker
+from voicebot.campaign.safeguards import DialPolicy, refusal
 from voicebot.campaign.schedule import (
     after_attempt,
     callback_slot,
@@ -37,7 +38,7 @@ from voicebot.campaign.schedule import (
 )
 from voicebot.campaign.store import CampaignError, Store, utcnow
 from voicebot.core.clock import Clock, RealClock
-from voicebot.core.outcomes import Outcome
+from voicebot.core.outcomes import ANSWERED, Outcome
 from voicebot.metrics.report import CallReport
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ class Dialer:
         worker: WorkerSettings | None = None,
         on_wait: Callable[[datetime, str], None] | None = None,
         liveness: Callable[[], datetime] = utcnow,
+        dial: DialPolicy | None = None,
     ) -> None:
         """`poll_s`: how often (clock seconds) to look for pause / stop from another process
         while every line is busy; None for simulated runs nobody pauses. `liveness`: the real
@@ -192,6 +194,7 @@ class Dialer:
         self.worker = worker or WorkerSettings()
         self.worker_id = self.worker.worker_id or f"{HOST}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.liveness = liveness
+        self.dial = dial or DialPolicy()
         with store.session() as s:
             row = store.campaign(s, campaign)
             self.campaign_id = row.id
@@ -477,8 +480,14 @@ class Dialer:
     def _ready(self, s: Session, contact: Contact, now: datetime) -> bool:
         """Checks at dial time: do-not-call, pre-dial rules, the calling window (in every zone
         the contact may be in)."""
+        if (refused := refusal(contact.phone, self.config.region, self.dial)) is not None:
+            contact.state, contact.reason = "skipped", refused
+            return False
         if self.store.on_dnc(s, contact.phone, self.campaign_id):
             contact.state, contact.reason, contact.outcome = "skipped", "do-not-call", Outcome.DNC
+            return False
+        if (tomorrow := self._over_cap(s, contact, now)) is not None:
+            contact.next_at = tomorrow  # the window logic picks the hour then
             return False
         fields = {**contact.variables, "name": contact.name}
         if (reason := failed_rule(self.config.rules, fields, now)) is not None:
@@ -497,6 +506,32 @@ class Dialer:
         else:
             contact.next_at = max(slot.replace(tzinfo=None), now + timedelta(seconds=1))
         return False
+
+    def _over_cap(self, s: Session, contact: Contact, now: datetime) -> datetime | None:
+        """The per-number caps across all campaigns of the store (dials and answered calls
+        today in the contact's zone, and in the last 7 days): None, or when the next local day
+        starts (naive UTC)."""
+        zone = ZoneInfo(contact.timezone)
+        local = now.replace(tzinfo=UTC).astimezone(zone)
+        midnight = datetime.combine(local.date(), time(0), zone)
+        day_start = midnight.astimezone(UTC).replace(tzinfo=None)
+        rows = s.execute(
+            select(Attempt.started_at, Attempt.outcome)
+            .join(Contact, Attempt.contact_id == Contact.id)
+            .where(Contact.phone == contact.phone, Attempt.started_at >= now - timedelta(days=7))
+        ).all()
+        today = [outcome for started, outcome in rows if started >= day_start]
+        week = [outcome for _, outcome in rows]
+        policy = self.dial
+        if (
+            len(today) < policy.max_attempts_per_day
+            and sum(o in ANSWERED for o in today) < policy.max_answered_per_day
+            and len(week) < policy.max_attempts_per_week
+            and sum(o in ANSWERED for o in week) < policy.max_answered_per_week
+        ):
+            return None
+        tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), zone)
+        return tomorrow.astimezone(UTC).replace(tzinfo=None)
 
     @staticmethod
     def _wait_for_preferred(contact: Contact, now: datetime, preferred: time | None) -> bool:
