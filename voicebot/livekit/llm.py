@@ -54,7 +54,7 @@ class ScriptLLM(llm.LLM):
                 contact=dict(contact),
             )
         )
-        started = datetime.now()
+        started = datetime.now().astimezone()  # aware: callback times keep their zone
         self.now = now or (lambda: started + timedelta(seconds=self.record.clock.now()))
         self.actions = ScriptActions(self.record)
         self.after_protected: Callable[[], None] = lambda: None  # the agent answers held words

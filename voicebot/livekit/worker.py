@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +111,16 @@ class LiveKitPlacer:
     async def _converse(self, dial: Dial, call: Dialled, room: rtc.Room) -> CallReport:
         stages = self.stages
         record = CallRecord.of(stages, dial.contact, TRANSPORT, RealClock())  # 0 = answer
+        # the call's wall time is the contact's local time: "tomorrow at three" is three there
+        started = dial.local_time(datetime.now(UTC).replace(tzinfo=None))
+        record.report.started_at = started.isoformat(timespec="seconds")
         script_llm = ScriptLLM(
-            stages.script, stages.language, stages.stages.classifier, dial.contact, record=record
+            stages.script,
+            stages.language,
+            stages.stages.classifier,
+            dial.contact,
+            now=lambda: started + timedelta(seconds=record.clock.now()),
+            record=record,
         )
         ended = asyncio.Event()
         hung_up_by, transferred = "bot", False
