@@ -53,7 +53,7 @@ def test_caps_hold_across_campaigns_and_premium_numbers_are_never_dialled(tmp_pa
                 clock,
                 poll_s=None,
                 dial=policy,
-            )  # fmt: skip
+            )
             for name in ("a", "b", "c")
         ]
         return list(await asyncio.gather(*(d.run() for d in dialers)))

@@ -4,6 +4,7 @@ grants, the requests it sends, and SIP statuses mapped to the same outcomes as d
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -205,3 +206,25 @@ def test_a_livekit_setting_that_is_gone_is_an_error_not_ignored(tmp_path) -> Non
         VoicebotConfig.load(path)
     path.write_text("call:\n  max_call_s: 120\nlivekit:\n  server:\n    url: http://x:7880\n")
     assert VoicebotConfig.load(path).call.max_call_s == 120
+
+
+def test_a_livekit_campaign_that_promises_recording_is_refused(tmp_path: Path) -> None:
+    """The survey says "this call is recorded"; the LiveKit path cannot record yet: the run is
+    refused before anyone is dialled, rather than breaking the promise."""
+    from voicebot.cli import main
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    config = tmp_path / "voicebot.yaml"
+    config.write_text(
+        "livekit:\n  server: {url: 'http://127.0.0.1:9', api_key: k, api_secret: s}\n",
+        encoding="utf-8",
+    )
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\n+1 212 555 0100\n", encoding="utf-8")
+    campaign = ["campaign", "--db", db]
+    assert main([*campaign, "create", "lk", "--script", "prompts/survey_en.yaml"]) == 0
+    assert main([*campaign, "import", "lk", str(contacts)]) == 0
+    run = [*campaign, "run", "lk", "--transport", "livekit", "--config", str(config)]
+    assert main([*run, "--until-idle"]) == 2
+    with sqlite3.connect(tmp_path / "c.db") as store:
+        assert store.execute("select count(*) from attempts").fetchone() == (0,)

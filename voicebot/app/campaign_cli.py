@@ -383,9 +383,16 @@ class _placer:
         if args.transport == "livekit":
             if config.livekit is None:
                 raise CampaignError("--transport livekit needs --config with a `livekit:` section")
+            from voicebot.app.trunks import script_says_recorded
             from voicebot.livekit.worker import LiveKitPlacer
+            from voicebot.policy.schema import load_script
             from voicebot.telephony.livekit.calls import LiveKitCalls
 
+            if self._recording() or script_says_recorded(load_script(self._script())):
+                raise CampaignError(  # a promise the LiveKit path cannot keep yet
+                    f"campaign {args.name}: calls are to be recorded, and the LiveKit transport "
+                    "does not record yet (use LiveKit Egress, or --transport sip)"
+                )
             self._livekit = LiveKitCalls(config.livekit.server)
             return LiveKitPlacer(
                 self._stages(config, ScriptStages),
@@ -423,12 +430,14 @@ class _placer:
             config = CampaignConfig.model_validate(self.store.campaign(s, self.args.name).config)
         return True if config.recording else None
 
+    def _script(self) -> Path:
+        with self.store.session() as s:
+            return Path(self.store.campaign(s, self.args.name).script)
+
     def _stages(self, config: VoicebotConfig, kind: type[S]) -> S:
         """The campaign script's stages (or a Trial) with the config's models and call options."""
         from voicebot.models.store import ModelStore
 
-        with self.store.session() as s:
-            script = self.store.campaign(s, self.args.name).script
-        stages = kind(Path(script), ModelStore(config), config.call)
+        stages = kind(self._script(), ModelStore(config), config.call)
         stages.prerender()
         return stages
