@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from voicebot.app.trunks import SimulatedTrunk
-from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig, RetryRule
+from voicebot.campaign.config import DAYS, CallingWindow, CampaignConfig, RetryRule, Rule
 from voicebot.campaign.contacts import import_contacts
 from voicebot.campaign.dialer import Dialer, WallClock
 from voicebot.campaign.models import Attempt, Contact
@@ -76,3 +76,25 @@ def test_caps_hold_across_campaigns_and_premium_numbers_are_never_dialled(tmp_pa
     times = sorted(t for _, t in dialled)
     for i, t in enumerate(times):
         assert sum(t - timedelta(days=7) < u <= t for u in times[: i + 1]) <= 10  # nor a week
+
+
+def test_a_days_since_rule_goes_through_import_and_dial(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    always = CallingWindow(start="00:00", end="23:59:59", days=list(DAYS))
+    rule = Rule(field="last_contact", op="days_since_gte", value=30, reason="contacted lately")
+    store.create("r", "prompts/survey_en.yaml", CampaignConfig(window=always, rules=[rule]))
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "phone,last_contact\n+12125550100,2026-09-01\n+12125550101,2026-11-20\n", encoding="utf-8"
+    )
+    import_contacts(store, "r", contacts)
+    vc = VirtualClock()
+    clock = WallClock(vc, START)
+    dialer = Dialer(
+        store, "r", SimulatedTrunk(clock, outcomes={Outcome.COMPLETED: 1.0}), clock, poll_s=None
+    )
+    assert asyncio.run(vc.run(dialer.run())) == "done"
+    with store.session() as s:
+        states = {c.phone: (c.state, c.reason) for c in s.scalars(select(Contact))}
+    assert states["+12125550100"][0] == "done"
+    assert states["+12125550101"] == ("skipped", "contacted lately")

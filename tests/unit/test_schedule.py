@@ -81,3 +81,11 @@ def test_pre_dial_rules_name_their_reason() -> None:
     assert failed_rule(rules, {**ok, "age": "n/a"}, now) == "minor"
     with pytest.raises(ValueError, match="retryable outcomes"):
         CampaignConfig(retries={"completed": RetryRule()})
+
+
+def test_days_since_rule_on_the_dialers_naive_clock_and_unreadable_dates() -> None:
+    rule = [Rule(field="last_contact", op="days_since_gte", value=30, reason="contacted lately")]
+    now = datetime(2026, 11, 24, 10, 0)  # naive UTC, as the dialer's campaign clock gives it
+    assert failed_rule(rule, {"last_contact": "2026-09-01"}, now) is None
+    assert failed_rule(rule, {"last_contact": "2026-11-20T08:00:00+01:00"}, now) is not None
+    assert failed_rule(rule, {"last_contact": "last tuesday"}, now) == "contacted lately"

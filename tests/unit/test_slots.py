@@ -69,3 +69,15 @@ def test_when(text: str, language: str, expected: datetime) -> None:
 def test_when_without_a_time_is_none() -> None:
     assert when("I like turtles", "en", NOW) is None
     assert when("我不知道", "zh", NOW) is None
+
+
+def test_a_callback_absurdly_far_ahead_is_no_booking() -> None:
+    from datetime import datetime
+
+    from voicebot.nlu.slots import when
+
+    now = datetime(2026, 12, 1, 10, 0)
+    assert when("call me in 999999999 days", "en", now) is None
+    assert when("call me back in 5000 weeks", "en", now) is None
+    assert when("9999999天后再打给我", "zh", now) is None
+    assert when("call me in two days", "en", now) == datetime(2026, 12, 3, 10, 0)

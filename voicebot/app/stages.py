@@ -13,7 +13,7 @@ from typing import Any
 from voicebot.core.clock import Clock
 from voicebot.models.store import ModelStore
 from voicebot.policy.lint import script_lines
-from voicebot.policy.schema import Script, load_script, text_of
+from voicebot.policy.schema import Script, filled, load_script, text_of
 from voicebot.session.call import CallOptions, CallStages
 from voicebot.session.dialogue import script_classifier
 from voicebot.tts.stage import LineCache, TextToSpeech
@@ -65,7 +65,7 @@ class ScriptStages:
         for node in self.script.nodes.values():
             text = text_of(node.say, self.language)
             if _VARIABLE.search(text):
-                out.append(_VARIABLE.sub(lambda m: str(contact.get(m.group(1), "")), text))
+                out.append(filled(text, contact))
         return out
 
     async def ring(self, clock: Clock, contact: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import time
@@ -332,9 +333,19 @@ def _contact(
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV for spreadsheets: a cell that a spreadsheet would run as a formula
+    (`=HYPERLINK(...)`, `@SUM(...)`, `+cmd|...`) is written with a leading apostrophe."""
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: inert(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().-]*$)")
+
+
+def inert(value: Any) -> Any:
+    """A cell value that no spreadsheet evaluates (numbers and phone numbers stay as they are)."""
+    return f"'{value}" if isinstance(value, str) and _FORMULA.match(value) else value

@@ -144,8 +144,12 @@ def _passes(rule: Rule, actual: Any, now: datetime) -> bool:
     if rule.op == "days_since_gte":
         if actual in (None, ""):
             return True  # never contacted
-        last = datetime.fromisoformat(str(actual))
+        try:
+            last = datetime.fromisoformat(str(actual))
+        except ValueError:
+            return False  # a date nobody can read: not proof that enough time has passed
         last = last if last.tzinfo else last.replace(tzinfo=UTC)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)  # the dialer's clock is naive UTC
         return (now - last).days >= float(value)
     try:
         number = float(actual)

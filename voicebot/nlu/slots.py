@@ -334,9 +334,17 @@ def _zh_to_arabic(text: str) -> str:
     return re.sub(r"(星期|周|礼拜)([a-h])", lambda m: m.group(1) + back[m.group(2)], out)
 
 
+MAX_AHEAD = timedelta(days=366)  # a callback further out than a year is not a booking
+
+
 def when(text: str, language: str, now: datetime) -> datetime | None:
-    """A future date/time such as "next Tuesday at 3 pm", "in two hours", "明天下午三点"."""
-    return _when_zh(text, now) if language == "zh" else _when_en(text.lower(), now)
+    """A future date/time such as "next Tuesday at 3 pm", "in two hours", "明天下午三点";
+    None when there is none, or when it lies more than a year ahead ("in 999999999 days")."""
+    try:
+        at = _when_zh(text, now) if language == "zh" else _when_en(text.lower(), now)
+    except (OverflowError, ValueError):
+        return None
+    return at if at is None or at - now <= MAX_AHEAD else None
 
 
 def _when_en(t: str, now: datetime) -> datetime | None:

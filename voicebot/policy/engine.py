@@ -24,9 +24,8 @@ from voicebot.policy.actions import (
     Transfer,
     Unheard,
 )
-from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, text_of
+from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, filled, text_of
 
-_VAR = re.compile(r"\{(\w+)\}")
 _SURE = 0.8  # a turn confidence (probability the intent is right) that outweighs a number
 _ALWAYS_GLOBAL = frozenset({"stop_calling", "want_human", "complaint", "abuse"})
 
@@ -336,10 +335,7 @@ class Policy:
         protected: bool = False,
         audio: str | None = None,
     ) -> Say:
-        text = _VAR.sub(
-            lambda m: str(state.contact.get(m.group(1), "")), text_of(line, state.language)
-        )
-        return Say(name, text, protected, audio)
+        return Say(name, filled(text_of(line, state.language), state.contact), protected, audio)
 
     def voicemail(self, contact: Mapping[str, Any]) -> list[Action]:
         """An answering machine picked up: the script's message (after the beep), or nothing."""
@@ -356,7 +352,7 @@ class Policy:
         """A short summary the agent hears and reads: who, identity confirmed (only when the
         caller said yes to the identity question) or not, why handed off, where in the script,
         and the answers so far."""
-        who = state.contact.get("name", "the caller" if self.language == "en" else "客户")
+        who = state.contact.get("name") or ("the caller" if self.language == "en" else "客户")
         checked = state.identity_confirmed
         answers = ", ".join(f"{_label(k)} {v}" for k, v in state.records)
         if self.language == "zh":

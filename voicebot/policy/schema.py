@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -169,3 +171,14 @@ def line_of(tree: yaml.Node | None, loc: list[str]) -> int:
 
 def text_of(line: Line, language: str) -> str:
     return line if isinstance(line, str) else line.get(language, next(iter(line.values())))
+
+
+_VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+def filled(text: str, contact: Mapping[str, Any]) -> str:
+    """A line with the contact's variables put in; a missing or empty (null) value is left out,
+    never read out as "None"."""
+    return _VARIABLE.sub(
+        lambda m: "" if contact.get(m.group(1)) is None else str(contact[m.group(1)]), text
+    )
