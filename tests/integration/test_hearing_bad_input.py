@@ -14,12 +14,13 @@ from voicebot.audio.g711 import ulaw_decode, ulaw_encode
 from voicebot.audio.wav import read_wav
 from voicebot.core.clock import VirtualClock
 from voicebot.session.listener import HeardTurn, Listener
+from voicebot.vad.endpoint import EndpointConfig
 
 pytestmark = pytest.mark.integration
 
 
 async def _turns(store, pcm: np.ndarray) -> list[HeardTurn]:  # type: ignore[no-untyped-def]
-    listener = Listener(store.asr("en"), VirtualClock(), store.config.endpoint)
+    listener = Listener(store.asr("en"), VirtualClock(), EndpointConfig())
     for frame in split_frames(np.concatenate([pcm, np.zeros(8000, np.int16)]), SAMPLE_RATE):
         listener.push(frame)
     await listener.drain()
