@@ -509,8 +509,8 @@ class Dialer:
 
     def _over_cap(self, s: Session, contact: Contact, now: datetime) -> datetime | None:
         """The per-number caps across all campaigns of the store (dials and answered calls
-        today in the contact's zone, and in the last 7 days): None, or when the next local day
-        starts (naive UTC)."""
+        today in the contact's zone, and in the last 7 days; a requested callback is held only
+        by the dial caps): None, or when the next local day starts (naive UTC)."""
         zone = ZoneInfo(contact.timezone)
         local = now.replace(tzinfo=UTC).astimezone(zone)
         midnight = datetime.combine(local.date(), time(0), zone)
@@ -523,11 +523,14 @@ class Dialer:
         today = [outcome for started, outcome in rows if started >= day_start]
         week = [outcome for _, outcome in rows]
         policy = self.dial
+        # a callback the person asked for (or the bot promised) is not an unsolicited call:
+        # only the dial caps hold for it
+        asked = contact.outcome == Outcome.CALLBACK
         if (
             len(today) < policy.max_attempts_per_day
-            and sum(o in ANSWERED for o in today) < policy.max_answered_per_day
             and len(week) < policy.max_attempts_per_week
-            and sum(o in ANSWERED for o in week) < policy.max_answered_per_week
+            and (asked or sum(o in ANSWERED for o in today) < policy.max_answered_per_day)
+            and (asked or sum(o in ANSWERED for o in week) < policy.max_answered_per_week)
         ):
             return None
         tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), zone)
