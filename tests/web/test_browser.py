@@ -109,6 +109,9 @@ def test_operator_uploads_runs_the_demo_and_plays_a_call(
     browser.get(f"{site}/campaigns/demo")
     ended = browser.find_element(By.ID, "ended")
     assert ended.text == "0"
+    ringing = browser.find_element(By.CSS_SELECTOR, "[data-k=ringing]")
+    talking = browser.find_element(By.CSS_SELECTOR, "[data-k=talking]")
+    assert ringing.text == talking.text == "–"  # this server placed none of its calls yet
     Select(browser.find_element(By.ID, "trunk")).select_by_value("personas")
     browser.find_element(By.ID, "virtual").click()
     browser.find_element(By.ID, "start").click()
@@ -121,6 +124,7 @@ def test_operator_uploads_runs_the_demo_and_plays_a_call(
             seen.append(value)
         time.sleep(0.2)
     assert seen == sorted(seen) and seen[-1] == len(PERSONAS)  # it moved as calls finished
+    _until(lambda: ringing.text == talking.text == "0", 10)  # counted, and none left over
     assert browser.execute_script("return window.voicebotUpdates") >= 2
     phones = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#recent .phone")]
     assert all(p.startswith("+1212555") for p in phones)  # an operator sees full numbers

@@ -4,6 +4,7 @@ human over SIP when the script says so, and write one report per dial attempt, a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,11 @@ class SipCaller:
         contact: dict[str, Any],
         record_to: Path | None = None,
         started_wall: datetime | None = None,
+        on_answer: Callable[[], None] | None = None,
     ) -> CallReport:
         """`started_wall`: the call's aware wall time (the contact's local time in campaigns:
-        a booked callback is read there); default: now in this machine's zone."""
+        a booked callback is read there); default: now in this machine's zone. `on_answer`
+        is called when the callee picks up."""
         trunk, stages = self.sip.trunk, self.stages
         setup = CallSetup(
             stages.script, stages.script_path, contact, stages.language, record_to=record_to
@@ -62,6 +65,8 @@ class SipCaller:
         if not answered:
             await line.close()
             return self._unanswered(setup, line)
+        if on_answer is not None:
+            on_answer()
         agents = SipAgents(self.stack, line, trunk, self.sip.handoff, self._brief, setup.call_id)
         session = CallSession(setup, stages.stages, line, line, RealClock(), agents, self.options)
         watchdog = asyncio.ensure_future(line.watch_rtp(trunk.rtp_timeout_s))

@@ -66,8 +66,12 @@ class SimulatedTrunk:
             "dnc": 15,
             "voicemail": 25,
         }.get(outcome, 0)
-        duration = (rng.uniform(3, 25) + talk * rng.uniform(0.6, 1.4)) / self.speed
-        await self.clock.sleep(duration)
+        ring = rng.uniform(3, 25) / self.speed
+        duration = ring + talk * rng.uniform(0.6, 1.4) / self.speed
+        await self.clock.sleep(ring)
+        if talk:
+            dial.answered()
+        await self.clock.sleep(duration - ring)
         answers = {}
         if outcome == "completed":
             answers = {
@@ -115,7 +119,11 @@ class PersonaTrunk:
         persona = load_persona(str(dial.variables.get("persona", "cooperative")))
         started = dial.local_time(self.wall.now()) if self.wall is not None else None
         call = await self.trial.call(
-            persona, self.clock, contact=self._contact(dial), started_wall=started
+            persona,
+            self.clock,
+            contact=self._contact(dial),
+            started_wall=started,
+            on_answer=dial.answered,
         )
         self.calls.append(call)
         path = call.report.save(self.reports) if self.reports is not None else None
@@ -146,7 +154,7 @@ class SipTrunk:
     async def place(self, dial: Dial) -> CallResult:
         started = dial.local_time(self.wall.now()) if self.wall is not None else None
         report = await self.caller.call(
-            dial.phone, dial.contact, self.record_to, started_wall=started
+            dial.phone, dial.contact, self.record_to, started_wall=started, on_answer=dial.answered
         )
         return CallResult.of(report, report.save(self.reports), _recording(self.record_to, report))
 

@@ -80,6 +80,12 @@ class Dial:
     number: int  # this contact's nth dial
     timezone: str = "UTC"  # the contact's zone: the call's wall time is local time there
     not_before: datetime | None = None  # campaign-wide pacing: dial at this moment (naive UTC)
+    on_answer: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+    def answered(self) -> None:
+        """The transport says the callee picked up (ringing ends, the call is in progress)."""
+        if self.on_answer is not None:
+            self.on_answer()
 
     @property
     def contact(self) -> dict[str, Any]:

@@ -60,12 +60,16 @@ class Trial(ScriptStages):
         agents_free: int = 1,
         contact: dict[str, Any] | None = None,
         started_wall: datetime | None = None,
+        on_answer: Callable[[], None] | None = None,
     ) -> TrialCall:
+        """`on_answer` is called when the callee picks up (after the ring)."""
         voice = self.voice(persona)
         contact = dict(self.script.example_contact) if contact is None else contact
         await self.ring(clock, contact)
         if hello := persona.hello.get(self.language):  # the callee's side of the ringing
             await clock.run_blocking(voice.render, hello)
+        if on_answer is not None:
+            on_answer()
         call_clock = OffsetClock(clock)
         line = LoopbackLine(call_clock, LINE_RATE, persona.line)
         setup = CallSetup(

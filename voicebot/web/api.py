@@ -123,7 +123,13 @@ def _script(c: Console, body: CampaignIn, admin: bool) -> Path:
 
 @router.get("/campaigns/{name}")
 def campaign_status(name: str, p: Viewer, c: ConsoleDep) -> dict[str, Any]:
-    board = views.wallboard(c.store, name, p.can("operator"), c.bus.last_event_at(name))
+    board = views.wallboard(
+        c.store,
+        name,
+        p.can("operator"),
+        c.bus.last_event_at(name),
+        live_calls=c.bus.calls(name),
+    )
     return {**board, "running": c.runner.running(name)}
 
 
@@ -215,7 +221,12 @@ async def live(name: str, request: Request, p: Viewer, c: ConsoleDep) -> Streami
             version = c.bus.version(name)
             if version != sent or quiet >= 5.0:
                 board = await asyncio.to_thread(
-                    views.wallboard, c.store, name, pii, c.bus.last_event_at(name)
+                    views.wallboard,
+                    c.store,
+                    name,
+                    pii,
+                    c.bus.last_event_at(name),
+                    live_calls=c.bus.calls(name),
                 )
                 board["running"], board["version"] = c.runner.running(name), version
                 yield f"data: {json.dumps(board)}\n\n"

@@ -146,7 +146,13 @@ def campaigns_page(request: Request, c: ConsoleDep) -> HTMLResponse:
 @router.get("/campaigns/{name}")
 def wallboard_page(name: str, request: Request, c: ConsoleDep) -> HTMLResponse:
     p = _page(request)
-    board = views.wallboard(c.store, name, p.can("operator"), c.bus.last_event_at(name))
+    board = views.wallboard(
+        c.store,
+        name,
+        p.can("operator"),
+        c.bus.last_event_at(name),
+        live_calls=c.bus.calls(name),
+    )
     board["running"] = c.runner.running(name)
     return _render(c, request, "wallboard.html", p, name=name, board=board)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,19 +24,49 @@ Trunk = Literal["simulated", "personas"]
 
 class LiveBus:
     """Per campaign: a version that moves on every call event, when the last one happened
-    (epoch seconds) and the calls in progress in this server. Thread-safe."""
+    (epoch seconds) and the calls of this server that are ringing or answered. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: dict[str, int] = {}
         self._last: dict[str, float] = {}
-        self.in_progress: dict[str, int] = {}
+        self._ringing: dict[str, int] = {}
+        self._talking: dict[str, int] = {}
 
-    def publish(self, campaign: str, started: int = 0) -> None:
+    def publish(self, campaign: str) -> None:
         with self._lock:
-            self._version[campaign] = self._version.get(campaign, 0) + 1
-            self._last[campaign] = time.time()
-            self.in_progress[campaign] = self.in_progress.get(campaign, 0) + started
+            self._bump(campaign)
+
+    def dialled(self, campaign: str) -> None:
+        """A call was placed: it rings."""
+        with self._lock:
+            self._ringing[campaign] = self._ringing.get(campaign, 0) + 1
+            self._bump(campaign)
+
+    def answered(self, campaign: str) -> None:
+        """A ringing call was picked up."""
+        with self._lock:
+            self._ringing[campaign] = self._ringing.get(campaign, 0) - 1
+            self._talking[campaign] = self._talking.get(campaign, 0) + 1
+            self._bump(campaign)
+
+    def ended(self, campaign: str, was_answered: bool) -> None:
+        with self._lock:
+            counts = self._talking if was_answered else self._ringing
+            counts[campaign] = counts.get(campaign, 0) - 1
+            self._bump(campaign)
+
+    def calls(self, campaign: str) -> tuple[int, int] | None:
+        """(ringing, answered) calls of `campaign` placed by this server; None if it placed
+        none (a campaign run by a dialer elsewhere: the store only knows they are dialling)."""
+        with self._lock:
+            if campaign not in self._ringing:
+                return None
+            return self._ringing[campaign], self._talking.get(campaign, 0)
+
+    def _bump(self, campaign: str) -> None:
+        self._version[campaign] = self._version.get(campaign, 0) + 1
+        self._last[campaign] = time.time()
 
     def version(self, campaign: str) -> int:
         with self._lock:
@@ -72,17 +102,26 @@ class _LivePlacer:
 
     async def place(self, dial: Dial) -> CallResult:
         self.metrics.call_started(self.campaign)
-        self.bus.publish(self.campaign, started=1)
+        self.bus.dialled(self.campaign)
         result = CallResult(outcome=Outcome.FAILED)
+        picked_up = False
+
+        def answered() -> None:
+            nonlocal picked_up
+            if not picked_up:
+                picked_up = True
+                self.bus.answered(self.campaign)
+                dial.answered()
+
         try:
-            result = await self.inner.place(dial)
+            result = await self.inner.place(replace(dial, on_answer=answered))
             if result.report_path and self.recordings is not None:
                 wav = self.recordings / f"{Path(result.report_path).stem}.wav"
                 result.recording_path = str(wav) if wav.exists() else None
             return result
         finally:
             self.metrics.call_ended(self.campaign, result)
-            self.bus.publish(self.campaign, started=-1)
+            self.bus.ended(self.campaign, picked_up)
 
 
 class CampaignRunner:

@@ -53,9 +53,15 @@ def campaigns(store: Store) -> list[dict[str, Any]]:
 
 
 def wallboard(
-    store: Store, name: str, pii: bool, last_event_at: float | None = None, recent: int = 12
+    store: Store,
+    name: str,
+    pii: bool,
+    last_event_at: float | None = None,
+    recent: int = 12,
+    live_calls: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """The live numbers of one campaign (from the store: true across processes)."""
+    """The live numbers of one campaign (from the store: true across processes). `live_calls`:
+    (ringing, answered) of the calls this server placed, when it placed the campaign's calls."""
     with store.session() as s:
         c = store.campaign(s, name)
         config = CampaignConfig.model_validate(c.config)
@@ -104,6 +110,8 @@ def wallboard(
         "state": state,
         "cap": config.concurrency,
         "in_progress": sum(int(g[2]) for g in groups if g[0] == "dialing"),
+        "ringing": None if live_calls is None else max(0, live_calls[0]),
+        "talking": None if live_calls is None else max(0, live_calls[1]),
         "ended": ended,
         "contacts": states,
         "outcomes": dict(outcomes.most_common()),

@@ -30,6 +30,7 @@ function showBoard(board) {
   document.querySelectorAll("[data-k]").forEach((el) => {
     const v = get(board, el.dataset.k);
     if (v === undefined) return;
+    if (v === null) { el.textContent = "–"; return; }
     el.textContent = el.hasAttribute("data-pct")
       ? (v * 100).toFixed(el.dataset.k === "drop_rate" ? 1 : 0) + "%" : v;
   });
