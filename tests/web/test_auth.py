@@ -3,9 +3,25 @@ password and token hashing."""
 
 from __future__ import annotations
 
-import pytest
+import time
+from datetime import timedelta
+from pathlib import Path
 
-from voicebot.web.auth import LoginLimiter, Principal, check_password, hash_password, mask_phone
+import pytest
+from sqlalchemy import func, select
+
+from voicebot.campaign.store import Store, utcnow
+from voicebot.web.auth import (
+    LoginLimiter,
+    Principal,
+    add_user,
+    check_password,
+    from_session,
+    hash_password,
+    login,
+    mask_phone,
+)
+from voicebot.web.models import WebSession
 from voicebot.web.views import report_for
 
 pytestmark = pytest.mark.unit
@@ -56,3 +72,28 @@ def test_viewers_get_numeric_answers_only() -> None:
     data = {"questions": {"survey.quality": {"4": 2, "5": 1}, "survey.comment": {"late": 1}}}
     assert report_for(data, pii=False)["questions"] == {"survey.quality": {"4": 2, "5": 1}}
     assert report_for(data, pii=True) == data
+
+
+def test_the_login_limiter_forgets_stale_addresses_and_keeps_limiting_live_ones() -> None:
+    limiter = LoginLimiter(limit=2, window_s=0.05, max_keys=100)
+    for i in range(100):
+        limiter.failed(f"addr:{i}")
+    time.sleep(0.06)  # all of them are now outside the window
+    limiter.failed("addr:new")
+    limiter.failed("addr:new")
+    assert len(limiter._failures) == 1  # memory stays bounded under a spray of addresses
+    assert limiter.retry_after("addr:new") > 0  # and the live one is still limited
+
+
+def test_expired_browser_sessions_are_deleted_at_the_next_login(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    add_user(store, "ann", "viewer", "correct horse battery")
+    old = login(store, "ann", "correct horse battery")
+    assert old is not None
+    with store.session() as s:
+        for row in s.scalars(select(WebSession)):
+            row.expires_at = utcnow() - timedelta(minutes=1)
+    assert from_session(store, old[0]) is None
+    assert login(store, "ann", "correct horse battery") is not None
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 1  # the new one only

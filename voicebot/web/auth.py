@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from voicebot.campaign.store import CampaignError, Store, utcnow
 from voicebot.web.models import ROLES, ApiToken, AuditEntry, User, WebSession
@@ -109,6 +109,7 @@ def login(store: Store, name: str, password: str) -> tuple[str, Principal] | Non
             return None
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = utcnow()
+        s.execute(delete(WebSession).where(WebSession.expires_at <= now))  # expired ones go
         s.add(
             WebSession(
                 id_hash=sha256(session_id),
@@ -145,8 +146,8 @@ def logout(store: Store, session_id: str) -> None:
 class LoginLimiter:
     """At most `limit` failed logins per user name and per client address in `window_s`."""
 
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
-        self.limit, self.window_s = limit, window_s
+    def __init__(self, limit: int = 5, window_s: float = 300.0, max_keys: int = 10_000) -> None:
+        self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -168,8 +169,14 @@ class LoginLimiter:
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
         with self._lock:
+            if len(self._failures) >= self.max_keys:  # many addresses: forget the stale ones
+                for key in [k for k, t in self._failures.items() if now - t[-1] > self.window_s]:
+                    del self._failures[key]
             for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+                times = self._failures.setdefault(key, deque())
+                times.append(now)
+                while len(times) > self.limit:  # only the last `limit` failures matter
+                    times.popleft()
 
     def succeeded(self, *keys: str) -> None:
         with self._lock:
