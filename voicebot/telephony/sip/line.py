@@ -39,6 +39,7 @@ class _Call(pj.Call):
         self.released = False
         self.media: pj.AudioMedia | None = None
         stack.calls.add(self)
+        stack.made.add(self)
 
     def _tell(self, handler: str, *args: object) -> None:
         line = self._line()

@@ -12,6 +12,7 @@ import gc
 import logging
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -60,6 +61,9 @@ class SipStack:
         self._registered: asyncio.Future[tuple[int, str]] | None = None
         self._ep: pj.Endpoint | None = None
         self.calls: set[Any] = set()  # live PJSIP call objects: they must die on this thread
+        # every call object not yet deleted, live or not: one still referenced from Python when
+        # the library goes must not run its C++ destructor afterwards (that aborts the process)
+        self.made: weakref.WeakSet[Any] = weakref.WeakSet()
         self._ports: list[FramePort] = []  # every media port made; idle ones wait in _idle
         self._idle: list[FramePort] = []
         self._next_call_at = 0.0
@@ -178,6 +182,8 @@ class SipStack:
             self._ports.clear()
             self._idle.clear()
             gc.collect()  # PJSIP wrappers caught in reference cycles die here, not elsewhere
+            for call in list(self.made):  # still referenced somewhere: left to C++ (a leak)
+                call.__disown__()
             ep.libDestroy()
         except Exception as e:
             log.warning("SIP stack shutdown: %s", _pj_text(e))
