@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("livekit.agents")
@@ -19,6 +21,8 @@ pytest.importorskip("livekit.agents")
 from livekit.agents import AgentSession
 
 from tests.conftest import ROOT
+from voicebot.audio.resample import resample
+from voicebot.audio.wav import read_wav
 from voicebot.campaign.dialer import CallResult
 from voicebot.core.clock import RealClock
 from voicebot.core.outcomes import Outcome
@@ -42,13 +46,20 @@ def survey(store) -> Trial:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def recorded(survey: Trial) -> Callable[[str], AgentCall]:
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the calls below are recorded, as a LiveKit campaign records them."""
+    return tmp_path_factory.mktemp("recordings")
+
+
+@pytest.fixture(scope="module")
+def recorded(survey: Trial, recordings: Path) -> Callable[[str], AgentCall]:
     """Each recorded call run once through the AgentSession, for every test that reads it."""
     calls: dict[str, AgentCall] = {}
 
     def call(name: str) -> AgentCall:
         if name not in calls:
-            calls[name] = asyncio.run(run_wav_call(survey, CALLS / f"{name}.wav"))
+            wav = CALLS / f"{name}.wav"
+            calls[name] = asyncio.run(run_wav_call(survey, wav, record_to=recordings))
         return calls[name]
 
     return call
@@ -85,6 +96,38 @@ def test_recorded_calls_end_as_they_do_on_the_native_engine(
         said = store.asr("en").transcribe(resample(first, rate, 16000)).text
         greet = call.lines[0][1]
         assert len(words(greet) & words(said)) >= 0.6 * len(words(greet)), said
+
+
+def _speech(pcm: np.ndarray, rate: int) -> np.ndarray:
+    """Per 20 ms frame: is it louder than -40 dBFS?"""
+    n = rate // 50
+    frames = pcm[: len(pcm) // n * n].astype(np.float64).reshape(-1, n)
+    return np.sqrt((frames**2).mean(axis=1)) > 32768 * 10 ** (-40 / 20)
+
+
+def test_a_livekit_call_is_recorded_in_stereo_with_bot_and_caller_on_one_timeline(
+    survey: Trial, recorded: Callable[[str], AgentCall], recordings: Path, store
+) -> None:  # type: ignore[no-untyped-def]
+    call = recorded("cooperative")
+    path = recordings / f"{call.report.call_id}.wav"
+    assert path.stat().st_mode & 0o077 == 0  # owner-only, like every file with personal data
+    with wave.open(str(path)) as w:
+        assert (w.getnchannels(), w.getframerate()) == (2, 8000)
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").reshape(-1, 2)
+    bot, caller = pcm[:, 0], pcm[:, 1]
+    # right: the caller as the bot received them, frame for frame (within 40 ms)
+    source, _ = read_wav(CALLS / "cooperative.wav", rate=8000)
+    mine, theirs = _speech(caller, 8000), _speech(source, 8000)
+    n = min(len(mine), len(theirs))
+    best = max(range(-2, 3), key=lambda k: float(np.mean(np.roll(mine[:n], k) == theirs[:n])))
+    assert np.mean(np.roll(mine[:n], best) == theirs[:n]) > 0.95
+    # left: the bot, starting when the report says the caller began to hear the greeting
+    greet = call.report.bot_lines[0]
+    assert greet.first_audio_at is not None
+    onset = int(np.argmax(_speech(bot, 8000))) * 0.02
+    assert abs(onset - greet.first_audio_at) < 0.3, (onset, greet.first_audio_at)
+    said = store.asr("en").transcribe(resample(bot[: int(7.5 * 8000)], 8000, 16000)).text
+    assert len(words(greet.text) & words(said)) >= 0.6 * len(words(greet.text)), said
 
 
 def test_a_recorded_call_writes_the_report_of_a_loopback_call_with_per_turn_latency(

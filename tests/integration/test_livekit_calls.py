@@ -4,7 +4,6 @@ grants, the requests it sends, and SIP statuses mapped to the same outcomes as d
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -208,23 +207,31 @@ def test_a_livekit_setting_that_is_gone_is_an_error_not_ignored(tmp_path) -> Non
     assert VoicebotConfig.load(path).call.max_call_s == 120
 
 
-def test_a_livekit_campaign_that_promises_recording_is_refused(tmp_path: Path) -> None:
-    """The survey says "this call is recorded"; the LiveKit path cannot record yet: the run is
-    refused before anyone is dialled, rather than breaking the promise."""
-    from voicebot.cli import main
+def test_a_livekit_campaign_that_promises_recording_records_its_calls(tmp_path: Path) -> None:
+    """The survey says "this call is recorded": the LiveKit campaign's placer records every
+    answered call into the reports' recordings folder (the recorder itself is tested on a real
+    AgentSession in test_livekit_agents.py; this fake server has no media)."""
+    import argparse
 
-    db = f"sqlite:///{tmp_path / 'c.db'}"
+    from voicebot.app.campaign_cli import _placer
+    from voicebot.campaign.config import CampaignConfig
+    from voicebot.campaign.dialer import WallClock
+    from voicebot.campaign.store import Store
+    from voicebot.core.clock import RealClock
+
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    store.create("lk", "prompts/survey_en.yaml", CampaignConfig())
     config = tmp_path / "voicebot.yaml"
     config.write_text(
         "livekit:\n  server: {url: 'http://127.0.0.1:9', api_key: k, api_secret: s}\n",
         encoding="utf-8",
     )
-    contacts = tmp_path / "c.csv"
-    contacts.write_text("phone\n+1 212 555 0100\n", encoding="utf-8")
-    campaign = ["campaign", "--db", db]
-    assert main([*campaign, "create", "lk", "--script", "prompts/survey_en.yaml"]) == 0
-    assert main([*campaign, "import", "lk", str(contacts)]) == 0
-    run = [*campaign, "run", "lk", "--transport", "livekit", "--config", str(config)]
-    assert main([*run, "--until-idle"]) == 2
-    with sqlite3.connect(tmp_path / "c.db") as store:
-        assert store.execute("select count(*) from attempts").fetchone() == (0,)
+    args = argparse.Namespace(
+        name="lk", transport="livekit", config=str(config), reports=str(tmp_path / "reports")
+    )
+
+    async def build() -> Path | None:
+        async with _placer(store, args, RealClock(), WallClock()) as placer:
+            return placer.record_to  # type: ignore[no-any-return]
+
+    assert asyncio.run(build()) == tmp_path / "reports" / "recordings"

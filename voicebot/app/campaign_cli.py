@@ -388,17 +388,15 @@ class _placer:
             from voicebot.policy.schema import load_script
             from voicebot.telephony.livekit.calls import LiveKitCalls
 
-            if self._recording() or script_says_recorded(load_script(self._script())):
-                raise CampaignError(  # a promise the LiveKit path cannot keep yet
-                    f"campaign {args.name}: calls are to be recorded, and the LiveKit transport "
-                    "does not record yet (use LiveKit Egress, or --transport sip)"
-                )
+            recorded = self._recording() or script_says_recorded(load_script(self._script()))
+            reports = Path(self.args.reports)
             self._livekit = LiveKitCalls(config.livekit.server)
             return LiveKitPlacer(
                 self._stages(config, ScriptStages),
                 config.livekit,
                 self._livekit,
-                Path(self.args.reports),
+                reports,
+                record_to=reports / "recordings" if recorded else None,
             )
         from voicebot.app.outbound import SipCaller
         from voicebot.app.trunks import SipTrunk

@@ -31,6 +31,7 @@ from voicebot.livekit.agent import ScriptAgent  # noqa: E402
 from voicebot.livekit.audio import LINE_RATE, mono16, to_frame  # noqa: E402
 from voicebot.livekit.llm import ScriptLLM  # noqa: E402
 from voicebot.livekit.record import CallRecord  # noqa: E402
+from voicebot.livekit.recording import CallRecorder  # noqa: E402
 from voicebot.livekit.session import script_session  # noqa: E402
 from voicebot.metrics.report import CallReport  # noqa: E402
 
@@ -151,9 +152,11 @@ async def run_wav_call(
     contact: dict[str, Any] | None = None,
     agents_free: int = 1,
     timeout_s: float = 150.0,
+    record_to: Path | None = None,
 ) -> AgentCall:
     """One recorded caller against a script, through an AgentSession with the voicebot plugins
-    (`stages`: the script's loaded stages, voicebot.app.stages.ScriptStages)."""
+    (`stages`: the script's loaded stages, voicebot.app.stages.ScriptStages). With
+    `record_to`, the call is recorded there as on a LiveKit campaign call."""
     contact = dict(stages.script.example_contact) if contact is None else contact
     await stages.ring(RealClock(), contact)  # the contact's own lines, as while a phone rings
     clock = RealClock()  # 0: the caller's first frame is due
@@ -173,6 +176,9 @@ async def run_wav_call(
     ear = WavAudioOutput(stages.tts.rate, clock)
     session.input.audio = caller
     session.output.audio = ear
+    recorder = CallRecorder(record_to, record.report.call_id) if record_to is not None else None
+    if recorder is not None:
+        await recorder.start(session)
     await session.start(agent)
     try:
         await asyncio.wait_for(ended.wait(), timeout_s)
@@ -181,6 +187,8 @@ async def run_wav_call(
     finally:
         caller.closed = True
         await session.aclose()
+        if recorder is not None:
+            await recorder.finish()
     report = record.finish(
         script_llm.dialogue, "bot" if ended.is_set() else "deadline", Outcome.MAX_DURATION
     )

@@ -1,10 +1,11 @@
 """The outbound worker: one campaign dial through LiveKit. The bot joins a fresh room while the
 callee is dialled into it through the LiveKit SIP outbound trunk (waiting until answered); the
-script then runs as an AgentSession in the room with the voicebot plugins. Hand-offs go out by
-TransferSIPParticipant, phone keys arrive as `sip_dtmf_received` events, and the call ends by
-deleting the room. Every dial writes its call report (answered or not), and the campaign's
-result comes from it (`CallResult.of`), as on the SIP trunk. `LiveKitPlacer` is the campaign
-dialer's transport (`--transport livekit`)."""
+script then runs as an AgentSession in the room with the voicebot plugins, recorded (when the
+campaign or script says calls are) by livekit-agents' RecorderIO on the room's audio. Hand-offs
+go out by TransferSIPParticipant, phone keys arrive as `sip_dtmf_received` events, and the call
+ends by deleting the room. Every dial writes its call report (answered or not), and the
+campaign's result comes from it (`CallResult.of`), as on the SIP trunk. `LiveKitPlacer` is the
+campaign dialer's transport (`--transport livekit`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from voicebot.core.outcomes import Outcome  # noqa: E402
 from voicebot.livekit.agent import ScriptAgent  # noqa: E402
 from voicebot.livekit.llm import ScriptLLM  # noqa: E402
 from voicebot.livekit.record import CallRecord  # noqa: E402
+from voicebot.livekit.recording import CallRecorder  # noqa: E402
 from voicebot.livekit.session import script_session  # noqa: E402
 from voicebot.metrics.report import CallReport  # noqa: E402
 from voicebot.telephony.livekit.calls import Dialled, LiveKitCalls  # noqa: E402
@@ -50,9 +52,11 @@ class LiveKitPlacer:
         settings: LiveKitOutbound,
         calls: LiveKitCalls,
         reports: Path | None = None,
+        record_to: Path | None = None,
     ) -> None:
+        """`record_to`: the folder for each answered call's stereo WAV (`<call_id>.wav`)."""
         self.stages, self.settings, self.calls = stages, settings, calls
-        self.reports = reports
+        self.reports, self.record_to = reports, record_to
 
     def token(self, room: str) -> str:
         server = self.settings.server
@@ -63,7 +67,8 @@ class LiveKitPlacer:
     async def place(self, dial: Dial) -> CallResult:
         report = await self.call(dial)
         path = report.save(self.reports) if self.reports is not None else None
-        return CallResult.of(report, path)
+        wav = self.record_to / f"{report.call_id}.wav" if self.record_to is not None else None
+        return CallResult.of(report, path, wav if wav is not None and wav.exists() else None)
 
     async def call(self, dial: Dial) -> CallReport:
         """One dial, its report: the conversation's, or the dial's when nobody could talk."""
@@ -161,7 +166,14 @@ class LiveKitPlacer:
         room.on("sip_dtmf_received", on_key)
         room.on("participant_disconnected", left)
         options = room_io.RoomOptions(participant_identity=call.identity, close_on_disconnect=True)
-        await session.start(agent, room=room, room_options=options)
+        # the room's audio in and out, set up here so a recorder can tap them before the greeting
+        room_audio = room_io.RoomIO(room=room, agent_session=session, options=options)
+        await room_audio.start()
+        recorder = None
+        if self.record_to is not None:
+            recorder = CallRecorder(self.record_to, record.report.call_id)
+            await recorder.start(session)
+        await session.start(agent)
         otherwise = Outcome.HUNG_UP
         try:
             await asyncio.wait_for(ended.wait(), stages.options.max_call_s)
@@ -170,6 +182,9 @@ class LiveKitPlacer:
         finally:
             await asyncio.gather(*keys, return_exceptions=True)
             await session.aclose()
+            await room_audio.aclose()
+            if recorder is not None:
+                await recorder.finish()
             if not transferred:
                 await self.calls.hang_up(call)
         if transferred:  # the callee may leave the room before the script hears it connected
