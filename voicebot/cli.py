@@ -122,16 +122,29 @@ def _script(args: argparse.Namespace) -> int:
 
 def _call(args: argparse.Namespace) -> int:
     import asyncio
+    from datetime import UTC, datetime
 
     from voicebot.app.chat import load_contact
     from voicebot.app.outbound import place_one
-    from voicebot.campaign.safeguards import refusal
+    from voicebot.campaign.safeguards import (
+        caller_id_problem,
+        on_dnc_list,
+        outside_hours,
+        refusal,
+    )
     from voicebot.core.errors import ConfigError
     from voicebot.models.store import ModelStore
     from voicebot.telephony.sip.config import HandoffConfig, SipConfig, TrunkConfig
 
     config = _config(args)
     if reason := refusal(args.target, args.region, config.dial):
+        raise ConfigError(f"not calling {args.target}: {reason}")
+    a_number = not args.target.startswith(("sip:", "sips:"))
+    if a_number and not args.any_hour:
+        now = datetime.now(UTC)
+        if reason := outside_hours(args.target, args.region, now, config.dial.hours):
+            raise ConfigError(f"not calling {args.target} now: {reason}")
+    if reason := on_dnc_list(Path(args.db) if args.db else None, args.target, args.region):
         raise ConfigError(f"not calling {args.target}: {reason}")
     sip = config.sip
     if args.trunk:
@@ -141,6 +154,9 @@ def _call(args: argparse.Namespace) -> int:
         sip = SipConfig(trunk=trunk, handoff=sip.handoff if sip else HandoffConfig())
     if sip is None:
         raise ConfigError("no trunk: give --trunk sip:host[:port] or a config with `sip.trunk`")
+    host = sip.trunk.uri.split(":", 1)[-1].split("@")[-1]
+    if problem := caller_id_problem(sip.trunk.caller_id, host, a_number):
+        raise ConfigError(f"not calling {args.target}: {problem}")
     if args.agent:
         sip.handoff = sip.handoff.model_copy(update={"agents": args.agent, "mode": args.transfer})
     report = asyncio.run(
@@ -260,6 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--record", action="store_true", help="keep the call audio")
     call.add_argument("--out", default="out/calls", help="folder for the call report")
     call.add_argument("--region", default="US", help="for numbers without a country code")
+    call.add_argument(
+        "--any-hour",
+        action="store_true",
+        help="skip the callee's local-hours check (dial.hours, default 08:00-21:00)",
+    )
+    call.add_argument(
+        "--db",
+        help="campaign store whose do-not-call lists are checked (default: out/voicebot.db "
+        "when it exists)",
+    )
     call.set_defaults(func=_call)
     from voicebot.app.campaign_cli import add_parser as add_campaign
 

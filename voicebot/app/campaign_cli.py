@@ -404,6 +404,12 @@ class _placer:
 
         if config.sip is None:
             raise CampaignError("--transport sip needs --config with a `sip:` section")
+        from voicebot.campaign.safeguards import caller_id_problem
+
+        trunk = config.sip.trunk
+        host = trunk.uri.split(":", 1)[-1].split("@")[-1]
+        if problem := caller_id_problem(trunk.caller_id, host, dialling_a_number=True):
+            raise CampaignError(f"campaign {args.name}: {problem}")
         self._stack = SipStack(config.sip.trunk)
         await self._stack.start()
         self._caller = SipCaller(self._stages(config, ScriptStages), self._stack, config.sip)
