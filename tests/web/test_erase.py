@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,45 @@ def test_erase_on_sqlite_and_postgresql(db_url: str, tmp_path: Path) -> None:
         assert [a.answers for a in s.scalars(select(Attempt))] == [{}]
     assert not list((tmp_path / "recordings").iterdir())
     assert WORD not in (tmp_path / "reports" / "call1.json").read_text()
+
+
+def test_retention_erases_people_done_long_ago_and_the_cli_erases_one_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from voicebot.cli import main
+
+    db = tmp_path / "store.db"
+    url = f"sqlite:///{db}"
+    store = Store(url)
+    window = CallingWindow(start="00:00", end="23:59:59", days=list(DAYS))
+    config = CampaignConfig(window=window, max_attempts=1, retention_days=30)
+    store.create("spring", "prompts/survey_en.yaml", config)
+    csv = tmp_path / "c.csv"
+    rows = f"{PHONE},{NAME},{WORD}\n+14155550123,Ann Other,Oslo\n+14155550124,Bo Third,Rome\n"
+    csv.write_text("phone,name,city\n" + rows)
+    import_contacts(store, "spring", csv)
+    recorder = _Recorder(tmp_path / "reports", tmp_path / "recordings")
+    asyncio.run(Dialer(store, "spring", recorder, WallClock(), poll_s=None).run())
+    with store.session() as s:  # two of them were called 40 days ago, one is due again
+        for contact in s.scalars(select(Contact)):
+            if contact.phone == "+14155550124":
+                contact.state = "pending"
+        for attempt in s.scalars(select(Attempt)):
+            attempt.started_at -= timedelta(days=40)
+    store.engine.dispose()
+
+    assert main(["campaign", "--db", url, "purge", "spring"]) == 0
+    assert "2 people done over 30 days ago erased (1 do-not-call" in capsys.readouterr().out
+    with store.session() as s:
+        phones = sorted(c.phone for c in s.scalars(select(Contact)))
+        assert phones[0] == "+14155550124" and all(p.startswith("erased-") for p in phones[1:])
+        assert store.on_dnc(s, PHONE, 1)  # still suppressed, by its hash
+        assert Counter(s.scalars(select(Attempt.outcome))) == Counter({"completed": 3})
+    for f in [db, *db.parent.glob("store.db-*")]:
+        for secret in (PHONE[1:], NAME, WORD, "Ann Other"):
+            assert secret.encode() not in f.read_bytes(), f"{secret} left in {f.name}"
+
+    assert main(["campaign", "--db", url, "erase", "--phone", "+1 415 555 0124"]) == 0
+    assert "erased 1 contact(s)" in capsys.readouterr().out
+    assert main(["campaign", "--db", url, "erase", "--phone", "+1 415 555 0124"]) == 2
+    assert b"Bo Third" not in db.read_bytes()

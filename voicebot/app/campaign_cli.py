@@ -1,5 +1,5 @@
 """`voicebot campaign create | import | run | workers | pause | resume | stop | status | report |
-export | purge`.
+export | purge | erase`.
 
 The campaign room's commands; `run` builds the transport (simulated trunk, personas, SIP,
 LiveKit) from the user's config, which is why this entry point lives in the composition layer."""
@@ -104,7 +104,18 @@ def add_parser(sub: Any) -> None:
     out.add_argument("name")
     out.add_argument("--format", choices=["csv", "json"], default="csv")
     out.add_argument("--out")
-    purge = actions.add_parser("purge", help="delete recordings and transcripts past retention")
+    erase = actions.add_parser(
+        "erase", help="erase one person's data (number, name, answers, transcripts, recordings)"
+    )
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact", type=int, help="contact id (and the same number elsewhere)")
+    who.add_argument("--phone", help="the person's number, in every campaign")
+    erase.add_argument("--region", default="US", help="for a number without a country code")
+    purge = actions.add_parser(
+        "purge",
+        help="past retention: delete recordings and transcripts, erase people done with the "
+        "campaign",
+    )
     purge.add_argument("name")
     purge.add_argument("--days", type=int, help="default: the campaign's retention_days")
     campaign.set_defaults(func=main)
@@ -158,10 +169,35 @@ def main(args: argparse.Namespace) -> int:
         path = Path(args.out or f"out/{args.name}_attempts.{args.format}")
         console.print(f"written {export(store, args.name, args.format, path)}")
     elif args.action == "purge":
+        from voicebot.campaign.erase import expire
         from voicebot.campaign.report import purge
 
         gone = purge(store, args.name, args.days)
         console.print(f"campaign {args.name}: {gone} recordings and transcripts deleted")
+        with store.session() as s:
+            config = CampaignConfig.model_validate(store.campaign(s, args.name).config)
+        if days := args.days or config.retention_days:
+            erased = expire(store, args.name, days)
+            console.print(
+                f"campaign {args.name}: {erased.contacts} people done over {days} days ago "
+                f"erased ({erased.dnc_hashed} do-not-call entries kept as hashes)"
+            )
+    elif args.action == "erase":
+        from voicebot.campaign.contacts import normalise
+        from voicebot.campaign.erase import erase_contact, erase_number
+
+        if args.contact is not None:
+            erased = erase_contact(store, args.contact)
+        else:
+            try:
+                phone, _ = normalise(args.phone, args.region)
+            except ValueError as e:
+                raise CampaignError(f"--phone: {e}") from None
+            erased = erase_number(store, phone)
+        console.print(
+            f"erased {erased.contacts} contact(s): {erased.attempts} calls, "
+            f"{erased.reports} reports scrubbed, {erased.recordings} recordings deleted"
+        )
     else:
         return asyncio.run(_run(store, args, console))
     return 0

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from voicebot.campaign.models import Attempt, Contact, DncEntry
@@ -49,6 +50,52 @@ def erase_contact(store: Store, contact_id: int, every_campaign: bool = True) ->
             _erase_one(s, person, done)
         done.dnc_hashed = _hash_dnc(s, phone)
     compact(store)
+    return done
+
+
+def erase_number(store: Store, phone: str) -> Erased:
+    """Erase everyone with this (E.164) number, in every campaign."""
+    with store.session() as s:
+        contact_id = s.scalar(
+            select(Contact.id)
+            .where(Contact.phone == phone, func.coalesce(Contact.reason, "") != "erased")
+            .limit(1)
+        )
+    if contact_id is None:
+        raise CampaignError("no contact with that number (or it is already erased)")
+    return erase_contact(store, contact_id)
+
+
+def expire(store: Store, campaign: str, days: int, now: datetime | None = None) -> Erased:
+    """Retention: erase the people of `campaign` who are done with it (finished or skipped)
+    and whose last call is older than `days`, in this campaign only; their anonymous counts
+    and a hashed do-not-call entry stay."""
+    done = Erased()
+    cutoff = (now or datetime.now(UTC).replace(tzinfo=None)) - timedelta(days=days)
+    with store.session() as s:
+        c = store.campaign(s, campaign)
+        last = (
+            select(Attempt.contact_id, func.max(Attempt.started_at).label("at"))
+            .where(Attempt.campaign_id == c.id)
+            .group_by(Attempt.contact_id)
+            .subquery()
+        )
+        people = s.scalars(
+            select(Contact)
+            .join(last, last.c.contact_id == Contact.id)
+            .where(
+                Contact.campaign_id == c.id,
+                Contact.state.in_(("done", "skipped")),
+                func.coalesce(Contact.reason, "") != "erased",
+                last.c.at < cutoff,
+            )
+        )
+        for person in list(people):
+            phone = person.phone
+            _erase_one(s, person, done)
+            done.dnc_hashed += _hash_dnc(s, phone)
+    if done.contacts:
+        compact(store)
     return done
 
 
