@@ -42,7 +42,7 @@ class CampaignIn(BaseModel):
 
 
 class StartIn(BaseModel):
-    trunk: Literal["simulated", "personas"] = "simulated"
+    trunk: Literal["simulated", "personas", "sip"] = "simulated"
     speed: float = Field(1.0, gt=0, le=10000, description="simulated trunk: this much faster")
     virtual: bool = Field(False, description="virtual time (trial runs)")
     seed: int = 0

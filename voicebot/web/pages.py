@@ -251,8 +251,8 @@ def ui_control(
 ) -> HTMLResponse:
     try:
         if action == "start":
-            if trunk not in ("simulated", "personas"):
-                raise HTTPException(422, f"trunk: simulated or personas, not {trunk!r}")
+            if trunk not in ("simulated", "personas", "sip"):
+                raise HTTPException(422, f"trunk: simulated, personas or sip, not {trunk!r}")
             c.runner.start(name, RunOptions(trunk, speed, virtual))  # type: ignore[arg-type]
             audit(
                 c.store,

@@ -6,6 +6,7 @@ for /metrics. Pause and stop drain: calls in progress finish and are recorded.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from voicebot.core.clock import Clock, RealClock, VirtualClock
 from voicebot.core.outcomes import Outcome
 from voicebot.web.metrics import ConsoleMetrics
 
-Trunk = Literal["simulated", "personas"]
+Trunk = Literal["simulated", "personas", "sip"]
 
 
 class LiveBus:
@@ -144,7 +145,7 @@ class CampaignRunner:
         self._trials: dict[str, Any] = {}
         self._models: Any = None
         self._lock = threading.Lock()
-        self._persona_gate = threading.Lock()  # one persona campaign at a time (shared models)
+        self._persona_gate = threading.Lock()  # one pipeline campaign at a time (shared models)
 
     def running(self, name: str) -> bool:
         thread = self._threads.get(name)
@@ -158,6 +159,8 @@ class CampaignRunner:
                 state = self.store.campaign(s, name).state
             if state == "done":
                 raise CampaignError(f"campaign {name!r} is done: nobody is left to call")
+            if options.trunk == "sip":
+                self._check_sip(name)
             self.store.set_state(name, "ready")
             self._options[name] = options
             thread = threading.Thread(
@@ -194,29 +197,72 @@ class CampaignRunner:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _thread(self, name: str, options: RunOptions) -> None:
-        gate = self._persona_gate if options.trunk == "personas" else threading.Lock()
+        shared = options.trunk in ("personas", "sip")  # runs on the server's loaded models
+        gate = self._persona_gate if shared else threading.Lock()
         with gate:
             asyncio.run(self._run(name, options))
 
     async def _run(self, name: str, options: RunOptions) -> None:
         from voicebot.app.web_trunks import simulated_trunk
 
-        base: Clock = VirtualClock() if options.virtual else RealClock()
+        virtual = options.virtual and options.trunk != "sip"  # real calls run in real time
+        base: Clock = VirtualClock() if virtual else RealClock()
         clock = WallClock(base)
         recordings = self.out / "recordings"
-        if options.trunk == "simulated":
-            inner: CallPlacer = simulated_trunk(clock, options.seed, options.speed)
-        else:
-            inner = self._personas(name, recordings).trunk(base, self.out / "reports")
-        placer = _LivePlacer(inner, name, self.bus, self.metrics, recordings)
-        dialer = Dialer(self.store, name, placer, clock, poll_s=1.0)
-        self._dialers[name] = dialer
-        try:
-            work = dialer.run()
-            await (base.run(work) if isinstance(base, VirtualClock) else work)
-        finally:
-            self._dialers.pop(name, None)
-            self.bus.publish(name)
+        async with contextlib.AsyncExitStack() as transports:
+            if options.trunk == "simulated":
+                inner: CallPlacer = simulated_trunk(clock, options.seed, options.speed)
+            elif options.trunk == "sip":
+                reports = self.out / "reports"
+                lines = self._sip(name)
+                inner = await transports.enter_async_context(
+                    lines.trunk(clock, reports, self._recording(name))
+                )
+            else:
+                inner = self._personas(name, recordings).trunk(base, self.out / "reports")
+            placer = _LivePlacer(inner, name, self.bus, self.metrics, recordings)
+            dialer = Dialer(self.store, name, placer, clock, poll_s=1.0)
+            self._dialers[name] = dialer
+            try:
+                work = dialer.run()
+                await (base.run(work) if isinstance(base, VirtualClock) else work)
+            finally:
+                self._dialers.pop(name, None)
+                self.bus.publish(name)
+
+    def _check_sip(self, name: str) -> None:
+        """A SIP run needs the server's config to name a trunk, and a caller ID it will carry."""
+        from voicebot.campaign.safeguards import caller_id_problem
+
+        sip = self.config.sip if self.config is not None else None
+        if sip is None:
+            raise CampaignError(
+                "the sip trunk needs `voicebot serve --config` with a `sip:` section"
+            )
+        host = sip.trunk.uri.split(":", 1)[-1].split("@")[-1]
+        if problem := caller_id_problem(sip.trunk.caller_id, host, dialling_a_number=True):
+            raise CampaignError(f"campaign {name!r}: {problem}")
+
+    def _recording(self, name: str) -> bool | None:
+        """The campaign's `recording` switch (None: as the script says)."""
+        from voicebot.campaign.config import CampaignConfig
+
+        with self.store.session() as s:
+            config = CampaignConfig.model_validate(self.store.campaign(s, name).config)
+        return True if config.recording else None
+
+    def _sip(self, name: str) -> Any:
+        from voicebot.app.web_trunks import SipLines, console_models
+
+        with self.store.session() as s:
+            script = self.store.campaign(s, name).script
+        key = f"sip:{script}"
+        if key not in self._trials:
+            if self._models is None:
+                self._models = console_models(self.config)
+            models, config = self._models
+            self._trials[key] = SipLines(Path(script), models, config)
+        return self._trials[key]
 
     def _personas(self, name: str, recordings: Path) -> Any:
         from voicebot.app.web_trunks import PersonaLines, console_models
