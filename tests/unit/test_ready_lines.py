@@ -80,3 +80,13 @@ def test_a_zh_line_is_synthesised_normalised_and_then_served_from_the_cache() ->
     blocks = asyncio.run(stream())
     assert len(voice.said) == rendered  # all from the cache
     assert sum(len(b) for b in blocks) == sum(len(s) for s in voice.said)
+
+
+def test_a_line_is_ready_only_when_every_sentence_is_cached() -> None:
+    tts = TextToSpeech(SpellingVoice(), 8000, normalize=normalize)
+    line = "李女士您好，这里是客户回访中心。我们稍后再联系您，再见。"
+    assert not tts.ready(line)
+    tts.prerender([line.split("。")[0] + "。"], personal=True)
+    assert not tts.ready(line)
+    tts.prerender([line], personal=True)
+    assert tts.ready(line)

@@ -102,6 +102,14 @@ class TextToSpeech:
                     new += 1
         return new
 
+    def ready(self, text: str) -> bool:
+        """Every sentence of this line is in the cache: it plays with no synthesis wait."""
+        keys = [
+            LineCache.key(self.voice.name, self.rate, s)
+            for s in split_sentences(self.normalize(text))
+        ]
+        return all(self.cache.get(key) is not None for key in keys)
+
     async def stream(
         self, text: str, run_blocking: Callable[..., Awaitable[np.ndarray]] | None = None
     ) -> AsyncIterator[np.ndarray]:
