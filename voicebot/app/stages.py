@@ -7,6 +7,7 @@ rings (`ring`), so that no line waits for synthesis once the callee answers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ from voicebot.policy.schema import Script, filled, load_script, text_of
 from voicebot.session.call import CallOptions, CallStages
 from voicebot.session.dialogue import script_classifier
 from voicebot.tts import zh_text
+from voicebot.tts.prompt_pack import pack_folder, prompt_lines
+from voicebot.tts.prompted import PromptedSpeech, PromptPack
 from voicebot.tts.stage import LineCache, TextToSpeech
+from voicebot.tts.voices import Voice
 
 LINE_RATE = 8000  # the phone band every transport speaks at the session
 _VARIABLE = re.compile(r"\{(\w+)\}")
@@ -41,7 +45,7 @@ class ScriptStages:
         cache_dir = store.config.tts.prerender_dir
         normalize = zh_text.normalize if self.language == "zh" else None
         voice = store.voice(self.language)
-        self.tts = TextToSpeech(voice, LINE_RATE, LineCache(cache_dir), normalize)
+        self.tts = _speech(self, voice, LineCache(cache_dir), normalize)
         self.stages = CallStages(
             listener_asr=store.asr(self.language),
             classifier=script_classifier(self.script, self.language, store.encoder(self.language)),
@@ -71,6 +75,17 @@ class ScriptStages:
         message included, are rendered (into memory only: they carry personal data). Callers
         await it before the call starts, so no line of the call waits for synthesis."""
         await clock.run_blocking(self.tts.prerender, self.personal_lines(contact), True)
+
+
+def _speech(
+    stages: ScriptStages, voice: Voice, cache: LineCache, normalize: Callable[[str], str] | None
+) -> TextToSpeech:
+    """The TTS stage: with the script's recorded prompt pack in front, when it has one."""
+    folder = pack_folder(stages.script, stages.script_path, stages.language)
+    if folder is None:
+        return TextToSpeech(voice, LINE_RATE, cache, normalize)
+    pack = PromptPack(prompt_lines(stages.script, stages.language), folder, LINE_RATE)
+    return PromptedSpeech(voice, pack, LINE_RATE, cache, normalize)
 
 
 def personal_lines(script: Script, language: str, contact: dict[str, Any]) -> list[str]:
