@@ -149,6 +149,18 @@ def check_recording(path: Path) -> tuple[list[str], float | None]:
     return problems, level
 
 
+def playable(path: Path) -> bool:
+    """A recording the call can use: readable, with speech, at the phone rate or above (level
+    and edge silence are only advice: edges are trimmed and levels matched when joined)."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            rate = w.getframerate()
+        pcm, _ = read_wav(path)
+    except (OSError, wave.Error, EOFError, AudioFormatError):
+        return False
+    return rate >= MIN_RATE and active_level(pcm, rate) is not None
+
+
 def _frame_db(pcm: np.ndarray, rate: int) -> np.ndarray:
     n = max(1, rate // 50)  # 20 ms
     frames = pcm[: len(pcm) // n * n].astype(np.float64).reshape(-1, n)

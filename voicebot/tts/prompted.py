@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voicebot.audio.wav import read_wav
-from voicebot.tts.prompt_pack import PromptLine, active_level, check_recording
+from voicebot.tts.prompt_pack import PromptLine, active_level, playable
 from voicebot.tts.stage import LineCache, TextToSpeech
 from voicebot.tts.voices import Voice
 
@@ -27,7 +27,8 @@ _CLAUSE_END = tuple("，。！？；、,.!?;")
 
 
 class PromptPack:
-    """The recordings of one script and language, loaded at the line rate."""
+    """The recordings of one script and language, loaded at the line rate, edges trimmed.
+    A line is played from its recordings only when every one of its files is playable."""
 
     def __init__(self, lines: list[PromptLine], folder: Path, rate: int) -> None:
         self.rate = rate
@@ -35,14 +36,14 @@ class PromptPack:
         self.lines: list[PromptLine] = []
         for line in lines:
             files = [p.file for p in line.parts if p.file is not None]
-            if all((folder / f).is_file() and not check_recording(folder / f)[0] for f in files):
+            if all(playable(folder / f) for f in files):
                 for f in files:
-                    self.audio[f] = read_wav(folder / f, rate=rate)[0]
+                    self.audio[f] = trim(read_wav(folder / f, rate=rate)[0], rate, True, True)
                 self.lines.append(line)
         if len(self.lines) < len(lines):
             log.warning(
                 "prompt pack %s: %d of %d lines lack usable recordings and are synthesised "
-                "(voicebot script prompts SCRIPT --check %s)",
+                "(voicebot script prompts SCRIPT --recordings %s)",
                 folder,
                 len(lines) - len(self.lines),
                 len(lines),
