@@ -105,6 +105,11 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _script(args: argparse.Namespace) -> int:
+    if args.action == "prompts":
+        from voicebot.app.prompts_cli import show_prompts
+
+        recordings = Path(args.recordings) if args.recordings else None
+        return max(show_prompts(Path(f), args.lang, recordings) for f in args.files)
     if args.action == "graph":
         from voicebot.policy.graph import render
 
@@ -227,11 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["list", "check"])
     models.set_defaults(func=_models)
     script = sub.add_parser("script", help="check call scripts (exit 1 on problems) or draw them")
-    script.add_argument("action", choices=["check", "graph"])
+    script.add_argument("action", choices=["check", "graph", "prompts"])
     script.add_argument("files", nargs="+")
     script.add_argument("--format", choices=["svg", "png"], default="svg", help="for graph")
     script.add_argument("--lang", help="language of the lines shown in the graph")
     script.add_argument("--out", default="out/graphs", help="folder for graphs")
+    script.add_argument("--recordings", help="prompts: check this folder of recordings")
     script.set_defaults(func=_script)
     chat = sub.add_parser("chat", help="talk to a script by typing (real intent classifier)")
     chat.add_argument("script")

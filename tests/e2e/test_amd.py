@@ -5,6 +5,11 @@ script's voicemail handling, its message starting only after the beep."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +41,20 @@ def answer(trial: Trial, greeting: str) -> CallReport:
     pcm, _ = read_wav(GREETINGS / f"{greeting}.wav", rate=8000)
     clock = VirtualClock()
     return asyncio.run(clock.run(replay_one(trial, Recording(Path(greeting), pcm), clock)))
+
+
+@contextmanager
+def cpu_burners(seconds: float = 40.0) -> Iterator[None]:
+    """A busy process on every core, each ending by itself after `seconds` at most."""
+    code = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+    burners = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(os.cpu_count() or 2)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+        for burner in burners:
+            burner.wait(timeout=10)
 
 
 def beep_end(greeting: str) -> float:
@@ -106,3 +125,17 @@ def test_the_voicemail_message_starts_after_the_beep(
     assert message.node == "voicemail" and not message.interrupted
     assert message.first_audio_at is not None and message.first_audio_at >= beep_end(greeting)
     assert trial.script.example_contact["name"] in message.text
+
+
+@pytest.mark.parametrize("run", range(2))
+def test_the_voicemail_message_is_ready_with_the_machine_loaded(trials, run: int) -> None:  # type: ignore[no-untyped-def]
+    """Under CPU load the zh voice renders slower than real time; the message is rendered
+    while the number rings, so it still starts after the beep, never lost to a late render."""
+    trial = trials("followup_zh")
+    with cpu_burners():
+        report = answer(trial, "zh_machine")
+    assert report.outcome == "voicemail" and "voicemail_message" in events(report)
+    [message] = report.bot_lines
+    assert message.first_audio_at is not None and message.first_audio_at >= beep_end("zh_machine")
+    assert not message.interrupted
+    assert trial.tts.ready(message.text)  # rendered while the number rang, not during the call

@@ -7,6 +7,7 @@ rings (`ring`), so that no line waits for synthesis once the callee answers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,11 @@ from voicebot.policy.lint import script_lines
 from voicebot.policy.schema import Script, filled, load_script, text_of
 from voicebot.session.call import CallOptions, CallStages
 from voicebot.session.dialogue import script_classifier
+from voicebot.tts import zh_text
+from voicebot.tts.prompt_pack import pack_folder, prompt_lines
+from voicebot.tts.prompted import PromptedSpeech, PromptPack
 from voicebot.tts.stage import LineCache, TextToSpeech
+from voicebot.tts.voices import Voice
 
 LINE_RATE = 8000  # the phone band every transport speaks at the session
 _VARIABLE = re.compile(r"\{(\w+)\}")
@@ -38,7 +43,9 @@ class ScriptStages:
         self.store = store
         self.options = options or CallOptions()
         cache_dir = store.config.tts.prerender_dir
-        self.tts = TextToSpeech(store.voice(self.language), LINE_RATE, LineCache(cache_dir))
+        normalize = zh_text.normalize if self.language == "zh" else None
+        voice = store.voice(self.language)
+        self.tts = _speech(self, voice, LineCache(cache_dir), normalize)
         self.stages = CallStages(
             listener_asr=store.asr(self.language),
             classifier=script_classifier(self.script, self.language, store.encoder(self.language)),
@@ -60,15 +67,37 @@ class ScriptStages:
         return self.tts.prerender(t for t in fixed if not _VARIABLE.search(t))
 
     def personal_lines(self, contact: dict[str, Any]) -> list[str]:
-        """The script's node lines that carry this contact's details, filled in."""
-        out = []
-        for node in self.script.nodes.values():
-            text = text_of(node.say, self.language)
-            if _VARIABLE.search(text):
-                out.append(filled(text, contact))
-        return out
+        """The lines of this script that carry this contact's details, filled in."""
+        return personal_lines(self.script, self.language, contact)
 
     async def ring(self, clock: Clock, contact: dict[str, Any]) -> None:
-        """What happens while the phone rings: the contact's personal lines are rendered (into
-        memory only: they carry personal data)."""
+        """What happens while the phone rings: the contact's personal lines, the voicemail
+        message included, are rendered (into memory only: they carry personal data). Callers
+        await it before the call starts, so no line of the call waits for synthesis."""
         await clock.run_blocking(self.tts.prerender, self.personal_lines(contact), True)
+
+
+def _speech(
+    stages: ScriptStages, voice: Voice, cache: LineCache, normalize: Callable[[str], str] | None
+) -> TextToSpeech:
+    """The TTS stage: with the script's recorded prompt pack in front, when it has one."""
+    folder = pack_folder(stages.script, stages.script_path, stages.language)
+    if folder is None:
+        return TextToSpeech(voice, LINE_RATE, cache, normalize)
+    pack = PromptPack(prompt_lines(stages.script, stages.language), folder, LINE_RATE)
+    return PromptedSpeech(voice, pack, LINE_RATE, cache, normalize)
+
+
+def personal_lines(script: Script, language: str, contact: dict[str, Any]) -> list[str]:
+    """Every line of `script` that carries the contact's details, filled in, in the order a
+    call may need them: the greeting and the voicemail message first, then the other nodes,
+    reprompts, handlers and standard lines."""
+    first = [script.nodes[script.start].say]
+    if script.voicemail.action == "leave" and script.voicemail.message is not None:
+        first.append(script.voicemail.message)
+    out: list[str] = []
+    for line in [*first, *(line for _, line in script_lines(script))]:
+        text = text_of(line, language)
+        if _VARIABLE.search(text) and (personal := filled(text, contact)) not in out:
+            out.append(personal)
+    return out

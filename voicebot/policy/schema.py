@@ -123,6 +123,11 @@ class Script(_Strict):
     example_contact: dict[str, str] = Field(
         default_factory=dict, description="a made-up contact for chat, trials and the linter"
     )
+    prompts: str | None = Field(
+        None,
+        description="folder of recorded prompts (relative to the script): fixed words are "
+        "played from <folder>/<language>/, variables synthesised; `voicebot script prompts`",
+    )
 
 
 def load_script(path: str | Path) -> Script:

@@ -296,11 +296,20 @@ class CallSession(ReportActions):
                 self.amd.turn(turn.transcript.text, turn.speech_end - turn.speech_start)
 
     async def _voicemail(self) -> None:
-        """Leave the script's message once the greeting is over (the beep, or a quiet moment),
-        or just hang up."""
+        """Leave the script's message once the greeting is over (the beep, or a quiet moment)
+        and the message is rendered in full (rendered while the number rang, or now: a late
+        render leaves a moment more of quiet before the message, never a gap inside it), or
+        just hang up."""
         actions = self.dialogue.voicemail()
         if any(isinstance(a, Say) for a in actions):
-            await self._after_greeting(self.setup.script.voicemail.wait_beep_s)
+            texts = [a.text for a in actions if isinstance(a, Say) and not a.audio]
+            tts = self.stages.tts
+            rendering = asyncio.ensure_future(self.clock.run_blocking(tts.prerender, texts, True))
+            try:
+                await self._after_greeting(self.setup.script.voicemail.wait_beep_s)
+                await rendering
+            finally:
+                rendering.cancel()
             self._event(self.clock.now(), "voicemail_message")
         await self._carry_out(actions, None)
 

@@ -71,12 +71,20 @@ class LineCache:
 
 class TextToSpeech:
     """`async for pcm in tts.stream(text)`: int16 blocks at `rate`, first block as soon as the
-    first sentence is synthesised (or at once, for a cached line)."""
+    first sentence is synthesised (or at once, for a cached line). `normalize` rewrites a line
+    before it is split and synthesised (digits, dates, money: `voicebot.tts.zh_text`)."""
 
-    def __init__(self, voice: Voice, rate: int = 16000, cache: LineCache | None = None) -> None:
+    def __init__(
+        self,
+        voice: Voice,
+        rate: int = 16000,
+        cache: LineCache | None = None,
+        normalize: Callable[[str], str] | None = None,
+    ) -> None:
         self.voice = voice
         self.rate = rate
         self.cache = cache if cache is not None else LineCache()
+        self.normalize = normalize or str
 
     def render(self, sentence: str) -> np.ndarray:
         """Blocking synthesis of one sentence at the stage's rate (no cache)."""
@@ -87,19 +95,27 @@ class TextToSpeech:
         `personal`: the lines carry a contact's details (kept in memory only, bounded)."""
         new = 0
         for line in lines:
-            for sentence in split_sentences(line):
+            for sentence in split_sentences(self.normalize(line)):
                 key = LineCache.key(self.voice.name, self.rate, sentence)
                 if self.cache.get(key) is None:
                     self.cache.put(key, self.render(sentence), personal)
                     new += 1
         return new
 
+    def ready(self, text: str) -> bool:
+        """Every sentence of this line is in the cache: it plays with no synthesis wait."""
+        keys = [
+            LineCache.key(self.voice.name, self.rate, s)
+            for s in split_sentences(self.normalize(text))
+        ]
+        return all(self.cache.get(key) is not None for key in keys)
+
     async def stream(
         self, text: str, run_blocking: Callable[..., Awaitable[np.ndarray]] | None = None
     ) -> AsyncIterator[np.ndarray]:
         """`run_blocking` is the call clock's, so synthesis time counts on that clock."""
         offload = run_blocking or asyncio.to_thread
-        for sentence in split_sentences(text):
+        for sentence in split_sentences(self.normalize(text)):
             key = LineCache.key(self.voice.name, self.rate, sentence)
             pcm = self.cache.get(key)
             if pcm is None:

@@ -1,0 +1,129 @@
+"""Mandarin voices by round trip: every zh script line (filled with the script's example
+contact, normalised as for a call) is synthesised, sent through the phone channel (8 kHz
+mu-law), transcribed by the project's zh ASR and scored by character error; plus render time.
+
+    ./dev bench zh-voices [--limit N] [--voices kokoro,espeak] [--piper PATH]
+
+Writes benchmarks/results/zh_voices.json and zh_voices.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import struct
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.understanding.metrics import edit_distance, normalise
+from voicebot.audio.g711 import phone_channel
+from voicebot.audio.resample import resample
+from voicebot.core.runtime import configure_threads
+from voicebot.models.store import ModelStore
+from voicebot.policy.lint import script_lines
+from voicebot.policy.schema import filled, load_script, text_of
+from voicebot.tts.voices import PiperTts, Voice
+from voicebot.tts.zh_text import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+ASR_RATE = 16000
+
+
+class EspeakPinyin:
+    """espeak-ng reading pypinyin's tone-numbered pinyin (robotic, MIT/GPL tools, instant)."""
+
+    name = "espeak-ng:cmn-latn-pinyin"
+    sample_rate = 22050
+
+    def synthesize(self, sentence: str) -> np.ndarray:
+        from pypinyin import Style, lazy_pinyin
+
+        pinyin = " ".join(lazy_pinyin(sentence, style=Style.TONE3, neutral_tone_with_five=True))
+        wav = subprocess.run(
+            ["espeak-ng", "-v", "cmn-latn-pinyin", "--stdout", pinyin],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        ).stdout
+        self.sample_rate = struct.unpack("<I", wav[24:28])[0]  # a streamed header: sizes unset
+        return np.frombuffer(wav[44 : 44 + (len(wav) - 44) // 2 * 2], "<i2").copy()
+
+
+def zh_lines(limit: int | None) -> list[str]:
+    lines: list[str] = []
+    for path in sorted((ROOT / "prompts").glob("*_zh.yaml")):
+        script = load_script(path)
+        for _, line in script_lines(script):
+            text = normalize(filled(text_of(line, "zh"), script.example_contact))
+            if text not in lines:
+                lines.append(text)
+    return lines[:limit]
+
+
+def measure(voice: Voice, lines: list[str], asr: Any) -> dict[str, Any]:
+    errors = chars = 0
+    render_s = audio_s = 0.0
+    worst: list[tuple[float, str, str]] = []
+    for text in lines:
+        start = time.perf_counter()
+        pcm = voice.synthesize(text)
+        render_s += time.perf_counter() - start
+        audio_s += len(pcm) / voice.sample_rate
+        heard = phone_channel(resample(pcm, voice.sample_rate, ASR_RATE), ASR_RATE)
+        hyp = asr.transcribe(heard).text
+        ref_tokens, hyp_tokens = normalise(text, "zh"), normalise(hyp, "zh")
+        line_errors = edit_distance(ref_tokens, hyp_tokens)
+        errors, chars = errors + line_errors, chars + len(ref_tokens)
+        worst.append((line_errors / max(1, len(ref_tokens)), text, hyp))
+    worst.sort(reverse=True)
+    return {
+        "voice": voice.name,
+        "lines": len(lines),
+        "cer": round(errors / max(1, chars), 4),
+        "rtf": round(render_s / max(audio_s, 1e-9), 3),
+        "render_ms_per_line": round(1000 * render_s / max(1, len(lines)), 1),
+        "worst": [{"cer": round(c, 3), "text": t, "heard": h} for c, t, h in worst[:3]],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="first N lines only")
+    parser.add_argument("--voices", default="kokoro,espeak", help="comma-separated")
+    parser.add_argument("--piper", type=Path, help="a piper zh_CN .onnx to measure too")
+    args = parser.parse_args()
+    configure_threads()
+    store = ModelStore()
+    voices: list[Voice] = []
+    wanted = set(args.voices.split(","))
+    if "kokoro" in wanted:
+        voices.append(store.voice("zh"))
+    if "espeak" in wanted:
+        voices.append(EspeakPinyin())
+    if args.piper is not None:
+        voices.append(PiperTts(args.piper, name=args.piper.stem))
+    lines = zh_lines(args.limit)
+    asr = store.asr("zh")
+    rows = [measure(v, lines, asr) for v in voices]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    meta = {"machine": platform.processor() or platform.machine(), "lines": len(lines)}
+    (RESULTS / "zh_voices.json").write_text(
+        json.dumps({"meta": meta, "voices": rows}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    table = ["| voice | lines | CER | RTF | render ms/line |", "|---|---|---|---|---|"]
+    table += [
+        f"| {r['voice']} | {r['lines']} | {r['cer']:.1%} | {r['rtf']} | {r['render_ms_per_line']} |"
+        for r in rows
+    ]
+    (RESULTS / "zh_voices.md").write_text("\n".join(table) + "\n", encoding="utf-8")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
