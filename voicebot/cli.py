@@ -123,6 +123,7 @@ def _script(args: argparse.Namespace) -> int:
 def _call(args: argparse.Namespace) -> int:
     import asyncio
 
+    from voicebot.app.campaign_cli import on_do_not_call
     from voicebot.app.chat import load_contact
     from voicebot.app.outbound import place_one
     from voicebot.campaign.safeguards import refusal
@@ -133,6 +134,8 @@ def _call(args: argparse.Namespace) -> int:
     config = _config(args)
     if reason := refusal(args.target, args.region, config.dial):
         raise ConfigError(f"not calling {args.target}: {reason}")
+    if on_do_not_call(args.db, args.target, args.region):
+        raise ConfigError(f"not calling {args.target}: on the do-not-call list")
     sip = config.sip
     if args.trunk:
         trunk = (
@@ -260,10 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--record", action="store_true", help="keep the call audio")
     call.add_argument("--out", default="out/calls", help="folder for the call report")
     call.add_argument("--region", default="US", help="for numbers without a country code")
+    call.add_argument(
+        "--db",
+        default=os.environ.get("VOICEBOT_DB", "sqlite:///out/voicebot.db"),
+        help="the store whose global do-not-call list is checked",
+    )
     call.set_defaults(func=_call)
+    from voicebot.app.campaign_cli import add_dnc_parser
     from voicebot.app.campaign_cli import add_parser as add_campaign
 
     add_campaign(sub)
+    add_dnc_parser(sub)
     from voicebot.web.cli import add_parser as add_web
 
     add_web(sub)
