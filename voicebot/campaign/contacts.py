@@ -277,10 +277,12 @@ def _import(
         repeats: list[dict[str, Any]] = []
         phone_key: str | None = None
         for row in read_rows(path):
-            phone_key = phone_key or next(k for k in PHONE_COLUMNS if k in row.fields)
+            phone_key = phone_key or next((k for k in PHONE_COLUMNS if k in row.fields), None)
             try:
                 if row.problem is not None:
                     raise ValueError(row.problem)
+                if phone_key is None:
+                    raise ValueError("phone: no phone field")
                 contact = _contact(row, phone_key, config, source, segment)
             except ValueError as e:
                 result.reject(row, str(e), out)

@@ -88,8 +88,12 @@ def _import(
         phone_key: str | None = None
         now = utcnow()
         for row in read_rows(path):
-            phone_key = phone_key or next(k for k in PHONE_COLUMNS if k in row.fields)
+            phone_key = phone_key or next((k for k in PHONE_COLUMNS if k in row.fields), None)
             try:
+                if row.problem is not None:
+                    raise ValueError(row.problem)
+                if phone_key is None:
+                    raise ValueError("phone: no phone field")
                 phone = _number(row, phone_key, region)
             except ValueError as e:
                 result.rejected_count += 1
