@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -112,6 +113,7 @@ class Dialer:
         self._forced = False
         self._calls: set[asyncio.Task[None]] = set()
         self._waiting_for: datetime | None = None
+        self._journal_dnc: set[str] = set()  # do-not-call requests waiting in journals
         self._store_down = False  # the last write was refused: no claims until one works
         self._unrecorded: BaseException | None = None  # neither store nor journal took a result
         self.placed = 0
@@ -317,6 +319,7 @@ class Dialer:
             return []
         now = self.clock.now()
         dials: list[Dial] = []
+        self._journal_dnc = self.journal.dnc_numbers()  # once per claim, not per contact
         with self.store.session() as s:
             campaign = self.lease.lock_campaign(s)
             open_calls = s.scalar(
@@ -357,7 +360,7 @@ class Dialer:
             contact.state, contact.reason = "skipped", refused
             return False
         if self.store.on_dnc(s, contact.phone, self.campaign_id) or (
-            contact.phone in self.journal.dnc_numbers()  # asked while the store was down
+            contact.phone in self._journal_dnc  # asked while the store was down
         ):
             contact.state, contact.reason, contact.outcome = "skipped", "do-not-call", Outcome.DNC
             return False
@@ -508,26 +511,26 @@ class Dialer:
 
     def replay(self) -> bool:
         """Write what waits in the journal into the store (idempotent: an attempt already
-        closed keeps its result; a do-not-call request is added once), then clear it. True
+        closed keeps its result; a do-not-call request is added once), then empty it. True
         when nothing waits any more; False while the store still refuses."""
-        entries = self.journal.entries()
-        if not entries:
-            self.journal.clear()  # nothing readable left (a torn line at most)
-            return True
-        try:
+
+        def apply(entries: list[dict[str, Any]]) -> None:
             for entry in entries:
                 self.record(
                     int(entry["attempt_id"]),
                     CallResult.from_record(entry["result"]),
                     datetime.fromisoformat(entry["at"]),
                 )
+
+        try:
+            count = self.journal.replay(apply)
         except STORE_DOWN as e:
             self._went_down(e)
             return False
-        self.journal.clear()
-        self.replayed += len(entries)
-        self._store_down = False
-        log.info("worker %s: %d journaled results replayed", self.worker_id, len(entries))
+        if count:
+            self.replayed += count
+            self._store_down = False
+            log.info("worker %s: %d journaled results replayed", self.worker_id, count)
         return True
 
     def record(self, attempt_id: int, result: CallResult, now: datetime | None = None) -> None:

@@ -2,20 +2,23 @@
 full, server gone), so that nothing a callee said is lost and nobody is called twice for it.
 
 One JSON line per result, appended and fsynced (file 0600, folder 0700: it holds personal data),
-in the store's data folder (`<file>.db.results/` for SQLite). The dialer replays it into the store
-before it claims anything again; replaying is idempotent (a result is written only onto its
-still-open attempt; a do-not-call request is added once), so a crash in the middle of a replay
-is harmless. A torn last line (a crash while writing) is ignored: that result was never
-acknowledged. The do-not-call requests of every journal in the folder are checked before each
-dial until they reach the store."""
+in the store's data folder (`<file>.db.results/` for SQLite). The dialer replays it into the
+store before it claims anything again, under a lock on the file (appends of other dialers of the
+campaign on this host wait for it, so nothing is emptied unread). Replaying is idempotent (a
+result is written only onto its still-open attempt; a do-not-call request is added once), so a
+crash in the middle of a replay is harmless. A torn last line (a crash while writing) is
+ignored: that result was never acknowledged. The do-not-call requests of every journal in the
+folder are checked before each dial until they reach the store."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,29 +52,51 @@ class ResultJournal:
             return False
 
     def append(self, entry: dict[str, Any]) -> None:
-        """Write one entry and fsync it (and the folder, when the file is new). OSError when
-        the journal cannot be written either."""
+        """Write one entry and fsync it (and the folder, when the file is new), under the
+        journal's lock. OSError when the journal cannot be written either."""
         line = json.dumps({"v": VERSION, **entry}, ensure_ascii=False, default=str) + "\n"
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        new = not self.path.exists()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
+        with self._locked() as fd:
+            os.lseek(fd, 0, os.SEEK_END)
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
-        finally:
-            os.close(fd)
-        if new:
-            _fsync_dir(self.folder)
 
     def entries(self) -> list[dict[str, Any]]:
         """The entries in order; a torn or unreadable line is skipped (and counted in the log)."""
         return _read(self.path)
 
+    def replay(self, apply: Callable[[list[dict[str, Any]]], None]) -> int:
+        """Hand every entry to `apply` (which writes them into the store), then empty the
+        journal, all under its lock: a dialer of the same campaign appending meanwhile (another
+        worker on this host) waits, so nothing is emptied unread. When `apply` raises, the
+        journal stays as it was. Returns how many entries were applied."""
+        if not self.pending:
+            return 0
+        with self._locked() as fd:
+            entries = _read(self.path)
+            if entries:
+                apply(entries)
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+        return len(entries)
+
     def clear(self) -> None:
-        """Everything was replayed: the journal goes (durably)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-            _fsync_dir(self.folder)
+        """Empty the journal (durably)."""
+        with self._locked() as fd:
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[int]:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        new = not self.path.exists()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if new:
+                _fsync_dir(self.folder)
+            yield fd
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def dnc_numbers(self) -> set[str]:
         """Numbers that asked not to be called, in any journal of the folder (every campaign of
