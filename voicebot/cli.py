@@ -129,14 +129,10 @@ def _call(args: argparse.Namespace) -> int:
     import asyncio
     from datetime import UTC, datetime
 
+    from voicebot.app.campaign_cli import on_do_not_call
     from voicebot.app.chat import load_contact
     from voicebot.app.outbound import place_one
-    from voicebot.campaign.safeguards import (
-        caller_id_problem,
-        on_dnc_list,
-        outside_hours,
-        refusal,
-    )
+    from voicebot.campaign.safeguards import caller_id_problem, outside_hours, refusal
     from voicebot.core.errors import ConfigError
     from voicebot.models.store import ModelStore
     from voicebot.telephony.sip.config import HandoffConfig, SipConfig, TrunkConfig
@@ -144,13 +140,13 @@ def _call(args: argparse.Namespace) -> int:
     config = _config(args)
     if reason := refusal(args.target, args.region, config.dial):
         raise ConfigError(f"not calling {args.target}: {reason}")
+    if on_do_not_call(args.db, args.target, args.region):
+        raise ConfigError(f"not calling {args.target}: on the do-not-call list")
     a_number = not args.target.startswith(("sip:", "sips:"))
     if a_number and not args.any_hour:
         now = datetime.now(UTC)
         if reason := outside_hours(args.target, args.region, now, config.dial.hours):
             raise ConfigError(f"not calling {args.target} now: {reason}")
-    if reason := on_dnc_list(Path(args.db) if args.db else None, args.target, args.region):
-        raise ConfigError(f"not calling {args.target}: {reason}")
     sip = config.sip
     if args.trunk:
         trunk = (
@@ -289,13 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.add_argument(
         "--db",
-        help="campaign store whose do-not-call lists are checked (default: out/voicebot.db "
-        "when it exists)",
+        default=os.environ.get("VOICEBOT_DB", "sqlite:///out/voicebot.db"),
+        help="the store whose global do-not-call list is checked",
     )
     call.set_defaults(func=_call)
+    from voicebot.app.campaign_cli import add_dnc_parser
     from voicebot.app.campaign_cli import add_parser as add_campaign
 
     add_campaign(sub)
+    add_dnc_parser(sub)
     from voicebot.web.cli import add_parser as add_web
 
     add_web(sub)

@@ -106,7 +106,9 @@ def _call(*args: str) -> list[str]:
     return ["call", *args, "--script", "prompts/survey_en.yaml"]
 
 
-def test_voicebot_call_waits_for_the_callees_daytime(capsys: pytest.CaptureFixture) -> None:
+def test_voicebot_call_waits_for_the_callees_daytime(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from voicebot.cli import main
 
     now = datetime.now(UTC)
@@ -116,7 +118,8 @@ def test_voicebot_call_waits_for_the_callees_daytime(capsys: pytest.CaptureFixtu
         for n in ("+1 212 555 0100", "+86 138 0013 8000", "+44 20 7946 0958", "+1 310 555 0100")
         if outside_hours(n, "US", now, hours)
     )
-    assert main([*_call(asleep), "--trunk", "sip:127.0.0.1:9"]) == 2
+    nowhere = f"sqlite:///{tmp_path / 'none.db'}"  # no do-not-call list in the way
+    assert main([*_call(asleep), "--trunk", "sip:127.0.0.1:9", "--db", nowhere]) == 2
     assert f"not calling {asleep} now: it is " in capsys.readouterr().err
 
 
@@ -131,12 +134,10 @@ def test_voicebot_call_honours_the_do_not_call_lists_and_checks_the_caller_id(
         store.add_dnc(s, "+12125550100", None, "asked not to be called")
     store.engine.dispose()
     number = "+1 212 555 0100"
-    local = ["--any-hour", "--db", str(db), "--trunk", "sip:127.0.0.1:9"]
+    local = ["--any-hour", "--db", f"sqlite:///{db}", "--trunk", "sip:127.0.0.1:9"]
     assert main([*_call(number), *local]) == 2
-    assert f"not calling {number}: on a do-not-call list" in capsys.readouterr().err
+    assert f"not calling {number}: on the do-not-call list" in capsys.readouterr().err
     other = "+1 212 555 0199"
-    carrier = ["--any-hour", "--db", str(db), "--trunk", "sip:carrier.example.com"]
+    carrier = ["--any-hour", "--db", f"sqlite:///{db}", "--trunk", "sip:carrier.example.com"]
     assert main([*_call(other), *carrier]) == 2
     assert "sip.trunk.caller_id" in capsys.readouterr().err
-    assert main([*_call(other), "--any-hour", "--db", str(tmp_path / "none.db")]) == 2
-    assert "no such campaign store" in capsys.readouterr().err

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import yaml
-from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import func, select
 
 from voicebot.app.trunks import SimulatedTrunk
-from voicebot.campaign.config import CampaignConfig
+from voicebot.campaign.config import CampaignConfig, ConfigFileError, load_config
 from voicebot.campaign.contacts import import_contacts
 from voicebot.campaign.dialer import CallResult, Dial, Dialer, WallClock, WorkerSettings
 from voicebot.campaign.models import Attempt, Contact, Worker
@@ -121,6 +119,46 @@ def add_parser(sub: Any) -> None:
     campaign.set_defaults(func=main)
 
 
+def add_dnc_parser(sub: Any) -> None:
+    """`voicebot dnc import FILE | export FILE`: do-not-call lists in and out."""
+    dnc = sub.add_parser("dnc", help="do-not-call lists: import an existing list, export")
+    dnc.add_argument("--db", default=os.environ.get("VOICEBOT_DB", DEFAULT_URL))
+    actions = dnc.add_subparsers(dest="action", required=True)
+    load = actions.add_parser("import", help="numbers from CSV or JSON (a phone column)")
+    load.add_argument("file")
+    load.add_argument("--campaign", help="that campaign's list (default: the global list)")
+    load.add_argument("--region", default="US", help="for numbers without a country code")
+    load.add_argument("--reason", default="imported list")
+    load.add_argument("--rejects", help="CSV of rejected rows (default: FILE.rejected.csv)")
+    out = actions.add_parser("export", help="every list as CSV")
+    out.add_argument("file")
+    dnc.set_defaults(func=dnc_main)
+
+
+def dnc_main(args: argparse.Namespace) -> int:
+    from voicebot.campaign.dnc import export_dnc, import_dnc
+
+    store = Store(args.db)
+    console = Console()
+    if args.action == "export":
+        count = export_dnc(store, Path(args.file))
+        console.print(f"{count} do-not-call entries written to {args.file}")
+        return 0
+    source = Path(args.file)
+    rejects = Path(args.rejects) if args.rejects else source.with_suffix(".rejected.csv")
+    result = import_dnc(store, source, args.campaign, args.region, args.reason, rejects)
+    where = f"campaign {args.campaign}" if args.campaign else "the global list"
+    console.print(
+        f"{result.added} numbers added to {where}, {result.already} already on it, "
+        f"{result.rejected_count} rejected"
+    )
+    for line in result.rejected[:20]:
+        console.print(f"  {args.file}: {line}")
+    if result.rejects_path is not None:
+        console.print(f"rejected rows with their reasons: {result.rejects_path}")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     store = Store(args.db)
     console = Console()
@@ -207,14 +245,9 @@ def _load_config(path: str | None) -> CampaignConfig:
     if path is None:
         return CampaignConfig()
     try:
-        return CampaignConfig.model_validate(yaml.safe_load(Path(path).read_text("utf-8")) or {})
-    except OSError as e:
-        raise CampaignError(f"{path}: cannot read ({e.strerror})") from None
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-        )
-        raise CampaignError(f"{path}: {problems}") from None
+        return load_config(Path(path))
+    except ConfigFileError as e:
+        raise CampaignError(str(e)) from None
 
 
 def _status(store: Store, name: str, console: Console) -> None:
@@ -481,3 +514,23 @@ class _placer:
         stages = kind(self._script(), ModelStore(config), config.call)
         stages.prerender()
         return stages
+
+
+def on_do_not_call(url: str, target: str, region: str) -> bool:
+    """`voicebot call`: is the target (a number, or a SIP URI whose user part is one) on the
+    store's global do-not-call list, or waiting in its results journal? A SQLite store that
+    does not exist yet is not created for the question."""
+    import re
+
+    from voicebot.campaign.contacts import parse_number
+    from voicebot.campaign.dnc import on_global_list
+    from voicebot.campaign.journal import ResultJournal, journal_dir
+
+    user = re.match(r"^sips?:([^@;]+)@", target)
+    try:
+        number, _ = parse_number(user.group(1) if user else target, region)
+    except ValueError:
+        return False  # not a phone number (a named SIP user): no list holds it
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return number in ResultJournal(journal_dir(url), 0).dnc_numbers()
+    return on_global_list(Store(url), number)

@@ -1,7 +1,10 @@
 """Contact import from CSV or JSON: numbers normalised to E.164 (phonenumbers), invalid rows
 rejected with row number and reason, duplicates merged, extra columns kept as script
-variables, do-not-call and pre-dial rules applied. A file that cannot be read as a whole
-(encoding, quoting, no phone column) imports nothing."""
+variables, do-not-call and pre-dial rules applied. Values are cleaned (control characters and
+NUL stripped) and bounded (a value over its limit rejects the row, never truncated); a phone
+extension (`ext. 12`, `x12`, or an `extension` column) is kept in its own field. A file that
+cannot be read as a whole (encoding, quoting, no phone column, a header given twice, JSON nested
+too deep) imports nothing."""
 
 from __future__ import annotations
 
@@ -27,7 +30,14 @@ from voicebot.campaign.schedule import failed_rule
 from voicebot.campaign.store import CampaignError, Store, dnc_hash, utcnow
 
 PHONE_COLUMNS = ("phone", "number", "phone_number", "mobile", "tel", "电话", "手机")
-KNOWN = {"name", "timezone", "preferred_time", "source", "segment"}
+KNOWN = {"name", "timezone", "preferred_time", "source", "segment", "extension", "ext"}
+LIMITS = {"name": 200, "source": 100, "segment": 100, "timezone": 64, "extension": 20}
+MAX_VALUE = 1000  # characters of any other field (a script variable)
+MAX_KEY = 64  # characters of a column name
+MAX_FIELDS = 200  # columns of one contact
+# C0 and C1 controls, DEL, and the bidirectional overrides that disguise text in a spreadsheet
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"[\t\r\n]+")
 KEEP_REJECTED = 1000  # messages kept in memory; all of them go to the rejects file
 csv.field_size_limit(1 << 20)
 
@@ -55,6 +65,31 @@ class ImportResult:
 class Row:
     number: int  # 1-based data row (the header is row 1 of a CSV file: data starts at 2)
     fields: dict[str, str]
+    problem: str | None = None  # why the row cannot be taken as it is (rejected with it)
+
+
+def clean_text(value: str, one_line: bool = False) -> str:
+    """A value without NUL and control characters; line breaks are kept as `\\n` (a note may
+    have lines), or with `one_line` (names, keys) they and tabs become a space."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if one_line:
+        value = _BREAKS.sub(" ", value)
+    return _CONTROL.sub("", value).strip()
+
+
+def _row(number: int, items: list[tuple[str, str]]) -> Row:
+    """A row's fields: keys lower-cased, everything cleaned; a key given twice (after that)
+    is the row's problem."""
+    fields: dict[str, str] = {}
+    problem = None
+    for key, value in items:
+        name = clean_text(key, one_line=True).lower()
+        if name in fields and problem is None:
+            problem = f"field {name[:MAX_KEY]!r} given twice"
+        fields[name] = clean_text(value, one_line=name in KNOWN)
+    if len(fields) > MAX_FIELDS:
+        problem = problem or f"{len(fields)} fields (at most {MAX_FIELDS})"
+    return Row(number, fields, problem)
 
 
 def read_rows(path: Path) -> Iterator[Row]:
@@ -70,6 +105,7 @@ def read_rows(path: Path) -> Iterator[Row]:
         reader = csv.DictReader(handle, strict=True)
         try:
             header = list(reader.fieldnames or [])
+            _check_header(path, reader.line_num, header)
             _phone_column(path, header)
             for number, row in enumerate(reader, 2):  # row 1 is the header
                 if None in row:
@@ -77,7 +113,7 @@ def read_rows(path: Path) -> Iterator[Row]:
                         f"{path}: row {number} (line {reader.line_num}): "
                         "more fields than the header"
                     )
-                yield Row(number, {k.strip().lower(): (v or "").strip() for k, v in row.items()})
+                yield _row(number, [(k, v or "") for k, v in row.items()])
         except UnicodeDecodeError as e:
             line = _line_of_byte(path, e.start)
             raise CampaignError(
@@ -87,20 +123,49 @@ def read_rows(path: Path) -> Iterator[Row]:
             raise CampaignError(f"{path}:{reader.line_num}: broken CSV ({e})") from None
 
 
+def _check_header(path: Path, line: int, header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in (clean_text(h, one_line=True).lower() for h in header):
+        if len(name) > MAX_KEY:
+            raise CampaignError(f"{path}:{line}: a column name longer than {MAX_KEY} characters")
+        if name in seen:
+            raise CampaignError(
+                f"{path}:{line}: the column {name!r} is in the header twice (which one is meant?)"
+            )
+        seen.add(name)
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects keep a key given twice as a list of pairs, to be refused by row."""
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return dict(pairs)
+    return {"\x00pairs": pairs}
+
+
 def _json_rows(path: Path) -> Iterator[Row]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_pairs)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CampaignError(f"{path}: not a readable JSON list of contacts ({e})") from None
+    except RecursionError:
+        raise CampaignError(f"{path}: JSON nested too deeply (contacts are flat objects)") from None
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
         raise CampaignError(f"{path}: a JSON list of objects (one per contact) is expected")
-    _phone_column(path, list(data[0]) if data else ["phone"])
+    first = data[0].get("\x00pairs", list(data[0].items())) if data else [("phone", "")]
+    _phone_column(path, [clean_text(str(k)) for k, _ in first])
     for i, item in enumerate(data, 1):
-        yield Row(i, {str(k).strip().lower(): str(v).strip() for k, v in item.items()})
+        pairs = item.get("\x00pairs") or list(item.items())
+        nested = [str(k) for k, v in pairs if isinstance(v, (dict, list))]
+        row = _row(i, [(str(k), "" if v is None else str(v)) for k, v in pairs if k not in nested])
+        if nested:
+            name = clean_text(nested[0]).lower()[:MAX_KEY]
+            row = Row(i, row.fields, f"{name}: a nested value (contact fields are text)")
+        yield row
 
 
 def _phone_column(path: Path, header: list[str]) -> str:
-    names = [h.strip().lower() for h in header]
+    names = [clean_text(h, one_line=True).lower()[:MAX_KEY] for h in header]
     for name in PHONE_COLUMNS:
         if name in names:
             return name
@@ -137,6 +202,14 @@ def parse_number(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str
     region spans several zones (a Russian mobile, Australian or US toll-free numbers) is
     `ambiguous`: the campaign default when it is one of them, else the first, and all of them
     are kept as candidates."""
+    phone, zone, _ = parse_full(raw, region, fallback_zone)
+    return phone, zone
+
+
+def parse_full(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str, NumberZone, str]:
+    """`parse_number`, and the number's extension ("" when it has none)."""
+    if len(raw) > 64:
+        raise ValueError("phone: longer than 64 characters")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as e:
@@ -144,13 +217,14 @@ def parse_number(raw: str, region: str, fallback_zone: str = "UTC") -> tuple[str
     if not phonenumbers.is_valid_number(number):
         raise ValueError("phone: not a valid number for its region")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    ext = number.extension or ""
     zones = tuple(z for z in number_zones.time_zones_for_number(number) if z != "Etc/Unknown")
     if not zones:
-        return e164, NumberZone(fallback_zone, "default")
+        return e164, NumberZone(fallback_zone, "default"), ext
     if len(zones) == 1:
-        return e164, NumberZone(zones[0], "number")
+        return e164, NumberZone(zones[0], "number"), ext
     chosen = fallback_zone if fallback_zone in zones else zones[0]
-    return e164, NumberZone(chosen, "ambiguous", zones)
+    return e164, NumberZone(chosen, "ambiguous", zones), ext
 
 
 def import_contacts(
@@ -203,8 +277,12 @@ def _import(
         repeats: list[dict[str, Any]] = []
         phone_key: str | None = None
         for row in read_rows(path):
-            phone_key = phone_key or next(k for k in PHONE_COLUMNS if k in row.fields)
+            phone_key = phone_key or next((k for k in PHONE_COLUMNS if k in row.fields), None)
             try:
+                if row.problem is not None:
+                    raise ValueError(row.problem)
+                if phone_key is None:
+                    raise ValueError("phone: no phone field")
                 contact = _contact(row, phone_key, config, source, segment)
             except ValueError as e:
                 result.reject(row, str(e), out)
@@ -302,9 +380,28 @@ def _contact(
     row: Row, phone_key: str, config: CampaignConfig, source: str, segment: str
 ) -> dict[str, Any]:
     f = row.fields
-    phone, number_zone = parse_number(
+    phone, number_zone, in_number = parse_full(
         f.get(phone_key, ""), config.region, config.window.default_timezone
     )
+    column = f.get("extension") or f.get("ext") or ""
+    if in_number and column and in_number != column:
+        raise ValueError("extension: the number's and the extension column's differ")
+    extension = in_number or column
+    if extension and not extension.isdigit():
+        raise ValueError("extension: digits only")
+    values = {
+        "name": f.get("name", ""),
+        "source": f.get("source") or clean_text(source, one_line=True),
+        "segment": f.get("segment") or clean_text(segment, one_line=True),
+        "timezone": f.get("timezone", ""),
+        "extension": extension,
+    }
+    for key, limit in LIMITS.items():
+        if len(values[key]) > limit:
+            raise ValueError(f"{key}: longer than {limit} characters")
+    for key, value in f.items():
+        if key not in KNOWN and len(value) > MAX_VALUE:
+            raise ValueError(f"{key[:MAX_KEY]}: longer than {MAX_VALUE} characters")
     zone = f.get("timezone") or number_zone.zone
     source = "column" if f.get("timezone") else number_zone.source
     candidates = list(number_zone.candidates) if source == "ambiguous" else None
@@ -320,10 +417,11 @@ def _contact(
             raise ValueError(f"preferred_time {preferred!r}: use HH:MM") from None
     return {
         "phone": phone,
+        "extension": extension,
         "name": f.get("name", ""),
         "variables": {k: v for k, v in f.items() if k not in KNOWN and k != phone_key},
-        "source": f.get("source") or source,
-        "segment": f.get("segment") or segment,
+        "source": values["source"],
+        "segment": values["segment"],
         "timezone": zone,
         "preferred_time": preferred,
         "import_row": row.number,

@@ -1,33 +1,43 @@
 """The dialer: claims due contacts, places calls through any transport, records what came of
 each, and schedules retries and callbacks. Crash-safe: a contact is claimed and its attempt
 written in one transaction *before* the call is placed, and attempts a dead dialer left open are
-closed as `interrupted` (a retry, never the same dial again).
+closed as `interrupted` (a retry, never the same dial again). Nothing is lost: a result the
+store will not take (locked, disk full) is retried, then written to the fsynced results journal
+(`journal.py`) and replayed on the next start; while the store refuses writes nothing is claimed.
 
 Several dialers may run one campaign on one PostgreSQL store: each is a *worker* with a lease it
 renews with a heartbeat (`workers` table); claims lock the campaign row, so the concurrency and
 cps caps hold campaign-wide, and take contacts with `FOR UPDATE SKIP LOCKED`; only the attempts of
-workers whose lease expired (or whose process is gone, on the same host) are recovered. SQLite
-runs one dialer per campaign and refuses a second one."""
+workers whose lease expired (or whose process is gone, on the same host) are recovered
+(`workers.py`). SQLite runs one dialer per campaign and refuses a second one."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from voicebot.campaign.calls import (  # re-exported: the transports import them from here
+    CallPlacer,
+    CallResult,
+    CampaignClock,
+    Dial,
+    WallClock,
+    utc_instant,
+)
 from voicebot.campaign.config import CampaignConfig
-from voicebot.campaign.models import Attempt, Campaign, Contact, Worker
+from voicebot.campaign.journal import ResultJournal, journal_dir
+from voicebot.campaign.models import Attempt, Campaign, Contact
 from voicebot.campaign.safeguards import DialPolicy, refusal
 from voicebot.campaign.schedule import (
     after_attempt,
@@ -37,141 +47,27 @@ from voicebot.campaign.schedule import (
     next_common_slot,
 )
 from voicebot.campaign.store import CampaignError, Store, utcnow
-from voicebot.core.clock import Clock, RealClock
+from voicebot.campaign.workers import HOST, Lease, WorkerSettings
 from voicebot.core.outcomes import ANSWERED, Outcome
-from voicebot.metrics.report import CallReport
 
 log = logging.getLogger(__name__)
+__all__ = [
+    "CallPlacer",
+    "CallResult",
+    "CampaignClock",
+    "Dial",
+    "Dialer",
+    "WallClock",
+    "WorkerSettings",
+    "utc_instant",
+]
 
 
-class CampaignClock(Protocol):
-    """Wall time (naive UTC) and a sleep on the same base: real, or virtual for trial runs."""
-
-    def now(self) -> datetime: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class WallClock:
-    """Campaign time on a call clock: `start` plus the clock's seconds (virtual or real)."""
-
-    def __init__(self, base: Clock | None = None, start: datetime | None = None) -> None:
-        self.base = base or RealClock()
-        self.start = (start or datetime.now(UTC)).replace(tzinfo=None) - timedelta(
-            seconds=self.base.now()
-        )
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.base.now())
-
-    async def sleep(self, seconds: float) -> None:
-        await self.base.sleep(seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class Dial:
-    """One call to place, as the transport sees it."""
-
-    attempt_id: int
-    contact_id: int
-    phone: str
-    name: str
-    variables: dict[str, Any]
-    number: int  # this contact's nth dial
-    timezone: str = "UTC"  # the contact's zone: the call's wall time is local time there
-    not_before: datetime | None = None  # campaign-wide pacing: dial at this moment (naive UTC)
-    on_answer: Callable[[], None] | None = field(default=None, compare=False, repr=False)
-
-    def answered(self) -> None:
-        """The transport says the callee picked up (ringing ends, the call is in progress)."""
-        if self.on_answer is not None:
-            self.on_answer()
-
-    @property
-    def contact(self) -> dict[str, Any]:
-        """The script variables of this call, the contact's name among them."""
-        return {**self.variables, "name": self.name} if self.name else dict(self.variables)
-
-    def local_time(self, now_utc: datetime) -> datetime:
-        """`now_utc` (naive UTC, campaign time) as an aware time in the contact's zone: what a
-        call's wall clock is, so that "tomorrow at three" means three o'clock there."""
-        return now_utc.replace(tzinfo=UTC).astimezone(ZoneInfo(self.timezone))
-
-
-@dataclass
-class CallResult:
-    outcome: Outcome
-    duration_s: float = 0.0
-    answers: dict[str, Any] = field(default_factory=dict)
-    grade: str | None = None
-    dnc: bool = False
-    transferred: bool = False
-    callback_at: datetime | None = None  # naive UTC
-    latency_ms: dict[str, Any] = field(default_factory=dict)
-    report_path: str | None = None
-    recording_path: str | None = None
-    handoff_failed: bool = False  # a hand-off was tried and no agent took the call
-
-    @classmethod
-    def of(
-        cls, report: CallReport, report_path: Path | None = None, recording_path: Path | None = None
-    ) -> CallResult:
-        """What a call report means for the campaign (every conversing trunk uses this)."""
-        e2e = sorted(report.latencies_ms("end_to_end"))
-        latency = {"end_to_end_p50": e2e[len(e2e) // 2]} if e2e else {}
-        transferred = bool(report.transfer and report.transfer.get("connected"))
-        return cls(
-            outcome=report.outcome,
-            duration_s=report.duration_s,
-            answers=dict(report.records),
-            grade=report.lead_grade,
-            dnc=report.dnc,
-            transferred=transferred,
-            callback_at=utc_instant(report.callback_at),
-            latency_ms=latency,
-            report_path=str(report_path) if report_path else None,
-            recording_path=str(recording_path) if recording_path else None,
-            handoff_failed=bool(report.transfer) and not transferred,
-        )
-
-
-def utc_instant(text: str | None) -> datetime | None:
-    """An ISO time from a call report as naive UTC (the store's convention). Aware times are
-    converted; a naive one is taken as UTC already."""
-    if not text:
-        return None
-    at = datetime.fromisoformat(text)
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-
-
-class CallPlacer(Protocol):
-    async def place(self, dial: Dial) -> CallResult: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerSettings:
-    """This dialer as a worker of the campaign."""
-
-    worker_id: str = ""  # default: host-pid-random
-    lease_s: float = 30.0  # a worker silent this long is taken for dead
-    heartbeat_s: float = 5.0
-    drain_s: float | None = None  # after stop(): live calls get this long, then are cut
-    until_idle: bool = False  # exit when nothing is due now (instead of waiting for windows)
-    lines: int | None = None  # this worker's own calls at once (its trunk); None: the campaign cap
-
-
-HOST = socket.gethostname()
 PRIORITY_CALLBACK = 10  # warm leads whose hand-off found no agent: called back first
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+# waits (clock seconds) between the tries of a result write before it goes to the journal
+RECORD_RETRIES_S = (0.5, 1.0, 2.0)
+STORE_RETRY_S = 2.0  # the store would not record: look again this often
+STORE_DOWN = (OperationalError, InterfaceError)  # locked, disk full, server gone
 
 
 class Dialer:
@@ -190,11 +86,13 @@ class Dialer:
         on_wait: Callable[[datetime, str], None] | None = None,
         liveness: Callable[[], datetime] = utcnow,
         dial: DialPolicy | None = None,
+        journal: Path | None = None,
     ) -> None:
         """`poll_s`: how often (clock seconds) to look for pause / stop from another process
         while every line is busy; None for simulated runs nobody pauses. `liveness`: the real
         time leases and heartbeats are kept in (naive UTC), whatever the campaign clock is.
-        `on_wait(at, zone)`: nothing to do until `at` (naive UTC), the next contact's zone."""
+        `on_wait(at, zone)`: nothing to do until `at` (naive UTC), the next contact's zone.
+        `journal`: the folder of the results journal (default: the store's data folder)."""
         self.store, self.name, self.placer, self.clock = store, campaign, placer, clock
         self.on_result, self.poll_s, self.on_wait = on_result, poll_s, on_wait
         self.worker = worker or WorkerSettings()
@@ -206,15 +104,22 @@ class Dialer:
             self.campaign_id = row.id
             self.config = CampaignConfig.model_validate(row.config)
         self.postgres = store.engine.dialect.name == "postgresql"
+        self.lease = Lease(store, self.campaign_id, campaign, self.worker_id, self.worker, liveness)
+        self.journal = ResultJournal(journal or journal_dir(store.url), self.campaign_id)
+        self.record_retries_s: tuple[float, ...] = RECORD_RETRIES_S
+        self.store_retry_s = STORE_RETRY_S
         self.lines = min(self.config.concurrency, self.worker.lines or self.config.concurrency)
         self._stopping = False
         self._forced = False
         self._calls: set[asyncio.Task[None]] = set()
-        self._beat_at: datetime | None = None
-        self._registered = False
         self._waiting_for: datetime | None = None
+        self._journal_dnc: set[str] = set()  # do-not-call requests waiting in journals
+        self._store_down = False  # the last write was refused: no claims until one works
+        self._unrecorded: BaseException | None = None  # neither store nor journal took a result
         self.placed = 0
         self.recovered = 0
+        self.journaled = 0  # results that went to the journal
+        self.replayed = 0  # journal entries written into the store
 
     # --- control -------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -245,7 +150,16 @@ class Dialer:
         return self._stopping
 
     async def run(self) -> str:
-        """Returns why it stopped: done, idle (`until_idle`), paused, stopped, forced."""
+        """Returns why it stopped: done, idle (`until_idle`), paused, stopped, forced. Results
+        a previous run left in the journal are replayed first (before any attempt is taken for
+        interrupted); while the store refuses writes nothing is claimed, and the dialer waits
+        for it (the calls in progress run on, their results retried, then journaled)."""
+        if not self.replay():
+            raise CampaignError(
+                f"campaign {self.name!r}: the store does not take writes, and "
+                f"{len(self.journal.entries())} call results wait in {self.journal.path}: "
+                "they are replayed on the next start"
+            )
         self.register()
         self.recover()
         self.store.set_state(self.name, "running")
@@ -253,27 +167,25 @@ class Dialer:
         reason = "done"
         try:
             while True:
-                self._heartbeat()
-                state = self._state()
-                if self._stopping or state in ("paused", "stopped"):
-                    reason = "stopped" if self._stopping else state
+                if self._stopping and self._store_down:
+                    reason = "stopped"
                     break
-                for dial in self._claim(self.lines - len(calls)):
-                    calls.add(asyncio.ensure_future(self._call(dial)))
-                free = len(calls) < self.lines
-                due = self.next_due() if free else None
-                now = self.clock.now()
-                if not calls and (due is None or (self.worker.until_idle and due > now)):
-                    if self._others_dialing():
-                        due = now + timedelta(seconds=self.poll_s or 1.0)
-                    else:
-                        reason = "done" if due is None else "idle"
-                        break
+                try:
+                    turn = self._turn()
+                except STORE_DOWN as e:
+                    self._went_down(e)
+                    turn = self.clock.now() + timedelta(seconds=self.store_retry_s)
+                if isinstance(turn, str):
+                    reason = turn
+                    break
+                due, now = turn, self.clock.now()
                 waits: set[asyncio.Future[None]] = set(calls)
                 if due is not None:  # a free line and someone to call later: wake up then
                     wait = max(0.02, (due - now).total_seconds())
-                    if not calls:
+                    if not calls and not self._store_down:
                         self._announce_wait(due)
+                    if self._store_down:
+                        wait = self.store_retry_s
                     waits.add(
                         asyncio.ensure_future(self.clock.sleep(min(wait, self.poll_s or wait)))
                     )
@@ -283,20 +195,76 @@ class Dialer:
                 for timer in pending - calls:
                     timer.cancel()
                 calls -= done
+                self._collect(done)
             await self._drain()
         finally:
-            self._end_worker()
+            self._quietly(lambda: self.lease.end(self.placed))
+        if self._unrecorded is not None:
+            raise CampaignError(
+                f"campaign {self.name!r}: a call result could be written neither to the store "
+                f"nor to the journal {self.journal.path} ({type(self._unrecorded).__name__}); "
+                "dialling stopped"
+            ) from None
         if self._forced:
             reason = "forced"
-        if reason == "done" and self._state() == "running" and not self._live_workers():
+        self._quietly(lambda: self._settle(reason))
+        return reason
+
+    def _turn(self) -> str | datetime | None:
+        """One look at the store: replay what waits in the journal, beat, claim. Returns why
+        the run ends (a str), or when to look again (None: when a call ends)."""
+        if not self.replay():
+            return self.clock.now() + timedelta(seconds=self.store_retry_s)
+        calls = self._calls
+        self._heartbeat()
+        state = self._state()
+        if self._stopping or state in ("paused", "stopped"):
+            return "stopped" if self._stopping else state
+        for dial in self._claim(self.lines - len(calls)):
+            calls.add(asyncio.ensure_future(self._call(dial)))
+        self._store_down = False  # the claim was written: the store records again
+        due = self.next_due() if len(calls) < self.lines else None
+        now = self.clock.now()
+        if not calls and (due is None or (self.worker.until_idle and due > now)):
+            if not self.lease.others_dialing():
+                return "done" if due is None else "idle"
+            due = now + timedelta(seconds=self.poll_s or 1.0)
+        return due
+
+    def _settle(self, reason: str) -> None:
+        """The campaign's state after this worker's run."""
+        if reason == "done" and self._state() == "running" and not self.lease.live_others():
             self.store.set_state(self.name, "done")
         elif (
             reason in ("stopped", "forced", "idle")
             and self._state() == "running"
-            and (not self._live_workers())
+            and (not self.lease.live_others())
         ):
             self.store.set_state(self.name, "ready")
-        return reason
+
+    def _went_down(self, error: BaseException) -> None:
+        if not self._store_down:  # the error type only: store errors quote row values
+            log.warning(
+                "worker %s: the store refuses writes (%s): no new calls until it records again",
+                self.worker_id,
+                type(error).__name__,
+            )
+        self._store_down = True
+
+    def _quietly(self, step: Callable[[], None]) -> None:
+        """A bookkeeping write that may fail while the store is down (nothing is lost)."""
+        try:
+            step()
+        except STORE_DOWN as e:
+            self._went_down(e)
+
+    def _collect(self, done: set[asyncio.Future[None]]) -> None:
+        """A call task that raised could not record its result anywhere: stop dialling."""
+        for task in done:
+            if task.cancelled() or task.exception() is None:
+                continue
+            self._unrecorded = task.exception()
+            self._stopping = True
 
     async def _drain(self) -> None:
         calls = self._calls
@@ -336,113 +304,14 @@ class Dialer:
         with self.store.session() as s:
             return str(s.get(Campaign, self.campaign_id).state)  # type: ignore[union-attr]
 
-    # --- workers -------------------------------------------------------------------------------
+    # --- workers (workers.py) -----------------------------------------------------------------
     def register(self) -> None:
-        """Join the campaign as a worker. SQLite: refused while another worker of the campaign
-        is alive. A worker id still held by a live process is refused everywhere."""
-        now = self.liveness()
-        with self.store.session() as s:
-            self._lock_campaign(s)
-            workers = list(
-                s.scalars(
-                    select(Worker).where(
-                        Worker.campaign_id == self.campaign_id, Worker.state != "ended"
-                    )
-                )
-            )
-            live = [w for w in workers if self._alive(w, now)]
-            others = [w for w in live if w.id != self.worker_id]
-            same = [w for w in live if w.id == self.worker_id and not self._registered]
-            if same:
-                w = same[0]
-                raise CampaignError(
-                    f"worker id {w.id!r} is held by a live dialer (pid {w.pid} on {w.host}, "
-                    f"lease until {w.lease_until:%H:%M:%S} UTC): choose another --worker-id"
-                )
-            if others and not self.postgres:
-                w = others[0]
-                raise CampaignError(
-                    f"campaign {self.name!r} already has a live dialer (worker {w.id}, pid "
-                    f"{w.pid} on {w.host}); a SQLite store runs one dialer per campaign: stop it "
-                    "first, or use PostgreSQL (--db postgresql+psycopg://...) to run several"
-                )
-            row = s.get(Worker, self.worker_id)
-            if row is None:
-                row = Worker(id=self.worker_id, campaign_id=self.campaign_id, started_at=now)
-                s.add(row)
-            elif not self._registered:
-                self._close_attempts_of(s, [row.id])  # our own earlier run died
-            row.host, row.pid, row.state, row.started_at = HOST, os.getpid(), "running", now
-            row.heartbeat_at, row.lease_until = now, now + timedelta(seconds=self.worker.lease_s)
-            row.in_progress, row.placed = 0, 0
-        self._beat_at, self._registered = now, True
-
-    def _alive(self, w: Worker, now: datetime) -> bool:
-        if w.state == "ended" or w.lease_until < now:
-            return False
-        return not (w.host == HOST and w.pid != os.getpid() and not _pid_alive(w.pid))
+        """Join the campaign as a worker (see `Lease.register`)."""
+        self.lease.register()
 
     def _heartbeat(self, force: bool = False) -> None:
-        now = self.liveness()
-        if (
-            not force
-            and self._beat_at is not None
-            and ((now - self._beat_at).total_seconds() < self.worker.heartbeat_s)
-        ):
-            return
-        self._beat_at = now
-        with self.store.session() as s:
-            row = s.get(Worker, self.worker_id)
-            if row is None:
-                return
-            if row.state == "lost":
-                log.warning(
-                    "worker %s: the lease had expired and others recovered its calls",
-                    self.worker_id,
-                )
-            row.state = "draining" if self._stopping else "running"
-            row.heartbeat_at, row.lease_until = now, now + timedelta(seconds=self.worker.lease_s)
-            row.in_progress, row.placed = len(self._calls), self.placed
-        self.recover()
-
-    def _end_worker(self) -> None:
-        now = self.liveness()
-        with self.store.session() as s:
-            row = s.get(Worker, self.worker_id)
-            if row is not None:
-                row.state, row.lease_until, row.heartbeat_at = "ended", now, now
-                row.in_progress, row.placed = 0, self.placed
-
-    def _live_workers(self) -> list[str]:
-        now = self.liveness()
-        with self.store.session() as s:
-            workers = s.scalars(
-                select(Worker).where(
-                    Worker.campaign_id == self.campaign_id, Worker.state != "ended"
-                )
-            )
-            return [w.id for w in workers if w.id != self.worker_id and self._alive(w, now)]
-
-    def _others_dialing(self) -> bool:
-        with self.store.session() as s:
-            return (
-                s.scalar(
-                    select(Attempt.id)
-                    .where(Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing")
-                    .limit(1)
-                )
-                is not None
-            )
-
-    def _lock_campaign(self, s: Session) -> Campaign:
-        """The campaign row, locked on PostgreSQL: claims and registrations of all workers
-        take turns, which is what makes the concurrency and cps caps campaign-wide."""
-        query = select(Campaign).where(Campaign.id == self.campaign_id)
-        if self.postgres:
-            query = query.with_for_update()
-        campaign = s.scalar(query)
-        assert campaign is not None
-        return campaign
+        if self.lease.heartbeat(len(self._calls), self.placed, self._stopping, force):
+            self.recover()
 
     # --- claiming ------------------------------------------------------------------------------
     def _claim(self, slots: int) -> list[Dial]:
@@ -450,8 +319,9 @@ class Dialer:
             return []
         now = self.clock.now()
         dials: list[Dial] = []
+        self._journal_dnc = self.journal.dnc_numbers()  # once per claim, not per contact
         with self.store.session() as s:
-            campaign = self._lock_campaign(s)
+            campaign = self.lease.lock_campaign(s)
             open_calls = s.scalar(
                 select(func.count(Attempt.id)).where(
                     Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing"
@@ -489,7 +359,9 @@ class Dialer:
         if (refused := refusal(contact.phone, self.config.region, self.dial)) is not None:
             contact.state, contact.reason = "skipped", refused
             return False
-        if self.store.on_dnc(s, contact.phone, self.campaign_id):
+        if self.store.on_dnc(s, contact.phone, self.campaign_id) or (
+            contact.phone in self._journal_dnc  # asked while the store was down
+        ):
             contact.state, contact.reason, contact.outcome = "skipped", "do-not-call", Outcome.DNC
             return False
         if (tomorrow := self._over_cap(s, contact, now)) is not None:
@@ -594,23 +466,89 @@ class Dialer:
                     await self.clock.sleep(wait)
             result = await self.placer.place(dial)
         except asyncio.CancelledError:  # forced stop: the call was cut
-            self.record(dial.attempt_id, CallResult(outcome=Outcome.INTERRUPTED))
+            self._record_or_journal(dial, CallResult(outcome=Outcome.INTERRUPTED), self.clock.now())
             raise
         except Exception as e:  # a transport error is the call's outcome, not the dialer's end
             # the type only: transport errors can quote the dialled number
             log.error("attempt %s failed: %s", dial.attempt_id, type(e).__name__)
             result = CallResult(outcome=Outcome.FAILED)
-        self.record(dial.attempt_id, result)
+        await self._record_durably(dial, result)
         if self.on_result is not None:
             self.on_result(dial, result)
 
-    def record(self, attempt_id: int, result: CallResult) -> None:
-        now = self.clock.now()
+    async def _record_durably(self, dial: Dial, result: CallResult) -> None:
+        """Write the result, trying again (`record_retries_s`) while the store refuses; then
+        journal it (fsynced) for the replay. Raises only when the journal fails too."""
+        at = self.clock.now()
+        for wait in self.record_retries_s:
+            if self.journal.pending:  # the store is known to be down: straight to the journal
+                break
+            try:
+                self.record(dial.attempt_id, result, at)
+                return
+            except STORE_DOWN as e:
+                self._went_down(e)
+            await self.clock.sleep(wait)
+        self._record_or_journal(dial, result, at)
+
+    def _record_or_journal(self, dial: Dial, result: CallResult, at: datetime) -> None:
+        try:
+            if not self.journal.pending:
+                self.record(dial.attempt_id, result, at)
+                return
+        except STORE_DOWN as e:
+            self._went_down(e)
+        entry = {
+            "attempt_id": dial.attempt_id,
+            "contact_id": dial.contact_id,
+            "phone": dial.phone,
+            "at": at.isoformat(),
+            "result": result.to_record(),
+        }
+        self.journal.append(entry)
+        self.journaled += 1
+        log.warning("worker %s: attempt %s journaled", self.worker_id, dial.attempt_id)
+
+    def replay(self) -> bool:
+        """Write what waits in the journal into the store (idempotent: an attempt already
+        closed keeps its result; a do-not-call request is added once), then empty it. True
+        when nothing waits any more; False while the store still refuses."""
+
+        def apply(entries: list[dict[str, Any]]) -> None:
+            for entry in entries:
+                self.record(
+                    int(entry["attempt_id"]),
+                    CallResult.from_record(entry["result"]),
+                    datetime.fromisoformat(entry["at"]),
+                )
+
+        try:
+            count = self.journal.replay(apply)
+        except STORE_DOWN as e:
+            self._went_down(e)
+            return False
+        if count:
+            self.replayed += count
+            self._store_down = False
+            log.info("worker %s: %d journaled results replayed", self.worker_id, count)
+        return True
+
+    def record(self, attempt_id: int, result: CallResult, now: datetime | None = None) -> None:
+        """The result onto its open attempt, and what follows for the contact. An attempt
+        already closed (recovered) keeps its result, but a do-not-call request always holds."""
+        now = now or self.clock.now()
         with self.store.session() as s:
             attempt = s.get(Attempt, attempt_id, with_for_update=self.postgres)
             contact = s.get(Contact, attempt.contact_id) if attempt else None
-            if attempt is None or contact is None or attempt.state != "dialing":
-                return  # already closed (recovered after a crash)
+            if attempt is None or contact is None:
+                return
+            if attempt.state != "dialing":  # already closed (recovered after a crash)
+                if result.dnc:
+                    self.store.add_dnc(s, contact.phone, None, "asked during a call")
+                    if contact.state != "dialing":
+                        contact.state, contact.next_at = "done", None
+                        contact.outcome = Outcome.DNC
+                return
             attempt.state, attempt.ended_at, attempt.outcome = "ended", now, result.outcome
             attempt.duration_s, attempt.answers = result.duration_s, result.answers
             attempt.lead_grade, attempt.dnc = result.grade, result.dnc
@@ -665,40 +603,16 @@ class Dialer:
 
     # --- recovery ------------------------------------------------------------------------------
     def recover(self) -> int:
-        """Close the attempts of workers that are gone (lease expired, or the process is dead
-        on this host), and of dials from before workers existed: the call's fate is unknown, so
-        it counts as a dial (`interrupted`) and the contact follows the retry rules. The live
-        workers' calls are left alone. Returns how many were closed."""
-        now = self.liveness()
-        with self.store.session() as s:
-            # attempts first: a worker whose attempt is seen here has registered before it
-            query = select(Attempt.id, Attempt.worker_id).where(
-                Attempt.campaign_id == self.campaign_id, Attempt.state == "dialing"
-            )
-            open_attempts = [(a, w) for a, w in s.execute(query)]
-            workers = list(s.scalars(select(Worker).where(Worker.campaign_id == self.campaign_id)))
-            live = {w.id for w in workers if w.id == self.worker_id or self._alive(w, now)}
-            for w in workers:
-                if w.id not in live and w.state not in ("ended", "lost"):
-                    w.state = "lost"
-            open_ids = [a for a, worker in open_attempts if worker not in live]
+        """Close the attempts of workers that are gone (`Lease.orphaned`): the call's fate is
+        unknown, so it counts as a dial (`interrupted`) and the contact follows the retry rules.
+        Returns how many were closed."""
+        open_ids = self.lease.orphaned()
         for attempt_id in open_ids:
             self.record(attempt_id, CallResult(outcome=Outcome.INTERRUPTED))
         self.recovered += len(open_ids)
         if open_ids:
             log.info("worker %s recovered %d interrupted attempts", self.worker_id, len(open_ids))
         return len(open_ids)
-
-    def _close_attempts_of(self, s: Session, worker_ids: list[str]) -> None:
-        """Mark the open attempts of these (dead) workers as orphaned: `recover` closes them."""
-        for attempt in s.scalars(
-            select(Attempt).where(
-                Attempt.campaign_id == self.campaign_id,
-                Attempt.state == "dialing",
-                Attempt.worker_id.in_(worker_ids),
-            )
-        ):
-            attempt.worker_id = None
 
 
 def zones_of(contact: Contact) -> list[str]:

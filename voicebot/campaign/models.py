@@ -40,6 +40,7 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     phone: Mapped[str] = mapped_column(String(20))  # E.164
+    extension: Mapped[str] = mapped_column(String(20), default="")  # dialled after the answer
     name: Mapped[str] = mapped_column(String(200), default="")
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source: Mapped[str] = mapped_column(String(100), default="")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -155,38 +154,3 @@ def caller_id_problem(caller_id: str, trunk_host: str, dialling_a_number: bool) 
             "number callees will see (one you own), e.g. sip:+14155550100@your-carrier"
         )
     return None
-
-
-def on_dnc_list(db: Path | None, number: str, region: str) -> str | None:
-    """Why a one-off call to `number` is refused by the do-not-call lists of the campaign store
-    (`db`, or the default store when it exists; any list: a person who asked any campaign not
-    to be called is not called by hand either), or None."""
-    from sqlalchemy import select
-
-    from voicebot.campaign.models import DncEntry
-    from voicebot.campaign.store import DEFAULT_URL, CampaignError, Store, dnc_hash
-
-    if db is None:
-        default = Path(DEFAULT_URL.removeprefix("sqlite:///"))
-        if not default.exists():
-            return None
-        db = default
-    elif not db.exists():
-        raise CampaignError(f"{db}: no such campaign store")
-    if match := _SIP_USER.match(number):
-        number = match.group(1)
-    try:
-        phone = phonenumbers.format_number(
-            phonenumbers.parse(re.sub(r"[\s().-]", "", number), region),
-            phonenumbers.PhoneNumberFormat.E164,
-        )
-    except phonenumbers.NumberParseException:
-        return None  # a named SIP user: no phone number to look up
-    store = Store(f"sqlite:///{db}")
-    try:
-        with store.session() as s:
-            query = select(DncEntry.id).where(DncEntry.phone.in_([phone, dnc_hash(phone)]))
-            listed = s.scalar(query.limit(1)) is not None
-    finally:
-        store.engine.dispose()
-    return "on a do-not-call list" if listed else None

@@ -4,9 +4,10 @@ alembic migrations in campaign/migrations, applied on open."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,22 @@ def utcnow() -> datetime:
 class Store:
     """`Store(url)`; `with store.session() as s:` is one transaction (committed on success)."""
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        busy_timeout_ms: int = 5000,
+        creator: Callable[[], Any] | None = None,
+    ) -> None:
+        """`busy_timeout_ms`: how long a SQLite write waits for a lock another connection holds
+        before it fails (the dialer then retries, and journals). `creator`: makes the DB-API
+        connections (tests put a faulty disk under the store with it)."""
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True)
+        extra = {"creator": creator} if creator is not None else {}
+        self.engine: Engine = create_engine(url, future=True, **extra)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.migrate()
 
@@ -113,10 +123,12 @@ class Store:
         return set(s.scalars(query))
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int, connection: Any, _record: Any) -> None:
+    """WAL, and FULL sync: a committed claim or result survives a power loss (NORMAL may drop
+    the last transactions in WAL mode)."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
