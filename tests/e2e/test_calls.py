@@ -48,16 +48,7 @@ def story(report: CallReport) -> str:
     return "\n".join([f"outcome {report.outcome}", *heard, f"path {report.path}"])
 
 
-NOISY = pytest.mark.xfail(
-    reason="issue 14: on the noisy line (30 dB SNR, 1 % loss) 'Four, I think.' is misheard in "
-    "about one run in three ('Or, I think...'); two unsure turns hand the call to a person",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "persona", [pytest.param(p, marks=NOISY) if p == "noisy_line" else p for p in PERSONAS]
-)
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_reaches_its_outcome_on_the_english_survey(
     survey: Trial, persona: str
 ) -> None:

@@ -46,7 +46,9 @@ _EN_NUMBERS = {
 _EN_YES = re.compile(
     r"\b(yes|yeah|yep|yup|yea|uh huh|mhm|sure|correct|right|okay|ok|alright|all right|fine|"
     r"of course|absolutely|definitely|certainly|that's me|it's me|this is (?:she|he|him|her)|"
-    r"speaking|affirmative|please do|go ahead|i do|i am|i will|confirm)\b"
+    r"speaking|affirmative|please do|go ahead|confirm)\b"
+    # "I am." / "I do." / "I will." answer the question; "I am going to ..." is a sentence
+    r"|\bi (?:do|am|will)\b(?=\W*(?:$|[.,!;]))"
 )
 _EN_NO = re.compile(
     r"\b(no|nope|nah|not|never|don't|do not|negative|wrong|cancel|can't|won't|isn't|"
@@ -66,8 +68,28 @@ _EN_QUESTION = re.compile(
     r"well|so|and|but)\W+)*(is|are|do|does|did|will|would|can|could|should|shall)\s+\w+"
 )
 _ZH_QUESTION = re.compile(
-    r"[?？]|什么|怎么|为什么|哪|多少|几[个点天分]|吗|是不是|能不能|会不会|要不要"
+    r"[?？]|什么|怎么|为什么|哪|谁|啥|多少|几[个点天分]|吗|是不是|能不能|会不会|要不要"
 )
+# A "?" the recogniser hears in a rising "Yes, this is she?" or "是的？" is intonation, not a
+# question back: a clause that opens with a yes-word keeps only its words' reading (question
+# words, inversions, 吗 still make it a question).
+_EN_YES_CLAUSE = re.compile(
+    r"(^|[.!?]\s*)((?:yes|yeah|yep|yup|yea|sure|okay|ok|alright|right|correct|speaking)\b[^.!?]*)\?"
+)
+_ZH_YES_CLAUSE = re.compile(
+    r"(^|[。！？.!?，,]\s*)((?:是|对|好|嗯|行|可以|没错)[^。！？.!?]*)[?？]"
+)
+
+
+def _intonation(text: str, language: str) -> str:
+    """The text with the question marks of yes-clauses turned into full stops."""
+    pattern = _ZH_YES_CLAUSE if language == "zh" else _EN_YES_CLAUSE
+    previous = None
+    while previous != text:
+        previous, text = text, pattern.sub(lambda m: m.group(1) + m.group(2) + ".", text)
+    return text
+
+
 # Someone else on the line ("I'm her mother", "我是她妈妈"): not the person asked for.
 _EN_THIRD_PARTY = re.compile(
     r"\b(i'm|i am|this is|it's) (?:just )?(?:her|his|their) \w+"
@@ -203,14 +225,14 @@ def not_an_answer(text: str, language: str) -> str | None:
             ("question", _ZH_QUESTION),
             ("third_party", _ZH_THIRD_PARTY),
         )
-        t = text
+        t = _intonation(text.strip(), language)
     else:
         checks = (
             ("doubt", _EN_UNSURE),
             ("question", _EN_QUESTION),
             ("third_party", _EN_THIRD_PARTY),
         )
-        t = text.lower().strip()
+        t = _intonation(text.lower().strip(), language)
     for why, pattern in checks:
         if pattern.search(t):
             return why
@@ -282,7 +304,28 @@ def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
     for score, pattern in _EN_RATING_WORDS:
         if re.search(pattern, text.lower()) and (score == 5 or (low, high) == (1, 5)):
             return high if score == 5 else score
-    return None
+    return _homophone_rating(text, low, high)
+
+
+# How the recogniser writes a bare number it heard without context ("For, I think." for
+# "Four, I think."). Read as a number only where a rating is asked, the turn is short and the
+# word opens it: "I want to ..." or "too expensive for me" are no rating.
+_EN_HOMOPHONES = {"for": 4, "fore": 4, "to": 2, "too": 2, "won": 1, "ate": 8}
+_EN_OPENING_FILLERS = frozenset({"um", "uh", "er", "erm", "hmm", "oh", "well", "a", "maybe"})
+
+
+def _homophone_rating(text: str, low: int, high: int) -> int | None:
+    words = re.findall(r"[a-z']+", text.lower())
+    if not words or len(words) > 5:
+        return None
+    while len(words) > 1 and words[0] in _EN_OPENING_FILLERS:
+        words = words[1:]
+    value = _EN_HOMOPHONES.get(words[0])
+    if value is None or not low <= value <= high:
+        return None
+    if len(words) > 1 and words[1] in ("be", "me", "you", "do", "go", "get", "pay", "much", "bad"):
+        return None  # "to be honest", "too much", "for me": the word is itself
+    return value
 
 
 _PINYIN_DIGITS = {

@@ -21,7 +21,7 @@ from voicebot.policy.schema import Script
 
 
 def script_classifier(script: Script, language: str, encoder: SentenceEncoder) -> IntentClassifier:
-    return IntentClassifier(encoder).fit(exemplars(script, language))
+    return IntentClassifier(encoder, language).fit(exemplars(script, language))
 
 
 @dataclass(frozen=True, slots=True)

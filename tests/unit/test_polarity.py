@@ -1,0 +1,62 @@
+"""The clear-yes reader, the recogniser's rising "?" and rating homophones (issue 14)."""
+
+import pytest
+
+from voicebot.nlu.polarity import clear_yes
+from voicebot.nlu.slots import not_an_answer, rating, yes_no
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Sure, go on then.", "en", True),
+        ("Yeah, that's right?", "en", True),  # a rising voice, no question in the words
+        ("Um, yes, speaking.", "en", True),
+        ("Yes, but how long is it?", "en", False),
+        ("Yes, I'm her husband.", "en", False),
+        ("Yeah, I'm not interested.", "en", False),
+        ("Okay, I guess, maybe.", "en", False),
+        ("Okay, I'm going to the shops and then to work.", "en", False),  # a sentence of its own
+        ("That is right.", "en", False),  # no yes-word opening it: the classifier's call
+        ("好的，你讲。", "zh", True),
+        ("是的？", "zh", True),
+        ("可以吗？", "zh", False),
+        ("好，不过我没空。", "zh", False),
+        ("是的，你是谁？", "zh", False),
+    ],
+)
+def test_clear_yes(text: str, language: str, expected: bool) -> None:
+    assert clear_yes(text, language) is expected
+
+
+def test_a_trailing_question_mark_on_a_yes_is_intonation_but_question_words_still_count() -> None:
+    assert not_an_answer("Yes, it's me?", "en") is None and yes_no("Yes, it's me?", "en")
+    assert not_an_answer("Yes? Who is calling?", "en") == "question"
+    assert not_an_answer("Okay, is it far?", "en") == "question"
+    assert not_an_answer("This is a survey?", "en") == "question"
+
+
+def test_i_am_is_a_yes_only_as_the_whole_answer() -> None:
+    assert yes_no("I am.", "en") is True
+    assert yes_no("I am going to think it over", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "expected"),
+    [
+        ("For, I guess.", (1, 5), 4),
+        ("Um, to.", (1, 5), 2),
+        ("Ate.", (1, 10), 8),
+        ("Ate.", (1, 5), None),  # out of the scale: no reading
+        ("To be honest I don't know.", (1, 5), None),
+        ("Too much hassle.", (1, 5), None),
+        ("I want to talk to a person.", (1, 5), None),
+        ("For me it was three.", (1, 5), 3),  # a real number wins
+    ],
+)
+def test_rating_homophones_only_open_a_short_answer(
+    text: str, scale: tuple[int, int], expected: int | None
+) -> None:
+    assert rating(text, "en", *scale) == expected
