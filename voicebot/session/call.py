@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import AgentPool
 from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
 from voicebot.nlu.intents import IntentClassifier
-from voicebot.policy.actions import Action, HangUp, Say, Silence, Transfer, carry_out
+from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector
@@ -79,6 +80,8 @@ class CallStages:
     classifier: IntentClassifier
     tts: TextToSpeech
     models: dict[str, str] = field(default_factory=dict)
+    # the same voice stretched by a factor ("speak slower"): loaded on first use, then shared
+    slower_tts: Callable[[float], TextToSpeech] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,7 @@ class CallSession(ReportActions):
         self._was_busy = False
         self._audio_in: list[np.ndarray] = []
         self._audio_out: list[np.ndarray] = []
+        self._tts = stages.tts  # the voice of this call (slower once the caller asked)
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -387,6 +391,11 @@ class CallSession(ReportActions):
         self.port.caption(Caption(now, action.node, action.text, ask.slot if ask else None))
         return line
 
+    async def slow_down(self, action: SlowDown) -> None:
+        await super().slow_down(action)
+        if self.stages.slower_tts is not None:
+            self._tts = await self.clock.run_blocking(self.stages.slower_tts, action.factor)
+
     async def transfer(self, action: Transfer) -> None:
         self._handoff = True
         await self._idle()
@@ -410,7 +419,7 @@ class CallSession(ReportActions):
             line = await self._lines.get()
             try:
                 if line.interrupted_at is None:
-                    async for pcm in self.stages.tts.stream(line.text, self.clock.run_blocking):
+                    async for pcm in self._tts.stream(line.text, self.clock.run_blocking):
                         if line.interrupted_at is not None:
                             break
                         line.audio.append(pcm)
