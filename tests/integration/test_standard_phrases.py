@@ -200,7 +200,7 @@ def test_a_complaint_is_kept_in_the_callers_words_and_goes_to_an_agent(
 def test_an_unsure_question_is_kept_answered_with_cant_answer_and_never_transferred(
     store, name: str, words: str
 ) -> None:
-    d, node = past_identity(store, name)
+    d, _ = past_identity(store, name)
     reply = d.hear(words, NOW)
     script = d.policy.script
     cant = text_of(script.lines.cant_answer, d.policy.language)

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from voicebot.policy.exemplars import common_exemplars
-from voicebot.policy.schema import Line, Script, ScriptError, line_of, load_script, text_of
+from voicebot.policy.schema import Handler, Line, Script, ScriptError, line_of, load_script, text_of
 
 REQUIRED_GLOBALS = (
     "who_are_you",
@@ -131,7 +131,8 @@ def says_recorded(script: Script) -> bool:
 
 def opening(script: Script) -> list[tuple[str, Line]]:
     """The lines the callee hears before the first answer: the start node and its `next` chain."""
-    out, nid = [], script.start
+    out: list[tuple[str, Line]] = []
+    nid = script.start
     while nid in script.nodes and nid not in (n for n, _ in out):
         out.append((nid, script.nodes[nid].say))
         nid = script.nodes[nid].next or ""
@@ -181,10 +182,10 @@ def _check_compliance(script: Script, add: Callable[[list[str], str], None]) -> 
     for loc, line in spoken_blind:
         if line is None or allowed is None:
             continue
-        said = {
+        variables = {
             v for lang in script.languages for v in re.findall(r"\{(\w+)\}", text_of(line, lang))
         }
-        for var in sorted(said):
+        for var in sorted(variables):
             if var not in allowed:
                 add(
                     loc,
@@ -241,7 +242,8 @@ def script_lines(script: Script) -> list[tuple[list[str], Line]]:
         out.append((["nodes", nid, "say"], node.say))
         out += [(["nodes", nid, "reprompt", str(i)], r) for i, r in enumerate(node.reprompt)]
     for name, handler in script.globals.items():
-        loc, step = ["globals", name], handler
+        loc: list[str] = ["globals", name]
+        step: Handler | None = handler
         while step is not None:
             if step.say is not None:
                 out.append(([*loc, "say"], step.say))

@@ -39,6 +39,7 @@ from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, Va
 
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
+SCREENED_WAIT_S = 10.0  # after a screener, greet a silent line only after this long
 
 
 class CallOptions(BaseModel):
@@ -169,6 +170,8 @@ class CallSession(ReportActions):
         self._audio_in: list[np.ndarray] = []
         self._audio_out: list[np.ndarray] = []
         self._tts = stages.tts  # the voice of this call (slower once the caller asked)
+        self._screening_said = False
+        self._hello_end: float | None = None  # true end of the callee's last answer words
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -279,15 +282,21 @@ class CallSession(ReportActions):
             self._take_answer_turns()
             now = self.clock.now()
             talking = now - self._speech_started_at if self.listener.in_speech else 0.0
+            if self.options.amd and self.amd.screening():
+                await self._screened(now)
+                continue
             if self.options.amd and self.amd.machine(talking):
                 self._event(now, "answering_machine", self.amd.reason(talking))
                 await self._voicemail()
                 return False
             quiet = not self.listener.in_speech and self._pending_turns == 0
             pause = self.options.answer_pause_s if self.amd.spoke_s else 0.0
+            if self._screening_said and not self.amd.spoke_s:
+                pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet
             if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
+                    self.report.hello_end_at = self._hello_end
                 self._answering = False
                 return True
             await self.clock.sleep(FRAME_S)
@@ -298,6 +307,18 @@ class CallSession(ReportActions):
             if isinstance(turn, HeardTurn):
                 self._pending_turns -= 1
                 self.amd.turn(turn.transcript.text, turn.speech_end - turn.speech_start)
+                self._hello_end = turn.speech_end
+
+    async def _screened(self, now: float) -> None:
+        """A call-screening assistant asked who is calling: the script's screening line (once),
+        then the person is waited for; the screener's hold messages are heard out the same way."""
+        self._event(now, "call_screening")
+        if not self._screening_said:
+            self._screening_said = True
+            await self._carry_out(self.dialogue.screening(), None)
+            await self._idle()
+        self.amd = AnsweringMachineDetector(self.rate)
+        self._last_activity = self.clock.now()
 
     async def _voicemail(self) -> None:
         """Leave the script's message once the greeting is over (the beep, or a quiet moment),
