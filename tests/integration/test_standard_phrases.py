@@ -224,3 +224,15 @@ def test_abuse_asks_for_civility_says_the_call_is_recorded_then_ends(
     steps = [said(d.hear(words, NOW).actions) for words in abuse]
     assert steps == [["abuse_warning"], ["abuse_recorded"], ["abuse"]]
     assert d.ended == "abusive"
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("survey_en", "not right now, thanks"), ("upgrade_zh", "暂时不需要，谢谢。")],
+)
+def test_not_right_now_twice_is_respected_as_a_refusal(store, name: str, words: str) -> None:
+    d, _ = past_identity(store, name)
+    assert said(d.hear(words, NOW).actions) == ["global.not_now", "when_callback"]
+    reply = d.hear(words, NOW)  # asked when to call back: not then either
+    assert said(reply.actions) == ["global.not_now"] and d.ended == "refused"
+    assert not any(isinstance(a, Transfer) for a in reply.actions)
