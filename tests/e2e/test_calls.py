@@ -138,3 +138,28 @@ def test_demo_prints_outcomes_and_latency_and_writes_reports(tmp_path, capsys) -
     assert len(reports) == 2 and len(recordings) == 2
     _, rate = read_wav(recordings[0], channel=1)
     assert rate == 8000
+
+
+@pytest.mark.parametrize("persona", ["screened_google", "screened_ios"])
+def test_a_screening_assistant_is_answered_then_the_person_completes_the_call(
+    survey: Trial, persona: str
+) -> None:
+    report = place(survey, persona).report
+    kinds = [e.kind for e in report.timeline]
+    assert "call_screening" in kinds and "answering_machine" not in kinds, report.timeline
+    assert [line.node for line in report.bot_lines[:2]] == ["screening", "greet"]
+    assert survey.script.example_contact["name"] not in report.bot_lines[0].text
+    assert report.outcome == "completed", story(report)
+    assert report.abandoned() is False  # the person's hello was greeted within 2 s
+
+
+def test_speak_slower_really_slows_the_voice_for_the_rest_of_the_call(survey: Trial) -> None:
+    report = place(survey, "asks_slower").report
+    assert "slower_speech" in [e.kind for e in report.timeline], story(report)
+    greets = [line for line in report.bot_lines if line.node == "greet"]
+    assert len(greets) == 2 and not any(line.interrupted for line in greets), story(report)
+    before, after = (
+        (line.ended_at or 0.0) - (line.first_audio_at or 0.0) for line in greets
+    )  # the same line, said before and after the caller asked
+    assert after > 1.15 * before, (before, after)
+    assert report.outcome == "completed", story(report)

@@ -8,6 +8,8 @@ import pytest
 
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import VirtualClock
+from voicebot.core.outcomes import Outcome
+from voicebot.metrics.report import BotLine, CallReport, abandonment_rate
 from voicebot.session.amd import is_machine
 from voicebot.session.playout import Playout
 from voicebot.telephony.loopback import Impairment, LoopbackLine
@@ -148,3 +150,38 @@ def test_playout_waits_for_synthesis_without_ending_the_line() -> None:
 )
 def test_answering_machine_from_first_words(words: str, seconds: float, machine: bool) -> None:
     assert is_machine(words, seconds) is machine
+
+
+def _greeted(
+    first_audio_at: float | None, hello_end_at: float | None, outcome: Outcome
+) -> CallReport:
+    report = CallReport(
+        call_id="x",
+        script="s",
+        script_path="",
+        language="en",
+        transport="t",
+        outcome=outcome,
+        hello_end_at=hello_end_at,
+    )
+    report.bot_lines = [
+        BotLine(
+            node="greet",
+            text="Hi",
+            queued_at=0.0,
+            first_audio_at=first_audio_at,
+            ended_at=None,
+            interrupted=False,
+        )
+    ]
+    return report
+
+
+def test_abandoned_is_first_bot_audio_over_2_s_after_the_hello_or_none() -> None:
+    assert _greeted(2.5, 0.8, Outcome.COMPLETED).abandoned() is False  # 1.7 s after the hello
+    assert _greeted(3.0, 0.8, Outcome.COMPLETED).abandoned() is True  # 2.2 s
+    assert _greeted(2.5, None, Outcome.COMPLETED).abandoned() is True  # silent callee: from answer
+    assert _greeted(None, 0.8, Outcome.HUNG_UP).abandoned() is True  # never heard the bot
+    assert _greeted(None, None, Outcome.VOICEMAIL).abandoned() is None  # no person answered
+    flags = [_greeted(3.0, 0.8, Outcome.COMPLETED).abandoned(), False, False, None]
+    assert abandonment_rate(flags) == (0.3333, 3)

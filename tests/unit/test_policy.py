@@ -79,8 +79,22 @@ def test_low_confidence_clarifies_once_then_hands_off_and_books_callback_if_no_a
     assert ScheduleCallback(None) in more and state.ended == "callback"
 
 
-def test_abuse_gets_two_warnings_then_polite_end() -> None:
+def test_abuse_in_three_steps_civility_then_recorded_then_polite_end() -> None:
     state, actions = run([heard("idiot", "abuse")] * 3)
+    says = [a for a in actions if isinstance(a, Say)]
+    assert [a.node for a in says][1:] == ["abuse_warning", "abuse_recorded", "abuse"]
+    assert "recorded" in says[2].text
+    assert state.ended == "abusive" and actions[-1] == HangUp("abusive")
+
+
+def test_abuse_without_a_recorded_line_warns_twice(tmp_path) -> None:
+    text = SURVEY.read_text(encoding="utf-8")
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        "\n".join(line for line in text.splitlines() if "abuse_recorded" not in line),
+        encoding="utf-8",
+    )
+    state, actions = run([heard("idiot", "abuse")] * 3, plain)
     says = [a.node for a in actions if isinstance(a, Say)]
     assert says[1:] == ["abuse_warning", "abuse_warning", "abuse"]
     assert state.ended == "abusive"

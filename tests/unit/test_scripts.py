@@ -34,6 +34,8 @@ def heard(text: str, intent: str = "other", confidence: float = 0.9) -> Heard:
 def probes(policy: Policy) -> list[Heard]:
     """Answers that move a call along: yes, no, each script intent, and slot values."""
     own = [heard(i, i) for i in policy.script.intents]
+    # global handlers that lead on to a node ("not right now" -> when to call back)
+    own += [heard(n, n) for n, h in policy.script.globals.items() if h.then in policy.script.nodes]
     lang = policy.language
     return [heard("yes", "affirm"), heard("no", "deny"), *own, *(heard(t) for t in ANSWERS[lang])]
 

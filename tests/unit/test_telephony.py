@@ -136,7 +136,10 @@ def test_machine_verdict_from_phrases_long_greetings_or_a_beep() -> None:
     assert phrase.machine() and phrase.reason() == "greeting phrase"
     long = AnsweringMachineDetector(RATE)
     long.turn("Hi, this is Jo and Sam, we are out sailing", 3.0)
-    assert not long.machine() and long.machine(talking_s=1.5)
+    assert not long.machine() and not long.machine(talking_s=1.5)  # heard out first
+    assert long.machine(talking_s=5.0)  # 8 s without a pause: a machine
+    long.turn("and we will call you back", 1.5)
+    assert long.machine()  # a greeting heard in full, 4.5 s long
     beep = AnsweringMachineDetector(RATE)
     for i, f in enumerate(frames(np.concatenate([tone(800, 0.3), np.zeros(320, np.int16)]))):
         beep.frame(f, i * 0.02)
@@ -214,3 +217,35 @@ def test_the_handoff_webhook_must_be_https_and_signed(monkeypatch: pytest.Monkey
     assert HandoffConfig(webhook="https://crm.example.com/hook").webhook_key() == "from-env"
     local = HandoffConfig(webhook="http://localhost:9/h", webhook_allow_local_http=True)
     assert "from-env" not in repr(local)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Hi, the person you're calling is using a screening service. Please say your name and "
+        "why you're calling.",
+        "Hi, if you record your name and reason for calling, I'll see if this person is available.",
+        "Thanks, stay on the line while I see if this person is available.",
+        "您好，机主开启了来电助理，请说出您的姓名和来电目的。",
+        "您好，请说出您的姓名和来电事由，我会看看对方是否方便接听。",
+    ],
+)
+def test_a_screening_assistant_is_never_taken_for_voicemail(prompt: str) -> None:
+    amd = AnsweringMachineDetector(RATE)
+    amd.turn(prompt, 6.0)  # longer than a long greeting
+    assert amd.screening() and not amd.machine() and not amd.machine(talking_s=3.0)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Hello?",
+        "Hi, you've reached Ann, please leave a message after the tone.",
+        "喂，你好。",
+        "您好，您拨打的用户暂时无法接听，请在提示音后留言。",
+    ],
+)
+def test_people_and_machines_are_not_screeners(words: str) -> None:
+    amd = AnsweringMachineDetector(RATE)
+    amd.turn(words, 1.0)
+    assert not amd.screening()

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from voicebot.app.config import VoicebotConfig
 from voicebot.core.clock import Clock, RealClock, VirtualClock
-from voicebot.metrics.report import CallReport
+from voicebot.metrics.report import ABANDON_CAP, ABANDON_S, CallReport, abandonment_rate
 from voicebot.metrics.stats import summarize
 from voicebot.models.registry import cache_dir
 from voicebot.models.store import ModelStore
@@ -157,6 +157,17 @@ def latency_summary(reports: list[CallReport]) -> dict[str, dict[str, int]]:
     return out
 
 
+def abandonment_line(rate: float, answered: int) -> str:
+    """The answered-call abandonment rate, warned about over the legal cap."""
+    line = (
+        f"abandonment rate: {rate:.1%} of {answered} answered calls "
+        f"(first bot audio over {ABANDON_S:g} s after the hello, or none)"
+    )
+    if rate > ABANDON_CAP:
+        line += f" WARNING: over the {ABANDON_CAP:.0%} cap of outbound-calling rules"
+    return line
+
+
 def print_tables(calls: list[TrialCall], console: Console) -> None:
     table = Table(title="Outcomes")
     for col in ["persona", "expected", "outcome", "grade", "answers", "hand-off", "DNC", "secs"]:
@@ -216,11 +227,14 @@ def main(
         f"node coverage: {covered}/{len(script_obj.nodes)}"
         + (f"; never visited: {', '.join(missing)}" if missing else "")
     )
+    rate, answered = abandonment_rate([c.report.abandoned() for c in calls])
+    console.print(abandonment_line(rate, answered))
     summary = {
         "script": str(script),
         "calls": len(calls),
         "as_expected": sum(c.passed for c in calls),
         "latency_ms": latency_summary([c.report for c in calls]),
+        "abandonment_rate": rate,
         "clock": "real" if realtime else "virtual",
         "nodes_not_visited": missing,
     }

@@ -51,7 +51,14 @@ class ScriptStages:
             classifier=script_classifier(self.script, self.language, store.encoder(self.language)),
             tts=self.tts,
             models=self._models(),
+            slower_tts=self.slower_tts,
         )
+
+    def slower_tts(self, factor: float) -> TextToSpeech:
+        """The script's voice stretched by `factor` (the caller asked the bot to speak slower),
+        sharing the line cache (its keys name the voice's length scale)."""
+        scale = self.store.config.tts.length_scale * factor
+        return TextToSpeech(self.store.voice(self.language, scale), LINE_RATE, self.tts.cache)
 
     def _models(self) -> dict[str, str]:
         out = {}

@@ -117,7 +117,9 @@ class CallResult:
     ) -> CallResult:
         """What a call report means for the campaign (every conversing trunk uses this)."""
         e2e = sorted(report.latencies_ms("end_to_end"))
-        latency = {"end_to_end_p50": e2e[len(e2e) // 2]} if e2e else {}
+        latency: dict[str, Any] = {"end_to_end_p50": e2e[len(e2e) // 2]} if e2e else {}
+        if (abandoned := report.abandoned()) is not None:  # answered: the abandonment verdict
+            latency["abandoned"] = abandoned
         transferred = bool(report.transfer and report.transfer.get("connected"))
         return cls(
             outcome=report.outcome,

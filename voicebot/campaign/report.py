@@ -22,7 +22,10 @@ from voicebot.campaign.contacts import csv_text
 from voicebot.campaign.models import Attempt, Contact
 from voicebot.campaign.store import Store
 from voicebot.core.outcomes import ANSWERED
+from voicebot.metrics.report import ABANDON_CAP, ABANDON_S, abandonment_rate
 from voicebot.metrics.stats import summarize
+
+FREE_TEXT = ("followup.", "feedback.")  # answers in the caller's own words
 
 
 def campaign_zone(store: Store, campaign: str) -> ZoneInfo:
@@ -69,6 +72,7 @@ def attempts(store: Store, campaign: str, day: date | None = None) -> list[dict[
                     "transferred": a.transferred,
                     "callback_at": a.callback_at.isoformat() if a.callback_at else None,
                     "latency_ms": a.latency_ms,
+                    "followups": followups(a.answers),
                     "report": a.report_path,
                     "recording": a.recording_path,
                 }
@@ -86,6 +90,7 @@ def export(store: Store, campaign: str, fmt: str, out: Path) -> Path:
             {
                 **r,
                 "answers": json.dumps(r["answers"], ensure_ascii=False),
+                "followups": json.dumps(r["followups"], ensure_ascii=False),
                 "latency_ms": json.dumps(r["latency_ms"]),
             }
             for r in rows
@@ -108,7 +113,11 @@ def summary(store: Store, campaign: str, rows: list[dict[str, Any]]) -> dict[str
     questions: dict[str, Counter[str]] = defaultdict(Counter)
     for r in rows:
         for key, value in r["answers"].items():
-            questions[key][str(value)] += 1
+            if not key.startswith(FREE_TEXT):  # the caller's own words are no chart
+                questions[key][str(value)] += 1
+    abandonment, judged = abandonment_rate(
+        [r["latency_ms"].get("abandoned") for r in rows if r["outcome"] in ANSWERED]
+    )
     minutes = sum(r["duration_s"] for r in rows) / 60
     conversions = sum(_converted(r, config.conversion) for r in rows)
     e2e = [r["latency_ms"]["end_to_end_p50"] for r in rows if "end_to_end_p50" in r["latency_ms"]]
@@ -122,6 +131,10 @@ def summary(store: Store, campaign: str, rows: list[dict[str, Any]]) -> dict[str
         "by_hour": {h: {"attempts": n, "answered": a} for h, (n, a) in sorted(by_hour.items())},
         "questions": {k: dict(sorted(v.items())) for k, v in sorted(questions.items())},
         "handoffs": sum(r["transferred"] for r in rows),
+        "abandonment_rate": abandonment,
+        "abandonment_judged": judged,
+        "abandonment_warning": abandonment > ABANDON_CAP,
+        "followups": dict(Counter(k for r in rows for k in followups(r["answers"]))),
         "callbacks": sum(r["outcome"] == "callback" for r in rows),
         "dnc": sum(r["dnc"] for r in rows),
         "grades": dict(Counter(r["lead_grade"] for r in rows if r["lead_grade"])),
@@ -131,6 +144,11 @@ def summary(store: Store, campaign: str, rows: list[dict[str, Any]]) -> dict[str
         "conversions": conversions,
         "value": round(conversions * config.value_per_conversion, 2),
     }
+
+
+def followups(answers: dict[str, Any]) -> dict[str, Any]:
+    """The follow-up tasks a call left (PII: a complaint or question in the caller's words)."""
+    return {k: v for k, v in answers.items() if k.startswith("followup.")}
 
 
 def _converted(row: dict[str, Any], rules: list[str]) -> bool:
@@ -193,6 +211,12 @@ def _markdown(title: str, d: dict[str, Any], charts: list[str]) -> str:
         f"worth {d['value']:.2f}.",
         f"Reply latency (end of speech to bot audio) p50 {lat['p50']:.0f} ms, "
         f"p95 {lat['p95']:.0f} ms over {lat['n']} calls.",
+        f"Abandonment rate {d['abandonment_rate']:.1%} of {d['abandonment_judged']} answered "
+        f"calls (first bot audio over {ABANDON_S:g} s after the hello, or none)"
+        + (f"; WARNING: over the {ABANDON_CAP:.0%} cap." if d["abandonment_warning"] else "."),
+        f"Follow-up tasks: {sum(d['followups'].values())}"
+        + "".join(f", {k.removeprefix('followup.')} {n}" for k, n in d["followups"].items())
+        + " (the caller's words are in the export).",
         "",
         "| outcome | attempts |",
         "|---|---|",

@@ -12,6 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voicebot.core.outcomes import Outcome
 
+ABANDON_S = 2.0  # US (TCPA) and UK (Ofcom) rules: a callee must hear the caller within 2 s
+ABANDON_CAP = 0.03  # of answered calls, at most this share may be abandoned
+
+
+def abandonment_rate(flags: list[bool | None]) -> tuple[float, int]:
+    """The share of answered calls that were abandoned, and how many answered calls it is of
+    (calls with no verdict, not answered by a person, are left out)."""
+    answered = [f for f in flags if f is not None]
+    return (round(sum(answered) / len(answered), 4) if answered else 0.0), len(answered)
+
 
 class TurnLatency(BaseModel):
     """One caller turn, times in seconds on the call clock (0 = answer), kept to the
@@ -108,6 +118,9 @@ class CallReport(BaseModel):
     bot_lines: list[BotLine] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
     error: str | None = None
+    hello_end_at: float | None = Field(
+        None, description="true end of the callee's hello before the greeting (none: silent)"
+    )
 
     def save(self, folder: Path) -> Path:
         """Write the report as `folder/<call_id>.json`; returns its path."""
@@ -115,6 +128,26 @@ class CallReport(BaseModel):
         path = folder / f"{self.call_id}.json"
         path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
         return path
+
+    def greeting_delay_s(self) -> float | None:
+        """How long an answered callee waited for the bot's first audio after their hello (or
+        after answering, when they said nothing); None when no bot audio was ever heard."""
+        start = self.hello_end_at or 0.0
+        heard = [
+            line.first_audio_at
+            for line in self.bot_lines
+            if line.first_audio_at is not None and line.node != "screening"
+        ]
+        after = [t for t in heard if t >= start]
+        return round(min(after) - start, 3) if after else None
+
+    def abandoned(self) -> bool | None:
+        """An answered call the callee abandoned to silence: first bot audio more than
+        ABANDON_S after their hello, or none (None: not answered by a person)."""
+        if not self.outcome.answered:
+            return None
+        delay = self.greeting_delay_s()
+        return delay is None or delay > ABANDON_S
 
     def latencies_ms(self, stage: str) -> list[float]:
         return [ms[stage] for t in self.turns if stage in (ms := t.latency.stage_ms())]

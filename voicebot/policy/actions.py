@@ -84,7 +84,14 @@ class HangUp:
     outcome: Outcome
 
 
-Action = Say | Record | Transfer | ScheduleCallback | MarkDnc | SetGrade | HangUp
+@dataclass(frozen=True, slots=True)
+class SlowDown:
+    """Speak more slowly from now on in this call: the voice's length scale times `factor`."""
+
+    factor: float
+
+
+Action = Say | Record | Transfer | ScheduleCallback | MarkDnc | SetGrade | HangUp | SlowDown
 
 
 class ActionSink(Protocol):
@@ -104,6 +111,8 @@ class ActionSink(Protocol):
 
     async def hang_up(self, action: HangUp) -> None: ...
 
+    async def slow_down(self, action: SlowDown) -> None: ...
+
 
 async def carry_out(actions: Iterable[Action], sink: ActionSink) -> None:
     for action in actions:
@@ -122,3 +131,5 @@ async def carry_out(actions: Iterable[Action], sink: ActionSink) -> None:
                 await sink.transfer(action)
             case HangUp():
                 await sink.hang_up(action)
+            case SlowDown():
+                await sink.slow_down(action)

@@ -21,6 +21,7 @@ from voicebot.policy.actions import (
     Say,
     ScheduleCallback,
     SetGrade,
+    SlowDown,
     Transfer,
     Unheard,
 )
@@ -47,6 +48,7 @@ class DialogueState:
     turns: int = 0
     awaiting_handoff: bool = False
     identity_confirmed: bool = False  # the opening identity question was answered yes
+    slower: bool = False  # the caller asked the bot to speak more slowly
     ended: Outcome | None = None
     said: tuple[str, ...] = field(default=(), repr=False)
 
@@ -224,32 +226,44 @@ class Policy:
     def _abuse(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         count = state.abuse + 1
         state = replace(state, abuse=count)
-        if count > self.script.settings.abuse_warnings:
-            return self._close(state, Outcome.ABUSIVE, self.script.lines.abuse_goodbye, "abuse")
-        return state, [self._say(state, "abuse_warning", self.script.lines.abuse_warning)]
+        lines, warnings = self.script.lines, self.script.settings.abuse_warnings
+        if count > warnings:
+            return self._close(state, Outcome.ABUSIVE, lines.abuse_goodbye, "abuse")
+        if count == warnings and count > 1 and lines.abuse_recorded is not None:
+            return state, [self._say(state, "abuse_recorded", lines.abuse_recorded)]
+        return state, [self._say(state, "abuse_warning", lines.abuse_warning)]
 
     # --- global handlers, hand-off and closing --------------------------------------------
     def _global(
         self, state: DialogueState, event: Heard, handler: Handler
     ) -> tuple[DialogueState, list[Action]]:
         name = f"global.{event.intent}"
+        for _ in range(state.path.count(name)):  # fired before in this call: its `again`
+            handler = handler.again or handler
         actions: list[Action] = []
         for key, value in handler.record.items():
             state, rec = self._record(state, key, value)
             actions += rec
+        if handler.note:
+            state, rec = self._note(state, handler.note, event.text)
+            actions += rec
+        if handler.slower and not state.slower:
+            state = replace(state, slower=True)
+            actions.append(SlowDown(self.script.settings.slower_factor))
         if handler.dnc:
             actions.append(MarkDnc())
         if handler.callback:
             actions.append(ScheduleCallback(slots.when(event.text, self.language, event.now)))
         state = replace(state, path=(*state.path, name))
+        say = self.script.lines.cant_answer if handler.say is None else handler.say
         if handler.transfer:
-            actions.append(self._say(state, name, handler.say))
+            actions.append(self._say(state, name, say))
             state, more = self._transfer(state, handler.transfer)
             return state, actions + more
         if handler.end:
-            state, more = self._close(state, handler.end, handler.say, name)
+            state, more = self._close(state, handler.end, say, name)
             return state, actions + more
-        actions.append(self._say(state, name, handler.say))
+        actions.append(self._say(state, name, say))
         if handler.then == "return":
             node = self.script.nodes[state.node]
             return state, [*actions, self._say(state, state.node, node.say, node.protected)]
@@ -316,6 +330,16 @@ class Policy:
         records = (*((k, v) for k, v in state.records if k != key), (key, value))
         return replace(state, records=records), [Record(key, value)]
 
+    def _note(
+        self, state: DialogueState, key: str, text: str
+    ) -> tuple[DialogueState, list[Action]]:
+        """The caller's own words, kept (PII, in the report's records); a second note in the
+        same field is added to the first."""
+        before = state.recorded().get(key)
+        words = text.strip()
+        value = f"{before} / {words}" if isinstance(before, str) and before else words
+        return self._record(state, key, value)
+
     def _grade(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         rec = state.recorded()
         for rule in self.script.grades:
@@ -347,6 +371,15 @@ class Policy:
                 HangUp(Outcome.VOICEMAIL),
             ]
         return [HangUp(Outcome.VOICEMAIL)]
+
+    def screening(self, contact: Mapping[str, Any]) -> list[Action]:
+        """A call-screening assistant answered ("say your name and why you're calling"): the
+        script's screening line (who calls and why), then the call waits for the person."""
+        line = self.script.lines.screening
+        if line is None:
+            return []
+        state = DialogueState(self.script.start, self.language, MappingProxyType(dict(contact)))
+        return [self._say(state, "screening", line, protected=True)]
 
     def summary(self, state: DialogueState, reason: str) -> str:
         """A short summary the agent hears and reads: who, identity confirmed (only when the

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from voicebot.policy.exemplars import common_exemplars
-from voicebot.policy.schema import Line, Script, ScriptError, line_of, load_script
+from voicebot.policy.schema import Handler, Line, Script, ScriptError, line_of, load_script, text_of
 
 REQUIRED_GLOBALS = (
     "who_are_you",
@@ -104,7 +104,101 @@ def lint(script: Script, source: str = "") -> list[Finding]:
             add(["example_contact"], f"example contact has no {var!r}")
     for loc, line in script_lines(script):
         _check_line(script, loc, line, add)
+    _check_compliance(script, add)
     return out
+
+
+# the words that tell a callee the call is automated, or recorded (any of them, in any case)
+DISCLOSURE = {
+    "en": ("automated", "virtual assistant", "ai assistant", "recorded message", "robot"),
+    "zh": ("智能", "自动", "机器人", "语音助手", "人工智能"),
+}
+RECORDING = {
+    "en": ("call is recorded", "call may be recorded", "calls are recorded", "being recorded"),
+    "zh": ("录音",),
+}
+
+
+def says_recorded(script: Script) -> bool:
+    """Whether any line of the script tells the callee the call is recorded (then it must be,
+    and the opening must say so)."""
+    return any(
+        _mentions(text_of(line, lang), RECORDING[lang])
+        for _, line in script_lines(script)
+        for lang in script.languages
+    )
+
+
+def opening(script: Script) -> list[tuple[str, Line]]:
+    """The lines the callee hears before the first answer: the start node and its `next` chain."""
+    out: list[tuple[str, Line]] = []
+    nid = script.start
+    while nid in script.nodes and nid not in (n for n, _ in out):
+        out.append((nid, script.nodes[nid].say))
+        nid = script.nodes[nid].next or ""
+    return out
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    low = text.lower()
+    return any(w in low for w in words)
+
+
+def _check_compliance(script: Script, add: Callable[[list[str], str], None]) -> None:
+    rules = script.compliance
+    first = opening(script)
+    if not first:
+        return
+    for lang in script.languages:
+        said = [text_of(line, lang) for _, line in first]
+        if rules.disclosure and not any(_mentions(t, DISCLOSURE[lang]) for t in said):
+            add(
+                ["nodes", first[0][0], "say"],
+                f"the opening ({lang}) does not say the call is automated (compliance.disclosure)",
+            )
+        if (
+            rules.recording_notice
+            and says_recorded(script)
+            and not any(_mentions(t, RECORDING[lang]) for t in said)
+        ):
+            add(
+                ["nodes", first[0][0], "say"],
+                f"calls are recorded but the opening ({lang}) does not say so "
+                "(compliance.recording_notice)",
+            )
+    if rules.opt_out and not _global_opt_out(script):
+        for nid, node in script.nodes.items():
+            listens = bool(node.goto or node.ask) and not node.end
+            opt_out = node.goto.get("stop_calling")
+            if listens and not (opt_out in script.nodes and script.nodes[opt_out].dnc):
+                add(
+                    ["nodes", nid],
+                    "no opt-out from here: no global stop_calling handler that marks do-not-call "
+                    "and no goto stop_calling to a dnc node (compliance.opt_out)",
+                )
+    allowed = rules.voicemail_fields
+    spoken_blind = [(["voicemail", "message"], script.voicemail.message)]
+    spoken_blind.append((["lines", "screening"], script.lines.screening))
+    for loc, line in spoken_blind:
+        if line is None or allowed is None:
+            continue
+        variables = {
+            v for lang in script.languages for v in re.findall(r"\{(\w+)\}", text_of(line, lang))
+        }
+        for var in sorted(variables):
+            if var not in allowed:
+                add(
+                    loc,
+                    f"{{{var}}} is personal data said to whoever answers "
+                    f"(compliance.voicemail_fields allows {', '.join(allowed) or 'none'})",
+                )
+
+
+def _global_opt_out(script: Script) -> bool:
+    handler = script.globals.get("stop_calling")
+    if handler is None:
+        return False
+    return handler.dnc or (handler.then in script.nodes and script.nodes[handler.then].dnc)
 
 
 def _has_completed(script: Script) -> bool:
@@ -147,8 +241,18 @@ def script_lines(script: Script) -> list[tuple[list[str], Line]]:
     for nid, node in script.nodes.items():
         out.append((["nodes", nid, "say"], node.say))
         out += [(["nodes", nid, "reprompt", str(i)], r) for i, r in enumerate(node.reprompt)]
-    out += [(["globals", name, "say"], h.say) for name, h in script.globals.items()]
-    out += [(["lines", name], line) for name, line in script.lines.model_dump().items()]
+    for name, handler in script.globals.items():
+        loc: list[str] = ["globals", name]
+        step: Handler | None = handler
+        while step is not None:
+            if step.say is not None:
+                out.append(([*loc, "say"], step.say))
+            loc, step = [*loc, "again"], step.again
+    out += [
+        (["lines", name], line)
+        for name, line in script.lines.model_dump().items()
+        if line is not None
+    ]
     if script.voicemail.message is not None:
         out.append((["voicemail", "message"], script.voicemail.message))
     return out

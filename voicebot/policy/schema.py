@@ -62,13 +62,22 @@ class Node(_Strict):
 class Handler(_Strict):
     """A global handler: reachable from any node, then back to where the call was."""
 
-    say: Line
+    say: Line | None = Field(None, description="default: the script's `cant_answer` line")
     then: str = Field("return", description="'return', a node id, or 'end'")
     end: ScriptOutcome | None = None
     transfer: str | None = None
     callback: bool = False
     dnc: bool = False
     record: dict[str, str | int | bool] = Field(default_factory=dict)
+    note: str | None = Field(
+        None,
+        description="record the caller's own words in this field (a follow-up task when it "
+        "starts with followup.)",
+    )
+    slower: bool = Field(False, description="speak more slowly for the rest of the call")
+    again: Handler | None = Field(
+        None, description="what the handler does when it fires again in the same call"
+    )
 
 
 class GradeRule(_Strict):
@@ -80,7 +89,14 @@ class Settings(_Strict):
     min_confidence: float = 0.35
     max_low_confidence: int = 2
     max_no_input: int = 2
-    abuse_warnings: int = 2
+    abuse_warnings: int = Field(
+        2,
+        description="warnings before the call is ended; with lines.abuse_recorded the last "
+        "warning says the call is recorded (three steps: civility, recorded, end)",
+    )
+    slower_factor: float = Field(
+        1.3, gt=1.0, le=2.0, description="'speak slower' stretches the voice by this much"
+    )
     max_turns: int = 40
     max_line_chars: int = 220
 
@@ -96,6 +112,22 @@ class StandardLines(_Strict):
     abuse_goodbye: Line
     transfer: Line
     no_agent: Line
+    abuse_recorded: Line | None = Field(None, description="the last abuse warning")
+    screening: Line | None = Field(
+        None, description="said to a call-screening assistant: who calls and why, no personal data"
+    )
+
+
+class Compliance(_Strict):
+    """The rules of outbound calling the linter checks (`voicebot script check`)."""
+
+    disclosure: bool = Field(True, description="the opening says the call is automated")
+    recording_notice: bool = Field(True, description="when calls are recorded, the opening says so")
+    opt_out: bool = Field(True, description="'stop calling' works from every node")
+    voicemail_fields: list[str] | None = Field(
+        default_factory=lambda: ["company", "agent_name"],
+        description="the only variables a voicemail message may say (null: no check)",
+    )
 
 
 class Voicemail(_Strict):
@@ -120,6 +152,7 @@ class Script(_Strict):
     globals: dict[str, Handler] = Field(default_factory=dict)
     grades: list[GradeRule] = Field(default_factory=list)
     voicemail: Voicemail = Field(default_factory=Voicemail)
+    compliance: Compliance = Field(default_factory=Compliance)
     example_contact: dict[str, str] = Field(
         default_factory=dict, description="a made-up contact for chat, trials and the linter"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voicebot.metrics.report import CallReport
-from voicebot.policy.actions import MarkDnc, Record, ScheduleCallback, SetGrade
+from voicebot.policy.actions import MarkDnc, Record, ScheduleCallback, SetGrade, SlowDown
 
 
 class ReportActions:
@@ -29,3 +29,7 @@ class ReportActions:
     async def mark_dnc(self, action: MarkDnc) -> None:
         self.report.dnc = True
         self.note("do_not_call")
+
+    async def slow_down(self, action: SlowDown) -> None:
+        """Noted on the timeline; a sink with a voice (the call session) also slows it."""
+        self.note("slower_speech")

@@ -17,8 +17,27 @@ _MACHINE = re.compile(
 )
 
 
+# a call-screening assistant (Google Call Screen, iOS screening, carriers' 来电助理): it asks
+# who is calling and why, and then puts the person on, so it is neither voicemail nor the person
+_SCREENING = re.compile(
+    r"screening service|call screen|screening (your|this) call|"
+    r"(say|state|record) your name|your name and (why|the reason|reason)|"
+    r"reason for (your|the) call|reason for calling|why you're calling|why you are calling|"
+    r"see if (this|the) person is available|stay on the line|"
+    r"来电助理|来电筛选|通话筛选|(说出|报一下|留下)(您的)?(姓名|名字)|来电(目的|事由|原因)|说明来意|"
+    r"(姓名|名字).{0,6}(目的|事由|原因)|"
+    r"请问您是哪位.{0,8}(什么事|事由)|请不要挂机",
+    re.IGNORECASE,
+)
+
+
 def is_machine(first_words: str, speech_s: float, long_greeting_s: float = 4.0) -> bool:
     return bool(_MACHINE.search(first_words)) or speech_s >= long_greeting_s
+
+
+def is_screening(words: str) -> bool:
+    """The words of a call-screening assistant's prompt (English or Mandarin)."""
+    return bool(_SCREENING.search(words))
 
 
 def tone_hz(pcm: np.ndarray, rate: int, min_rms: float = 300.0) -> float | None:
@@ -84,10 +103,19 @@ class AnsweringMachineDetector:
         self.spoke_s += seconds
 
     def machine(self, talking_s: float = 0.0) -> bool:
-        """A machine answered: its phrases, a long greeting, or a beep."""
+        """A machine answered: its phrases, a long greeting, or a beep. Never a screening
+        assistant; a greeting still being spoken counts as long only at twice the length, so
+        that a screener's long first sentence is heard (and recognised) first."""
         words = " ".join(self.heard)
-        spoke = self.spoke_s + talking_s
-        return self.beep_at is not None or is_machine(words, spoke, self.long_greeting_s)
+        if is_screening(words):
+            return False
+        if self.beep_at is not None or is_machine(words, self.spoke_s, self.long_greeting_s):
+            return True
+        return talking_s > 0 and self.spoke_s + talking_s >= 2 * self.long_greeting_s
+
+    def screening(self) -> bool:
+        """A call-screening assistant answered: it asks for the caller's name and reason."""
+        return is_screening(" ".join(self.heard))
 
     def reason(self, talking_s: float = 0.0) -> str:
         if self.beep_at is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import AgentPool
 from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
 from voicebot.nlu.intents import IntentClassifier
-from voicebot.policy.actions import Action, HangUp, Say, Silence, Transfer, carry_out
+from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector
@@ -38,6 +39,7 @@ from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, Va
 
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
+SCREENED_WAIT_S = 10.0  # after a screener, greet a silent line only after this long
 
 
 class CallOptions(BaseModel):
@@ -79,6 +81,8 @@ class CallStages:
     classifier: IntentClassifier
     tts: TextToSpeech
     models: dict[str, str] = field(default_factory=dict)
+    # the same voice stretched by a factor ("speak slower"): loaded on first use, then shared
+    slower_tts: Callable[[float], TextToSpeech] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,9 @@ class CallSession(ReportActions):
         self._was_busy = False
         self._audio_in: list[np.ndarray] = []
         self._audio_out: list[np.ndarray] = []
+        self._tts = stages.tts  # the voice of this call (slower once the caller asked)
+        self._screening_said = False
+        self._hello_end: float | None = None  # true end of the callee's last answer words
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -275,15 +282,21 @@ class CallSession(ReportActions):
             self._take_answer_turns()
             now = self.clock.now()
             talking = now - self._speech_started_at if self.listener.in_speech else 0.0
+            if self.options.amd and self.amd.screening():
+                await self._screened(now)
+                continue
             if self.options.amd and self.amd.machine(talking):
                 self._event(now, "answering_machine", self.amd.reason(talking))
                 await self._voicemail()
                 return False
             quiet = not self.listener.in_speech and self._pending_turns == 0
             pause = self.options.answer_pause_s if self.amd.spoke_s else 0.0
+            if self._screening_said and not self.amd.spoke_s:
+                pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet
             if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
+                    self.report.hello_end_at = self._hello_end
                 self._answering = False
                 return True
             await self.clock.sleep(FRAME_S)
@@ -294,6 +307,18 @@ class CallSession(ReportActions):
             if isinstance(turn, HeardTurn):
                 self._pending_turns -= 1
                 self.amd.turn(turn.transcript.text, turn.speech_end - turn.speech_start)
+                self._hello_end = turn.speech_end
+
+    async def _screened(self, now: float) -> None:
+        """A call-screening assistant asked who is calling: the script's screening line (once),
+        then the person is waited for; the screener's hold messages are heard out the same way."""
+        self._event(now, "call_screening")
+        if not self._screening_said:
+            self._screening_said = True
+            await self._carry_out(self.dialogue.screening(), None)
+            await self._idle()
+        self.amd = AnsweringMachineDetector(self.rate)
+        self._last_activity = self.clock.now()
 
     async def _voicemail(self) -> None:
         """Leave the script's message once the greeting is over (the beep, or a quiet moment)
@@ -396,6 +421,11 @@ class CallSession(ReportActions):
         self.port.caption(Caption(now, action.node, action.text, ask.slot if ask else None))
         return line
 
+    async def slow_down(self, action: SlowDown) -> None:
+        await super().slow_down(action)
+        if self.stages.slower_tts is not None:
+            self._tts = await self.clock.run_blocking(self.stages.slower_tts, action.factor)
+
     async def transfer(self, action: Transfer) -> None:
         self._handoff = True
         await self._idle()
@@ -419,7 +449,7 @@ class CallSession(ReportActions):
             line = await self._lines.get()
             try:
                 if line.interrupted_at is None:
-                    async for pcm in self.stages.tts.stream(line.text, self.clock.run_blocking):
+                    async for pcm in self._tts.stream(line.text, self.clock.run_blocking):
                         if line.interrupted_at is not None:
                             break
                         line.audio.append(pcm)

@@ -80,6 +80,10 @@ class Dialogue:
     def voicemail(self) -> list[Action]:
         return self.policy.voicemail(self.contact)
 
+    def screening(self) -> list[Action]:
+        """A call-screening assistant answered: the script's line for it (before the call)."""
+        return self.policy.screening(self.contact)
+
     def keypress(self, digit: str, now: datetime) -> list[Action]:
         """A phone key: the node's `dtmf` map names its intent; otherwise the digit is the
         answer text (ratings and numbers parse it)."""

@@ -52,7 +52,8 @@ class SimulatedCallee:
     async def run(self) -> None:
         silence = np.zeros(samples_per_frame(self.line.rate), np.int16)
         tick = 0
-        if hello := self.persona.hello.get(self.language):
+        screener = self.persona.screener.get(self.language)
+        if hello := screener or self.persona.hello.get(self.language):
             await self._speak(hello, delay_s=0.3)
             if self.persona.greeting_beep:
                 self._out.extend(f.pcm for f in split_frames(_beep(self.line.rate), self.line.rate))
@@ -95,6 +96,10 @@ class SimulatedCallee:
         caption = self._caption
         assert caption is not None
         self._answered_caption = caption
+        if caption.node == "screening":  # the bot answered the screener: the person picks up
+            if hello := self.persona.hello.get(self.language):
+                await self._speak(hello, delay_s=0.8)
+            return
         cue = "identity" if not self._replies else (caption.expects or "default")
         reply = self.persona.reply(self.language, cue, self._replies.get(cue, 0))
         self._replies[cue] = self._replies.get(cue, 0) + 1

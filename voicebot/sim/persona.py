@@ -23,6 +23,11 @@ class Persona(BaseModel):
     description: str = ""
     hello: dict[str, str] = Field(default_factory=dict, description="said on answer, per language")
     greeting_beep: bool = Field(False, description="a 1 kHz beep after the hello (machines)")
+    screener: dict[str, str] = Field(
+        default_factory=dict,
+        description="a call-screening assistant's prompt said on answer, per language; the "
+        "person says the hello once the bot has answered the screener",
+    )
     replies: dict[str, dict[str, str | list[str]]] = Field(
         default_factory=dict,
         description="language -> cue -> reply (or replies, used in turn). Cues: identity (the "

@@ -66,8 +66,9 @@ class Trial(ScriptStages):
         voice = self.voice(persona)
         contact = dict(self.script.example_contact) if contact is None else contact
         await self.ring(clock, contact)
-        if hello := persona.hello.get(self.language):  # the callee's side of the ringing
-            await clock.run_blocking(voice.render, hello)
+        for first in (persona.screener.get(self.language), persona.hello.get(self.language)):
+            if first:  # the callee's side of the ringing
+                await clock.run_blocking(voice.render, first)
         if on_answer is not None:
             on_answer()
         call_clock = OffsetClock(clock)

@@ -276,6 +276,7 @@ def export(
         {
             **r,
             "answers": json.dumps(r["answers"], ensure_ascii=False),
+            "followups": json.dumps(r["followups"], ensure_ascii=False),
             "latency_ms": json.dumps(r["latency_ms"]),
         }
         for r in rows
