@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voicebot.core.outcomes import Outcome
+from voicebot.metrics.ear import EarGaps
 
 
 class TurnLatency(BaseModel):
@@ -107,6 +108,9 @@ class CallReport(BaseModel):
     turns: list[Turn] = Field(default_factory=list)
     bot_lines: list[BotLine] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    ear: EarGaps | None = Field(
+        None, description="caller's-ear gaps from the call's audio (replay: the caller's side)"
+    )
     error: str | None = None
 
     def save(self, folder: Path) -> Path:

@@ -23,6 +23,7 @@ from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.clock import Clock
 from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import AgentPool
+from voicebot.metrics.ear import EarMeter
 from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
 from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, Transfer, carry_out
@@ -164,6 +165,7 @@ class CallSession(ReportActions):
         self._speech_started_at = 0.0
         self._was_busy = False
         self._audio_in: list[np.ndarray] = []
+        self.ear = EarMeter(rate)  # both sides' levels at the bot's port
         self._audio_out: list[np.ndarray] = []
 
     # --- the call ----------------------------------------------------------------------------
@@ -213,6 +215,7 @@ class CallSession(ReportActions):
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
             pcm_out = silence if pcm_out is None else pcm_out
             self.port.send(AudioFrame(pcm_out, self.rate, now))
+            self.ear.push(pcm_in, pcm_out)
             if self.setup.record_to is not None:
                 self._audio_in.append(pcm_in)
                 self._audio_out.append(pcm_out)
@@ -434,6 +437,7 @@ class CallSession(ReportActions):
     def _finish_report(self) -> None:
         report = self.report
         report.duration_s = round(self.clock.now(), 3)
+        report.ear = self.ear.gaps()
         for turn, line in self._reply_lines:
             turn.latency.first_audio_at = line.first_audio_at
         report.bot_lines = [
