@@ -133,8 +133,10 @@ class ReplayResult:
 
 
 def naive_options() -> CallOptions:
-    """The baseline: a fixed 800 ms silence timeout and no speculative decode."""
-    return CallOptions(endpoint=EndpointConfig(hangover_ms=800), speculate=False)
+    """The baseline: a fixed 800 ms silence timeout on the VAD alone, no speculative decode,
+    the fixed 0.6 s pause after any hello."""
+    endpoint = EndpointConfig(hangover_ms=800, adaptive=False, energy_floor_dbfs=None)
+    return CallOptions(endpoint=endpoint, speculate=False, short_hello_pause_s=0.6)
 
 
 async def replay_one(

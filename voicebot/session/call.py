@@ -35,6 +35,8 @@ from voicebot.session.listener import HeardTurn, Listener
 from voicebot.session.playout import PlayedLine, Playout
 from voicebot.telephony.loopback import Caption
 from voicebot.tts.stage import TextToSpeech
+from voicebot.tts.trim import trim_leading
+from voicebot.vad.completion import Completion, completion
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,12 @@ class CallOptions(BaseModel):
     no_input_s: float = Field(5.0, description="caller silence before the no-input line")
     answer_wait_s: float = Field(1.0, description="greet after this much silence at answer")
     answer_pause_s: float = Field(0.6, description="after a hello, the pause before greeting")
+    short_hello_s: float = Field(
+        1.2, description="a hello this short whose words end cleanly gets the short pause"
+    )
+    short_hello_pause_s: float = Field(
+        0.25, description="the pause before greeting after a short, clean hello"
+    )
     max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
     amd: bool = Field(True, description="answering-machine detection on the first words")
     barge_in: bool = True
@@ -136,6 +144,7 @@ class CallSession(ReportActions):
             self.options.vad_aggressiveness,
             self.options.speculate,
             turns=self.events,
+            language=setup.language,
         )
         self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
         self.playout = Playout(rate)
@@ -283,13 +292,28 @@ class CallSession(ReportActions):
                 await self._voicemail()
                 return False
             quiet = not self.listener.in_speech and self._pending_turns == 0
-            pause = self.options.answer_pause_s if self.amd.spoke_s else 0.0
-            if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
+            pause = self._answer_pause()
+            waited = self.amd.spoke_s > 0 or now >= self.options.answer_wait_s
+            if quiet and waited and now - self._last_activity >= pause:
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
                 self._answering = False
                 return True
             await self.clock.sleep(FRAME_S)
+
+    def _answer_pause(self) -> float:
+        """No pause at a silent answer; a short one after one short hello whose words end
+        cleanly ("Hello?", 喂你好); the full pause after anything longer or unfinished."""
+        if not self.amd.spoke_s:
+            return 0.0
+        o = self.options
+        heard = self.amd.heard
+        clean = len(heard) == 1 and completion(heard[0], self.setup.language) is Completion.COMPLETE
+        return (
+            o.short_hello_pause_s
+            if clean and self.amd.spoke_s <= o.short_hello_s
+            else o.answer_pause_s
+        )
 
     def _take_answer_turns(self) -> None:
         while not self.events.empty():
@@ -380,7 +404,7 @@ class CallSession(ReportActions):
         line = self.playout.add(action.node, action.text, action.protected, now)
         if action.audio:
             pcm, _ = read_wav(self.setup.script_path.parent / action.audio, rate=self.rate)
-            line.audio.append(pcm)
+            line.audio.append(trim_leading(pcm, self.rate))
             line.synthesised = True
         else:
             self._lines.put_nowait(line)
