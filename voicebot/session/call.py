@@ -30,6 +30,7 @@ from voicebot.policy.actions import Action, HangUp, Say, Silence, Transfer, carr
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector
+from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
 from voicebot.session.playout import PlayedLine, Playout
@@ -37,7 +38,13 @@ from voicebot.telephony.loopback import Caption
 from voicebot.tts.stage import TextToSpeech
 from voicebot.tts.trim import trim_leading
 from voicebot.vad.completion import Completion, completion
-from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
+from voicebot.vad.endpoint import (
+    EndpointConfig,
+    NoiseIgnored,
+    SpeechEnded,
+    SpeechStarted,
+    VadEvent,
+)
 
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
@@ -60,6 +67,11 @@ class CallOptions(BaseModel):
     max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
     amd: bool = Field(True, description="answering-machine detection on the first words")
     barge_in: bool = True
+    barge_in_hold_s: float = Field(
+        0.5,
+        description="caller speech over the bot this long cuts the line; shorter speech cuts "
+        "once its words are known, unless it is a backchannel (uh-huh, okay, 嗯); 0: at once",
+    )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     vad_aggressiveness: int = 2
@@ -149,6 +161,7 @@ class CallSession(ReportActions):
         self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
+        self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self.report = CallReport(
             call_id=setup.call_id,
             script=setup.script.name,
@@ -217,6 +230,9 @@ class CallSession(ReportActions):
             # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
             for event in self.listener.push(AudioFrame(pcm_in, self.rate, now - FRAME_S)):
                 self._on_vad(event, now)
+            speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
+            if self.barge.due(now, speaking):
+                self._cut(now, "held speech")
             if self._answering:
                 self.amd.frame(pcm_in, now - FRAME_S)
             for digit in self.port.dtmf():
@@ -233,11 +249,30 @@ class CallSession(ReportActions):
     def _on_vad(self, event: VadEvent, now: float) -> None:
         if isinstance(event, SpeechStarted):
             self._last_activity = self._speech_started_at = now
-            if self.options.barge_in and self._greeted and self.playout.interrupt(now):
-                self._event(now, "barge_in", f"speech at {event.t:.2f}")
+            over_bot = self.options.barge_in and self._greeted and self._cuttable()
+            if over_bot and self.barge.speech_started(event.t):
+                self._cut(now, f"speech at {event.t:.2f}")
+        elif isinstance(event, NoiseIgnored):
+            self.barge.clear()
         elif isinstance(event, SpeechEnded):
             self._last_activity = now
             self._pending_turns += 1
+
+    def _cuttable(self) -> bool:
+        line = self.playout.current
+        return line is not None and line.first_audio_at is not None and not line.protected
+
+    def _cut(self, now: float, why: str) -> None:
+        if self.playout.interrupt(now):
+            self._event(now, "barge_in", why)
+
+    def _judge_overlap(self, turn: HeardTurn) -> None:
+        """A short turn over the bot's line: its words decide whether the line is cut."""
+        cut = self.barge.heard(turn.transcript.text, turn.speech_start)
+        if cut:
+            self._cut(self.clock.now(), "words")
+        elif cut is False:
+            self._event(self.clock.now(), "backchannel")
 
     def _on_key(self, digit: str, now: float) -> None:
         self._last_activity = now
@@ -278,6 +313,7 @@ class CallSession(ReportActions):
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
                 continue
             self._pending_turns -= 1
+            self._judge_overlap(event)
             await self._on_turn(event)
 
     async def _answer(self) -> bool:
