@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.app.config import VoicebotConfig
 from voicebot.app.stages import LINE_RATE, ScriptStages
 from voicebot.bench.replay import Recording, replay_one
 from voicebot.core.clock import VirtualClock
@@ -28,6 +29,7 @@ from voicebot.core.runtime import configure_threads
 from voicebot.metrics.ear import frame_dbfs, utterances
 from voicebot.metrics.report import CallReport
 from voicebot.metrics.stats import summarize
+from voicebot.models.registry import cache_dir
 from voicebot.models.store import ModelStore
 from voicebot.policy.schema import filled, text_of
 
@@ -115,7 +117,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
     configure_threads()
-    store = ModelStore()
+    config = VoicebotConfig()
+    tts = config.tts.model_copy(update={"prerender_dir": cache_dir() / "lines"})
+    store = ModelStore(config.model_copy(update={"tts": tts}))  # fixed lines rendered once
     rows = []
     for script, (hello, identity, backchannels, interruptions) in CASES.items():
         stages = ScriptStages(ROOT / "prompts" / f"{script}.yaml", store)

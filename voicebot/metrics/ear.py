@@ -60,6 +60,7 @@ class EarGaps(BaseModel):
     """What the caller's side heard, in milliseconds."""
 
     replies_ms: list[float] = Field(default_factory=list)
+    reply_after_s: list[float] = Field(default_factory=list)  # the caller's end, per reply
     greeting_ms: float | None = None
     bot_onsets: int = 0  # bot utterances heard
     cutoffs: int = 0  # bot onsets while the caller was mid-utterance
@@ -84,6 +85,7 @@ def ear_gaps(caller: np.ndarray, bot: np.ndarray) -> EarGaps:
         if onset is None or onset - end >= MAX_REPLY_S or onset == heard[0][0]:
             continue  # no reply, or the greeting (reported on its own)
         result.replies_ms.append(round((onset - end) * 1000, 1))
+        result.reply_after_s.append(end)
     return result
 
 

@@ -158,6 +158,7 @@ class CallSession(ReportActions):
             turns=self.events,
             language=setup.language,
         )
+        self.listener.quick_end = False  # until the callee is known to be a person
         self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
@@ -334,6 +335,7 @@ class CallSession(ReportActions):
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
                 self._answering = False
+                self.listener.quick_end = True
                 return True
             await self.clock.sleep(FRAME_S)
 

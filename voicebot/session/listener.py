@@ -107,6 +107,9 @@ class Listener:
         )
         self.language = language
         self.completion: Completion = Completion.UNKNOWN  # of the pause under way
+        # complete words shorten the hangover; off while a machine may still be greeting (its
+        # "Hello," then a short pause, then "you've reached ..." must stay one turn)
+        self.quick_end = True
         self._judged_pause: float | None = None
         self.clock = clock
         self.turns: asyncio.Queue[Any] = turns if turns is not None else asyncio.Queue()
@@ -139,7 +142,7 @@ class Listener:
             return  # decoded at an earlier pause
         self._judged_pause = pause
         self.completion = completion(spec[1].text, self.language)
-        if self.completion is Completion.COMPLETE:
+        if self.completion is Completion.COMPLETE and self.quick_end:
             self.vad.endpoint.set_hangover(self.config.complete_hangover_ms)
         elif self.completion is Completion.INCOMPLETE:
             self.vad.endpoint.set_hangover(self.config.incomplete_hangover_ms)
