@@ -62,7 +62,9 @@ class CallOptions(BaseModel):
         1.2, description="a hello this short whose words end cleanly gets the short pause"
     )
     short_hello_pause_s: float = Field(
-        0.25, description="the pause before greeting after a short, clean hello"
+        0.6,
+        description="the pause before greeting after a short, clean hello (shorter greets "
+        "sooner; 0.25 broke voicemail detection on a Mandarin machine greeting: not yet safe)",
     )
     max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
     amd: bool = Field(True, description="answering-machine detection on the first words")
@@ -330,8 +332,7 @@ class CallSession(ReportActions):
                 return False
             quiet = not self.listener.in_speech and self._pending_turns == 0
             pause = self._answer_pause()
-            waited = self.amd.spoke_s > 0 or now >= self.options.answer_wait_s
-            if quiet and waited and now - self._last_activity >= pause:
+            if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
                 self._answering = False
