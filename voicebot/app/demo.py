@@ -195,10 +195,10 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
         )
     console.print(table)
     lat = Table(
-        title="Latency per caller turn (ms). callers_ear: end of the caller's audible speech -> first audible "
-        f"bot sample ({DETECTOR}); greeting: end of the hello -> the bot's first word; cutoffs: "
-        "bot lines begun while the caller was mid-utterance; the rest: internal stages from "
-        "the true end of caller speech"
+        title="Latency per caller turn (ms). callers_ear: end of the caller's audible speech "
+        f"-> first audible bot sample ({DETECTOR}); greeting: end of the hello -> the bot's "
+        "first word; cutoffs: bot lines begun while the caller was mid-utterance; the rest: "
+        "internal stages from the true end of caller speech"
     )
     for col in ["stage", "turns", "p50", "p95"]:
         lat.add_column(col)

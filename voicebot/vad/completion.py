@@ -2,8 +2,9 @@
 acknowledging the bot? Pure text rules, English and Mandarin.
 
 - incomplete: ends on a filler ("um", "uh", 那个), a word that needs more ("and", "but", "the",
-  "my", 还有, 因为; words that also end sentences, like "on" or "you", do not count), a number that is still growing ("twenty", "hundred") or being
-  read out (three digits or more in a row: "five five five, one two"), or trails off ("...", ",");
+  "my", 还有, 因为; words that also end sentences, like "on" or "you", do not count), a
+  number that is still growing ("twenty", "hundred") or being read out (three digits or more
+  in a row: "five five five, one two"), or trails off ("...", ",");
 - complete: anything else with words;
 - a backchannel: the whole turn is "uh-huh", "okay", "right", 嗯, 对 and the like: the caller is
   listening, not taking the turn.
@@ -21,23 +22,118 @@ class Completion(enum.Enum):
     UNKNOWN = "unknown"  # no words: the hangover stays as configured
 
 
-_EN_FILLERS = frozenset("um umm uh uhh er erm hmm ah eh like".split())
+_EN_FILLERS = frozenset(["um", "umm", "uh", "uhh", "er", "erm", "hmm", "ah", "eh", "like"])
 _EN_OPEN = frozenset(  # words a finished English turn almost never ends on
-    "and but or because cause if the a an my your our their to of for with at from i i'm "
-    "it's we're we'll i'll i'd".split()
+    [
+        "and",
+        "but",
+        "or",
+        "because",
+        "cause",
+        "if",
+        "the",
+        "a",
+        "an",
+        "my",
+        "your",
+        "our",
+        "their",
+        "to",
+        "of",
+        "for",
+        "with",
+        "at",
+        "from",
+        "i",
+        "i'm",
+        "it's",
+        "we're",
+        "we'll",
+        "i'll",
+        "i'd",
+    ]
 )
 _EN_GROWING = frozenset(
-    "twenty thirty forty fifty sixty seventy eighty ninety hundred thousand point".split()
+    [
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "point",
+    ]
 )
 _ZH_OPEN = tuple(
-    "那个 这个 就是 然后 还有 和 跟 但是 可是 因为 所以 如果 我 是 的话 呃 额 那".split()
+    [
+        "那个",
+        "这个",
+        "就是",
+        "然后",
+        "还有",
+        "和",
+        "跟",
+        "但是",
+        "可是",
+        "因为",
+        "所以",
+        "如果",
+        "我",
+        "是",
+        "的话",
+        "呃",
+        "额",
+        "那",
+    ]
 )
 _EN_BACKCHANNEL = frozenset(
-    "uh-huh|uh huh|mm-hmm|mhm|mm hmm|mm|hmm|okay|ok|right|yeah|yep|sure|i see|got it|alright|"
-    "all right|okay okay".split("|")
+    [
+        "uh-huh",
+        "uh huh",
+        "mm-hmm",
+        "mhm",
+        "mm hmm",
+        "mm",
+        "hmm",
+        "okay",
+        "ok",
+        "right",
+        "yeah",
+        "yep",
+        "sure",
+        "i see",
+        "got it",
+        "alright",
+        "all right",
+        "okay okay",
+    ]
 )
-_ZH_BACKCHANNEL = frozenset("嗯 嗯嗯 对 对对 对对对 好 好的 是 是的 哦 噢 啊 行 明白 嗯对".split())
-_DIGITS = frozenset("zero oh one two three four five six seven eight nine".split())
+_ZH_BACKCHANNEL = frozenset(
+    [
+        "嗯",
+        "嗯嗯",
+        "对",
+        "对对",
+        "对对对",
+        "好",
+        "好的",
+        "是",
+        "是的",
+        "哦",
+        "噢",
+        "啊",
+        "行",
+        "明白",
+        "嗯对",
+    ]
+)
+_DIGITS = frozenset(
+    ["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+)
 _DICTATION = 3  # this many digits in a row at the end: a number being read out, maybe more
 _WORD = re.compile(r"[a-z']+(?:-[a-z']+)*|\d+")
 _ZH_PUNCT = re.compile(r"[\s，。！？、,.!?…~～]+")
