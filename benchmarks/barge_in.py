@@ -32,8 +32,10 @@ from voicebot.metrics.stats import summarize
 from voicebot.models.registry import cache_dir
 from voicebot.models.store import ModelStore
 from voicebot.policy.schema import filled, text_of
+from voicebot.session.call import CallOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+HOLD_S = 0.5
 GREET_AFTER_S = 0.9  # the greeting starts about this long after the hello ends
 ANSWER_AFTER_S = 0.6  # the callee confirms this long after the greeting ends
 OVERLAP_AFTER_S = 1.6  # the overlap starts this long after the confirmation ends
@@ -122,7 +124,8 @@ def main() -> None:
     store = ModelStore(config.model_copy(update={"tts": tts}))  # fixed lines rendered once
     rows = []
     for script, (hello, identity, backchannels, interruptions) in CASES.items():
-        stages = ScriptStages(ROOT / "prompts" / f"{script}.yaml", store)
+        options = CallOptions(barge_in_hold_s=HOLD_S)  # the backchannel-tolerant barge-in
+        stages = ScriptStages(ROOT / "prompts" / f"{script}.yaml", store, options)
         stages.prerender()
         for kind, texts in (("backchannel", backchannels), ("interruption", interruptions)):
             for i, text in enumerate(texts):

