@@ -3,10 +3,10 @@ real SIP (PJSIP <-> baresip on 127.0.0.1, G.711 RTP), measured the same way on b
 
     .venv/bin/python benchmarks/sip_path.py [--calls benchmarks/data/calls]
 
-Latency is taken where the caller is: from the end of each caller utterance to the start of the
-bot's reply, by energy onsets on a two-channel recording of the call as the caller's side has
-it (loopback: the session's own recording; SIP: baresip's sent and heard audio, sndfile). Only
-replies to a caller who spoke while the bot was silent count. Writes
+Latency is the caller's-ear gap (voicebot.metrics.ear: 10 ms RMS over -40 dBFS): from the end
+of each caller utterance to the bot's first audible reply sample, on the audio as the caller's
+side has it (loopback: the replay caller's sent and heard frames; SIP: baresip's sent and heard
+audio, sndfile). Only replies to a caller who spoke while the bot was silent count. Writes
 benchmarks/results/sip_path.{json,md}.
 """
 
@@ -28,6 +28,7 @@ from voicebot.audio.wav import read_wav
 from voicebot.bench.replay import Recording, load_recording, replay_one
 from voicebot.core.clock import RealClock
 from voicebot.core.runtime import configure_threads
+from voicebot.metrics.ear import DETECTOR, ear_gaps, frame_dbfs
 from voicebot.metrics.stats import summarize
 from voicebot.models.store import ModelStore
 from voicebot.session.call import CallOptions
@@ -40,36 +41,10 @@ RESULTS = ROOT / "benchmarks" / "results"
 RATE, FRAME = 8000, 160
 
 
-def spans(
-    pcm: np.ndarray, threshold: float = 300.0, gap_s: float = 0.45
-) -> list[tuple[float, float]]:
-    """(start, end) seconds of each utterance: 20 ms frames above `threshold` RMS, joined across
-    pauses shorter than `gap_s`."""
-    frames = pcm[: len(pcm) // FRAME * FRAME].astype(float).reshape(-1, FRAME)
-    rms = np.sqrt(np.mean(frames**2, 1))
-    out: list[tuple[float, ...]] = []
-    for i in np.flatnonzero(rms > threshold):
-        t = i * FRAME / RATE
-        if out and t - out[-1][1] <= gap_s:
-            out[-1] = (out[-1][0], t + 0.02)
-        else:
-            out.append((t, t + 0.02))
-    return [s for s in out if s[1] - s[0] >= 0.1]
-
-
 def reply_gaps(caller: np.ndarray, bot: np.ndarray) -> list[tuple[float, float]]:
-    """(utterance end, seconds to the bot's next onset) for each caller utterance answered while
-    the bot was silent."""
-    said, replies = spans(caller), spans(bot)
-    gaps = []
-    for k, (_, end) in enumerate(said):
-        if any(s <= end <= e + 0.2 for s, e in replies):
-            continue  # the bot was talking (barge-in or talk-over): not a reply latency
-        following = said[k + 1][0] if k + 1 < len(said) else float("inf")
-        onset = next((s for s, _ in replies if end < s < following), None)
-        if onset is not None and onset - end < 3.0:
-            gaps.append((end, onset - end))
-    return gaps
+    """(caller's end, seconds to the bot's audible reply), by the caller's-ear detector."""
+    gaps = ear_gaps(frame_dbfs(caller, RATE), frame_dbfs(bot, RATE))
+    return [(end, ms / 1000) for end, ms in zip(gaps.reply_after_s, gaps.replies_ms, strict=True)]
 
 
 def paired(loop: list[tuple[float, float]], sip: list[tuple[float, float]]) -> list[float]:
@@ -86,10 +61,10 @@ async def over_loopback(
     trial: ScriptStages, rec: Recording, folder: Path
 ) -> list[tuple[float, float]]:
     report = await replay_one(trial, rec, RealClock(), record_to=folder)
-    path = folder / f"{report.call_id}.wav"
-    bot, _ = read_wav(path, rate=RATE, channel=0)
-    caller, _ = read_wav(path, rate=RATE, channel=1)
-    return reply_gaps(caller=caller, bot=bot)
+    assert report.ear is not None  # measured on the replay caller's side of the line
+    return list(
+        zip(report.ear.reply_after_s, [ms / 1000 for ms in report.ear.replies_ms], strict=True)
+    )
 
 
 async def over_sip(trial: ScriptStages, rec: Recording, folder: Path) -> list[tuple[float, float]]:
@@ -138,6 +113,7 @@ def main() -> None:
         "added_ms_paired": added.model_dump(),
         "ratio_p50": round(sip.p50 / loop.p50, 3),
         "jitter_buffers": "PJSIP 20-120 ms prefetch; baresip peer 1-4 frames",
+        "detector": DETECTOR,
         "command": "python benchmarks/sip_path.py",
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -146,7 +122,8 @@ def main() -> None:
         "# SIP path vs loopback: caller-side reply latency",
         "",
         f"{len(recordings)} recorded calls, same script and models; "
-        "end of caller speech -> start of the bot's reply, measured on the caller's side.",
+        "caller's ear: end of the caller's audible speech -> the bot's first audible reply "
+        f"sample, measured on the caller's side ({DETECTOR}).",
         "",
         "| transport | replies | p50 ms | p95 ms |",
         "|---|---|---|---|",

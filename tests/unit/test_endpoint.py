@@ -60,3 +60,29 @@ def test_turn_is_cut_at_max_length() -> None:
     events = run("S" * 80, config)
     ended = [e for e in events if isinstance(e, SpeechEnded)]
     assert len(ended) == 1 and ended[0].end == pytest.approx(1.0)
+
+
+def test_the_words_so_far_set_the_hangover_of_the_pause_under_way() -> None:
+    eot = EndOfTurn(CFG)
+    for i in range(10):
+        eot.step(True, round(i * 0.02, 3))
+    eot.step(False, 0.2)
+    assert eot.pause_at == 0.2
+    eot.set_hangover(100)  # the words end a turn: 100 ms of silence is enough
+    events = [e for t in (0.22, 0.24, 0.26, 0.28) for e in eot.step(False, t)]
+    ended = [e for e in events if isinstance(e, SpeechEnded)]
+    assert ended and ended[0].end == 0.2 and ended[0].confirmed_at == pytest.approx(0.3)
+
+
+def test_a_resumed_turn_goes_back_to_the_configured_hangover() -> None:
+    eot = EndOfTurn(CFG)
+    pattern = "S" * 10 + "." * 3 + "S" * 10 + "." * 12
+    events = []
+    for i, c in enumerate(pattern):
+        events += eot.step(c == "S", round(i * 0.02, 3))
+        if i == 11:
+            eot.set_hangover(2000)  # "and ...": wait longer, but only for this pause
+    assert any(isinstance(e, SpeechResumed) for e in events)
+    assert not any(isinstance(e, SpeechEnded) for e in events)  # 240 ms < 300 ms
+    more = [e for i in range(35, 40) for e in eot.step(False, round(i * 0.02, 3))]
+    assert any(isinstance(e, SpeechEnded) for e in more)

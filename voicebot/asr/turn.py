@@ -68,6 +68,15 @@ class TurnRecognizer:
             and now - self._pause_at >= self.speculate_after_s
         )
 
+    @property
+    def speculation(self) -> tuple[float, Transcript] | None:
+        """(pause it was decoded at, transcript) once the speculative decode has finished."""
+        if self._spec is None or not self._spec[1].done() or self._spec[1].cancelled():
+            return None
+        if self._spec[1].exception() is not None:
+            return None
+        return self._spec[0], self._spec[1].result()
+
     def on_vad(self, event: VadEvent) -> None:
         if isinstance(event, SpeechStarted):
             self._collecting = True

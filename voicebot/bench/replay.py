@@ -23,6 +23,7 @@ from voicebot.core.clock import Clock, OffsetClock, RealClock, VirtualClock
 from voicebot.core.errors import VoicebotError
 from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import SimulatedAgents
+from voicebot.metrics.ear import EarMeter
 from voicebot.metrics.report import CallReport
 from voicebot.policy.schema import Script
 from voicebot.session.call import CallOptions, CallSession, CallSetup
@@ -99,10 +100,12 @@ def _recordable(script: Script) -> set[str]:
 
 
 class ReplayCaller:
-    """Plays a recording into the callee end of a line, then hangs up after a short wait."""
+    """Plays a recording into the callee end of a line, then hangs up after a short wait. Its
+    `ear` holds both sides as the caller has them (what it sent, what it heard, per tick)."""
 
     def __init__(self, recording: Recording, line: LoopbackLine, clock: Clock) -> None:
         self.recording, self.line, self.clock = recording, line, clock
+        self.ear = EarMeter(LINE_RATE)
 
     async def run(self) -> None:
         frames = [f.pcm for f in split_frames(self.recording.pcm, LINE_RATE)]
@@ -114,7 +117,8 @@ class ReplayCaller:
                 return
             pcm = frames[tick] if tick < len(frames) else silence
             self.line.callee.send(AudioFrame(pcm, LINE_RATE, tick * FRAME_S))
-            self.line.callee.receive()
+            heard = self.line.callee.receive()
+            self.ear.push(pcm, silence if heard is None else heard.pcm)
         self.line.hang_up("callee")
 
 
@@ -129,13 +133,16 @@ class ReplayResult:
 
 
 def naive_options() -> CallOptions:
-    """The baseline: a fixed 800 ms silence timeout and no speculative decode."""
-    return CallOptions(endpoint=EndpointConfig(hangover_ms=800), speculate=False)
+    """The baseline: a fixed 800 ms silence timeout on the VAD alone, no speculative decode,
+    the fixed 0.6 s pause after any hello."""
+    endpoint = EndpointConfig(hangover_ms=800, adaptive=False, energy_floor_dbfs=None)
+    return CallOptions(endpoint=endpoint, speculate=False, short_hello_pause_s=0.6)
 
 
 async def replay_one(
     stages: ScriptStages, rec: Recording, clock: Clock, record_to: Path | None = None
 ) -> CallReport:
+    """One recording through the pipeline; the report's `ear` is the caller side's."""
     await stages.ring(clock, dict(stages.script.example_contact))
     call_clock = OffsetClock(clock)
     line = LoopbackLine(call_clock, LINE_RATE)
@@ -149,13 +156,15 @@ async def replay_one(
     )
     agents = _agents(call_clock)
     session = CallSession(setup, stages.stages, line.bot, line, call_clock, agents, stages.options)
-    caller = asyncio.ensure_future(ReplayCaller(rec, line, call_clock).run())
+    replay = ReplayCaller(rec, line, call_clock)
+    caller = asyncio.ensure_future(replay.run())
     try:
         report = await session.run()
     finally:
         line.hang_up("bot")
         await asyncio.gather(caller, return_exceptions=True)
     report.transport = "replay"
+    report.ear = replay.ear.gaps()
     return report
 
 

@@ -20,12 +20,37 @@ from voicebot.bench.replay import (
     run_level,
 )
 from voicebot.core.errors import VoicebotError
+from voicebot.metrics.ear import DETECTOR
 from voicebot.metrics.stats import summarize
 from voicebot.models.store import ModelStore
 from voicebot.tts.stage import LineCache
 
 STAGES = ["endpoint", "asr", "intent", "policy", "tts_first_audio", "end_to_end"]
-GOAL_P50_MS, GOAL_P95_MS = 450.0, 700.0
+# caller's-ear goals (issue 18): at 1 call, at the most calls at once, the greeting gap
+GOAL_P50_MS, GOAL_P95_MS, GOAL_P95_LOADED_MS, GOAL_GREETING_P50_MS = 350.0, 550.0, 700.0, 700.0
+GOAL_SPEEDUP = 2.5
+
+
+def _pcts(samples: list[float]) -> dict[str, float]:
+    s = summarize(samples)
+    return {"n": s.n, "p50": round(s.p50, 1), "p95": round(s.p95, 1), "p99": round(s.p99, 1)}
+
+
+def ear_samples(results: list[ReplayResult]) -> list[float]:
+    return [ms for r in results if r.report and r.report.ear for ms in r.report.ear.replies_ms]
+
+
+def ear_stats(results: list[ReplayResult]) -> dict[str, Any]:
+    """The headline: caller's-ear reply and greeting gaps, and how often the bot cut in."""
+    ears = [r.report.ear for r in results if r.report and r.report.ear]
+    greetings = [e.greeting_ms for e in ears if e.greeting_ms is not None]
+    return {
+        "reply": _pcts(ear_samples(results)),
+        "greeting": _pcts(greetings),
+        "cutoffs": sum(e.cutoffs for e in ears),
+        "bot_onsets": sum(e.bot_onsets for e in ears),
+        "detector": DETECTOR,
+    }
 
 
 def stage_stats(results: list[ReplayResult]) -> dict[str, dict[str, float]]:
@@ -105,34 +130,39 @@ def run_bench(
             elif r.report and r.report.error:
                 console.print(f"[red]call failed[/red] {r.file}: {r.report.error}")
         stats = stage_stats(res)
+        ear = ear_stats(res)
         result["levels"][str(calls)] = {
+            "ear_ms": ear,
             "stages_ms": stats,
             "accuracy": accuracy(res),
             "cpu_s_per_call_minute": round(level["cpu_s_per_call_minute"], 2),
             "wall_s": round(level["wall_s"], 1),
             "per_file": [_row(r) for r in res],
         }
-        e2e = stats["end_to_end"]
+        e2e, reply = stats["end_to_end"], ear["reply"]
         console.print(
-            f"{calls:>2} at once: end-to-end p50 {e2e['p50']:.0f} ms, p95 "
-            f"{e2e['p95']:.0f} ms over {e2e['n']} turns"
+            f"{calls:>2} at once: caller's ear p50 {reply['p50']:.0f} ms, p95 "
+            f"{reply['p95']:.0f} ms over {reply['n']} replies (greeting p50 "
+            f"{ear['greeting']['p50']:.0f} ms, {ear['cutoffs']} cut-offs); internal end-to-end "
+            f"p50 {e2e['p50']:.0f} ms"
         )
         if calls == 1:
-            samples["voicebot"] = [
-                ms for r in res if r.report for ms in r.report.latencies_ms("end_to_end")
-            ]
+            samples["voicebot"] = ear_samples(res)
     if baseline == "naive":
         naive = ScriptStages(script, store, naive_options())
         naive.tts.cache = LineCache()  # no pre-rendered lines
         level = run_level(naive, recordings, len(recordings), virtual, concurrency=1)
         stats = stage_stats(level["results"])
-        result["baseline_naive"] = {"stages_ms": stats, "accuracy": accuracy(level["results"])}
-        samples["naive baseline"] = [
-            ms for r in level["results"] if r.report for ms in r.report.latencies_ms("end_to_end")
-        ]
-        ours = result["levels"].get("1", {}).get("stages_ms", {}).get("end_to_end", {})
+        naive_ear = ear_stats(level["results"])
+        result["baseline_naive"] = {
+            "ear_ms": naive_ear,
+            "stages_ms": stats,
+            "accuracy": accuracy(level["results"]),
+        }
+        samples["naive baseline"] = ear_samples(level["results"])
+        ours = result["levels"].get("1", {}).get("ear_ms", {}).get("reply", {})
         if ours.get("p50"):
-            result["speedup_p50"] = round(stats["end_to_end"]["p50"] / ours["p50"], 2)
+            result["speedup_p50"] = round(naive_ear["reply"]["p50"] / ours["p50"], 2)
     result["goal"] = _verdict(result)
     out.mkdir(parents=True, exist_ok=True)
     (out / "replay.json").write_text(json.dumps(result, indent=2, default=str))
@@ -153,19 +183,22 @@ def _row(r: ReplayResult) -> dict[str, Any]:
 
 
 def _verdict(result: dict[str, Any]) -> dict[str, Any]:
-    one = result["levels"].get("1", {}).get("stages_ms", {}).get("end_to_end", {})
+    """The caller's-ear goals: p50/p95 at 1 call, p95 under load, greeting, speed-up."""
+    one = result["levels"].get("1", {}).get("ear_ms", {})
+    reply, greeting = one.get("reply", {}), one.get("greeting", {})
     holds = [
         int(n)
         for n, lv in result["levels"].items()
-        if lv["stages_ms"]["end_to_end"]["p95"] <= GOAL_P95_MS
+        if lv["ear_ms"]["reply"]["p95"] <= GOAL_P95_LOADED_MS
     ]
     broken = [int(n) for n in result["levels"] if int(n) not in holds]
     return {
-        "p50_at_1_call_ok": bool(one) and one["p50"] <= GOAL_P50_MS,
-        "p95_at_1_call_ok": bool(one) and one["p95"] <= GOAL_P95_MS,
-        "p95_holds_up_to": max(holds) if holds else 0,
-        "p95_breaks_at": min(broken) if broken else None,
-        "speedup_vs_naive_ok": result.get("speedup_p50", 0) >= 2.0,
+        "p50_at_1_call_ok": bool(reply.get("n")) and reply["p50"] <= GOAL_P50_MS,
+        "p95_at_1_call_ok": bool(reply.get("n")) and reply["p95"] <= GOAL_P95_MS,
+        "greeting_p50_ok": bool(greeting.get("n")) and greeting["p50"] <= GOAL_GREETING_P50_MS,
+        "p95_loaded_holds_up_to": max(holds) if holds else 0,
+        "p95_loaded_breaks_at": min(broken) if broken else None,
+        "speedup_vs_naive_ok": result.get("speedup_p50", 0) >= GOAL_SPEEDUP,
     }
 
 
@@ -174,7 +207,33 @@ def markdown(result: dict[str, Any]) -> str:
         f"# Replay benchmark ({result['recordings']} recorded calls, {result['clock']} clock, "
         f"{result['machine']['cpus']} CPUs)",
         "",
-        "End-to-end = true end of caller speech -> first bot audio on the line.",
+        "**Caller's ear** (the headline): end of the caller's audible speech -> the first "
+        "audible bot sample, measured on the caller's side of the line "
+        f"({DETECTOR}). Greeting = end of the callee's hello -> the bot's first audible word. "
+        "Cut-offs = bot utterances that began while the caller was mid-utterance.",
+        "",
+        "| calls at once | replies | p50 ms | p95 ms | p99 ms | greeting p50 ms | greetings "
+        "| cut-offs / bot utterances |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n, level in result["levels"].items():
+        e = level["ear_ms"]
+        r, g = e["reply"], e["greeting"]
+        lines.append(
+            f"| {n} | {r['n']} | {r['p50']} | {r['p95']} | {r['p99']} | {g['p50']} | {g['n']} "
+            f"| {e['cutoffs']}/{e['bot_onsets']} |"
+        )
+    if "baseline_naive" in result:
+        e = result["baseline_naive"]["ear_ms"]
+        r, g = e["reply"], e["greeting"]
+        lines.append(
+            f"| naive, 1 | {r['n']} | {r['p50']} | {r['p95']} | {r['p99']} | {g['p50']} "
+            f"| {g['n']} | {e['cutoffs']}/{e['bot_onsets']} |"
+        )
+    lines += [
+        "",
+        "Breakdown (internal stamps on the call clock; end_to_end = true end of caller speech "
+        "-> first bot frame on the line):",
         "",
         "| calls at once | stage | n | p50 ms | p95 ms | p99 ms |",
         "|---|---|---|---|---|---|",
@@ -195,12 +254,12 @@ def markdown(result: dict[str, Any]) -> str:
             f"{a['answers_judged']} |"
         )
     if "baseline_naive" in result:
-        b = result["baseline_naive"]["stages_ms"]["end_to_end"]
+        b = result["baseline_naive"]["ear_ms"]["reply"]
         lines += [
             "",
             f"Naive baseline (800 ms silence timeout, no speculative decode, no line "
-            f"cache), 1 call: end-to-end p50 {b['p50']} ms, p95 {b['p95']} ms; "
-            f"voicebot is {result.get('speedup_p50', '?')}x faster at p50.",
+            f"cache), 1 call: caller's ear p50 {b['p50']} ms, p95 {b['p95']} ms; "
+            f"voicebot is {result.get('speedup_p50', '?')}x faster at p50 (caller's ear).",
         ]
     lines += ["", f"Goals: {json.dumps(result['goal'])}"]
     if result["file_errors"]:
@@ -219,7 +278,7 @@ def histogram(samples: dict[str, list[float]], path: Path) -> None:
         if values:
             ax.hist(values, bins=30, alpha=0.6, label=f"{label} (n={len(values)})")
     ax.axvline(GOAL_P50_MS, color="k", linestyle="--", linewidth=1, label="p50 goal")
-    ax.set_xlabel("end of caller speech -> first bot audio (ms)")
+    ax.set_xlabel("caller's ear: end of caller speech -> first audible bot sample (ms)")
     ax.set_ylabel("turns")
     ax.legend()
     fig.tight_layout()

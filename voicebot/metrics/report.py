@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voicebot.core.outcomes import Outcome
+from voicebot.metrics.ear import EarGaps
 
 ABANDON_S = 2.0  # US (TCPA) and UK (Ofcom) rules: a callee must hear the caller within 2 s
 ABANDON_CAP = 0.03  # of answered calls, at most this share may be abandoned
@@ -117,6 +118,9 @@ class CallReport(BaseModel):
     turns: list[Turn] = Field(default_factory=list)
     bot_lines: list[BotLine] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    ear: EarGaps | None = Field(
+        None, description="caller's-ear gaps from the call's audio (replay: the caller's side)"
+    )
     error: str | None = None
     hello_end_at: float | None = Field(
         None, description="true end of the callee's hello before the greeting (none: silent)"

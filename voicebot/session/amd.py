@@ -12,7 +12,8 @@ import numpy as np
 
 _MACHINE = re.compile(
     r"leave (a|your) message|after the (tone|beep)|not available|can't take your call|"
-    r"reached the voicemail|voice ?mail|留言|提示音|无法接听|不在服务区|语音信箱",
+    r"reached the voicemail|you'?ve reached|you have reached|voice ?mail|"
+    r"留言|提示音|无法接听|不在服务区|语音信箱",
     re.IGNORECASE,
 )
 

@@ -24,18 +24,28 @@ from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.clock import Clock
 from voicebot.core.outcomes import Outcome
 from voicebot.handoff.agents import AgentPool
+from voicebot.metrics.ear import EarMeter
 from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
 from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector
+from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
 from voicebot.session.playout import PlayedLine, Playout
 from voicebot.telephony.loopback import Caption
 from voicebot.tts.stage import TextToSpeech
-from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
+from voicebot.tts.trim import trim_leading
+from voicebot.vad.completion import Completion, completion
+from voicebot.vad.endpoint import (
+    EndpointConfig,
+    NoiseIgnored,
+    SpeechEnded,
+    SpeechStarted,
+    VadEvent,
+)
 
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
@@ -50,9 +60,23 @@ class CallOptions(BaseModel):
     no_input_s: float = Field(5.0, description="caller silence before the no-input line")
     answer_wait_s: float = Field(1.0, description="greet after this much silence at answer")
     answer_pause_s: float = Field(0.6, description="after a hello, the pause before greeting")
+    short_hello_s: float = Field(
+        1.2, description="a hello this short whose words end cleanly gets the short pause"
+    )
+    short_hello_pause_s: float = Field(
+        0.6,
+        description="the pause before greeting after a short, clean hello (shorter greets "
+        "sooner; 0.25 broke voicemail detection on a Mandarin machine greeting: not yet safe)",
+    )
     max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
     amd: bool = Field(True, description="answering-machine detection on the first words")
     barge_in: bool = True
+    barge_in_hold_s: float = Field(
+        0.0,
+        description="caller speech over the bot this long cuts the line; shorter speech cuts "
+        "once its words are known, unless it is a backchannel (uh-huh, okay, 嗯); 0: at once "
+        "(the default until the e2e barge-in test allows a reply right after a late cut)",
+    )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     vad_aggressiveness: int = 2
@@ -139,10 +163,13 @@ class CallSession(ReportActions):
             self.options.vad_aggressiveness,
             self.options.speculate,
             turns=self.events,
+            language=setup.language,
         )
+        self.listener.quick_end = False  # until the callee is known to be a person
         self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
+        self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self.report = CallReport(
             call_id=setup.call_id,
             script=setup.script.name,
@@ -168,6 +195,7 @@ class CallSession(ReportActions):
         self._speech_started_at = 0.0
         self._was_busy = False
         self._audio_in: list[np.ndarray] = []
+        self.ear = EarMeter(rate)  # both sides' levels at the bot's port
         self._audio_out: list[np.ndarray] = []
         self._tts = stages.tts  # the voice of this call (slower once the caller asked)
         self._screening_said = False
@@ -213,6 +241,9 @@ class CallSession(ReportActions):
             # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
             for event in self.listener.push(AudioFrame(pcm_in, self.rate, now - FRAME_S)):
                 self._on_vad(event, now)
+            speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
+            if self.barge.due(now, speaking):
+                self._cut(now, "held speech")
             if self._answering:
                 self.amd.frame(pcm_in, now - FRAME_S)
             for digit in self.port.dtmf():
@@ -220,6 +251,7 @@ class CallSession(ReportActions):
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
             pcm_out = silence if pcm_out is None else pcm_out
             self.port.send(AudioFrame(pcm_out, self.rate, now))
+            self.ear.push(pcm_in, pcm_out)
             if self.setup.record_to is not None:
                 self._audio_in.append(pcm_in)
                 self._audio_out.append(pcm_out)
@@ -228,11 +260,31 @@ class CallSession(ReportActions):
     def _on_vad(self, event: VadEvent, now: float) -> None:
         if isinstance(event, SpeechStarted):
             self._last_activity = self._speech_started_at = now
-            if self.options.barge_in and self._greeted and self.playout.interrupt(now):
-                self._event(now, "barge_in", f"speech at {event.t:.2f}")
+            over_bot = self.options.barge_in and self._greeted and self._cuttable()
+            if over_bot and self.barge.speech_started(event.t):
+                self._cut(now, f"speech at {event.t:.2f}")
+        elif isinstance(event, NoiseIgnored):
+            self.barge.clear()
         elif isinstance(event, SpeechEnded):
             self._last_activity = now
             self._pending_turns += 1
+
+    def _cuttable(self) -> bool:
+        line = self.playout.current
+        return line is not None and line.first_audio_at is not None and not line.protected
+
+    def _cut(self, now: float, why: str) -> None:
+        if self.playout.interrupt(now):
+            self._event(now, "barge_in", why)
+
+    def _judge_overlap(self, turn: HeardTurn) -> None:
+        """A short turn over the bot's line: its words decide whether the line is cut."""
+        cut = self.barge.heard(turn.transcript.text, turn.speech_start)
+        now = round(self.clock.now(), 3)  # the line's end and the timeline event agree exactly
+        if cut:
+            self._cut(now, "words")
+        elif cut is False:
+            self._event(now, "backchannel")
 
     def _on_key(self, digit: str, now: float) -> None:
         self._last_activity = now
@@ -273,6 +325,7 @@ class CallSession(ReportActions):
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
                 continue
             self._pending_turns -= 1
+            self._judge_overlap(event)
             await self._on_turn(event)
 
     async def _answer(self) -> bool:
@@ -290,7 +343,7 @@ class CallSession(ReportActions):
                 await self._voicemail()
                 return False
             quiet = not self.listener.in_speech and self._pending_turns == 0
-            pause = self.options.answer_pause_s if self.amd.spoke_s else 0.0
+            pause = self._answer_pause()
             if self._screening_said and not self.amd.spoke_s:
                 pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet
             if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
@@ -298,8 +351,23 @@ class CallSession(ReportActions):
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
                     self.report.hello_end_at = self._hello_end
                 self._answering = False
+                self.listener.quick_end = True
                 return True
             await self.clock.sleep(FRAME_S)
+
+    def _answer_pause(self) -> float:
+        """No pause at a silent answer; a short one after one short hello whose words end
+        cleanly ("Hello?", 喂你好); the full pause after anything longer or unfinished."""
+        if not self.amd.spoke_s:
+            return 0.0
+        o = self.options
+        heard = self.amd.heard
+        clean = len(heard) == 1 and completion(heard[0], self.setup.language) is Completion.COMPLETE
+        return (
+            o.short_hello_pause_s
+            if clean and self.amd.spoke_s <= o.short_hello_s
+            else o.answer_pause_s
+        )
 
     def _take_answer_turns(self) -> None:
         while not self.events.empty():
@@ -411,7 +479,7 @@ class CallSession(ReportActions):
         line = self.playout.add(action.node, action.text, action.protected, now)
         if action.audio:
             pcm, _ = read_wav(self.setup.script_path.parent / action.audio, rate=self.rate)
-            line.audio.append(pcm)
+            line.audio.append(trim_leading(pcm, self.rate))
             line.synthesised = True
         else:
             self._lines.put_nowait(line)
@@ -473,6 +541,7 @@ class CallSession(ReportActions):
     def _finish_report(self) -> None:
         report = self.report
         report.duration_s = round(self.clock.now(), 3)
+        report.ear = self.ear.gaps()
         for turn, line in self._reply_lines:
             turn.latency.first_audio_at = line.first_audio_at
         report.bot_lines = [

@@ -19,6 +19,7 @@ from voicebot.asr.whisper import MIN_LOST_SPEECH_S, Transcript, WhisperRecognize
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock
 from voicebot.nlu.grammar import AnswerGrammar
+from voicebot.vad.completion import Completion, completion
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
 from voicebot.vad.webrtc import VoiceActivity
 
@@ -80,7 +81,11 @@ def pick_answer(grammar: AnswerGrammar, scores: list[float]) -> tuple[str, float
 
 class Listener:
     """push() each inbound frame; caller turns arrive on `turns` (an asyncio.Queue, which the
-    call session may share with its other events)."""
+    call session may share with its other events).
+
+    End of turn adapts (`EndpointConfig.adaptive`): once the speculative decode of a pause is
+    back, its words set that pause's hangover: short when they end a turn, long after "um",
+    "and" or a number still growing."""
 
     def __init__(
         self,
@@ -90,9 +95,22 @@ class Listener:
         aggressiveness: int = 2,
         speculate: bool = True,
         turns: asyncio.Queue[Any] | None = None,
+        language: str = "en",
     ) -> None:
         self.vad = VoiceActivity(endpoint, aggressiveness)
-        self.recognizer = TurnRecognizer(asr, speculate=speculate, run_blocking=clock.run_blocking)
+        self.config = self.vad.endpoint.config
+        self.recognizer = TurnRecognizer(
+            asr,
+            speculate=speculate,
+            speculate_after_s=self.config.speculate_ms / 1000,
+            run_blocking=clock.run_blocking,
+        )
+        self.language = language
+        self.completion: Completion = Completion.UNKNOWN  # of the pause under way
+        # complete words shorten the hangover; off while a machine may still be greeting (its
+        # "Hello," then a short pause, then "you've reached ..." must stay one turn)
+        self.quick_end = True
+        self._judged_pause: float | None = None
         self.clock = clock
         self.turns: asyncio.Queue[Any] = turns if turns is not None else asyncio.Queue()
         self.speech_started: asyncio.Event = asyncio.Event()
@@ -100,6 +118,7 @@ class Listener:
 
     def push(self, frame: AudioFrame) -> list[VadEvent]:
         self.recognizer.push(frame)
+        self._adapt_hangover()
         events = self.vad.push(frame)
         for event in events:
             self.recognizer.on_vad(event)
@@ -110,6 +129,23 @@ class Listener:
                 self._pending.add(task)
                 task.add_done_callback(self._pending.discard)
         return events
+
+    def _adapt_hangover(self) -> None:
+        pause = self.vad.endpoint.pause_at
+        if pause is None:
+            self.completion, self._judged_pause = Completion.UNKNOWN, None
+            return
+        spec = self.recognizer.speculation
+        if not self.config.adaptive or spec is None or self._judged_pause == pause:
+            return
+        if abs(spec[0] - pause) > 1e-6:
+            return  # decoded at an earlier pause
+        self._judged_pause = pause
+        self.completion = completion(spec[1].text, self.language)
+        if self.completion is Completion.COMPLETE and self.quick_end:
+            self.vad.endpoint.set_hangover(self.config.complete_hangover_ms)
+        elif self.completion is Completion.INCOMPLETE:
+            self.vad.endpoint.set_hangover(self.config.incomplete_hangover_ms)
 
     @property
     def in_speech(self) -> bool:

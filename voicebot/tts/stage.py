@@ -12,16 +12,22 @@ from pathlib import Path
 import numpy as np
 
 from voicebot.audio.resample import resample
+from voicebot.tts.trim import trim_leading
 from voicebot.tts.voices import Voice, split_sentences
 
 
 class LineCache:
     """Rendered audio keyed by voice, rate and text. The script's fixed lines stay (and are
     persisted as .npy files when given a folder); lines carrying a contact's details are kept in
-    memory only, the most recent `personal_bytes` of them, and never written to disk."""
+    memory only, the most recent `personal_bytes` of them, and never written to disk.
+    Lines are served from their first audible sound (`trim_leading`), also those persisted
+    before trimming existed; `rate` is the rate of the lines it holds."""
 
-    def __init__(self, folder: Path | None = None, personal_bytes: int = 32 * 2**20) -> None:
+    def __init__(
+        self, folder: Path | None = None, personal_bytes: int = 32 * 2**20, rate: int = 8000
+    ) -> None:
         self.folder = folder
+        self.rate = rate
         self.personal_bytes = personal_bytes
         self._lines: dict[str, np.ndarray] = {}
         self._personal: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -38,11 +44,12 @@ class LineCache:
             self._personal.move_to_end(key)
             return self._personal[key]
         if self.folder is not None and (self.folder / f"{key}.npy").is_file():
-            self._lines[key] = np.load(self.folder / f"{key}.npy")
+            self._lines[key] = trim_leading(np.load(self.folder / f"{key}.npy"), self.rate)
             return self._lines[key]
         return None
 
     def put(self, key: str, pcm: np.ndarray, personal: bool = False) -> None:
+        pcm = trim_leading(pcm, self.rate)
         if personal:
             self._put_personal(key, pcm)
             return
@@ -83,12 +90,14 @@ class TextToSpeech:
     ) -> None:
         self.voice = voice
         self.rate = rate
-        self.cache = cache if cache is not None else LineCache()
+        self.cache = cache if cache is not None else LineCache(rate=rate)
         self.normalize = normalize or str
 
     def render(self, sentence: str) -> np.ndarray:
-        """Blocking synthesis of one sentence at the stage's rate (no cache)."""
-        return resample(self.voice.synthesize(sentence), self.voice.sample_rate, self.rate)
+        """Blocking synthesis of one sentence at the stage's rate (no cache), from its first
+        audible sound."""
+        pcm = resample(self.voice.synthesize(sentence), self.voice.sample_rate, self.rate)
+        return trim_leading(pcm, self.rate)
 
     def prerender(self, lines: Iterable[str], personal: bool = False) -> int:
         """Render each sentence of each line into the cache; returns how many were new.

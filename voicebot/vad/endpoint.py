@@ -19,7 +19,26 @@ class EndpointConfig(BaseModel):
 
     frame_ms: int = Field(20, description="length of one VAD frame")
     start_ms: int = Field(60, description="continuous speech needed to confirm the caller speaks")
-    hangover_ms: int = Field(300, description="silence after speech that ends the turn")
+    hangover_ms: int = Field(
+        300, description="silence after speech that ends the turn (until its words are known)"
+    )
+    adaptive: bool = Field(
+        False,
+        description="the hangover follows the words heard so far (complete or not); off by "
+        "default until it cuts no answer in two under load (see the issue-18 note)",
+    )
+    complete_hangover_ms: int = Field(
+        140, description="adaptive: the hangover once the words so far end a turn"
+    )
+    incomplete_hangover_ms: int = Field(
+        900, description="adaptive: the hangover after 'um', 'and', a growing number ..."
+    )
+    speculate_ms: int = Field(
+        100, description="silence before the speculative decode of the turn so far starts"
+    )
+    energy_floor_dbfs: float | None = Field(
+        None, description="frames quieter than this are silence, whatever the VAD says (-50)"
+    )
     min_speech_ms: int = Field(150, description="turns shorter than this are noise, not speech")
     max_turn_ms: int = Field(30_000, description="a turn longer than this is cut")
 
@@ -70,6 +89,18 @@ class EndOfTurn:
         self._state = _State.SILENT
         self._start = 0.0
         self._end = 0.0
+        self._hangover_s = self.config.hangover_ms / 1000
+
+    def set_hangover(self, ms: float) -> None:
+        """The hangover of the pause under way (the words so far say whether the turn is done);
+        it goes back to `hangover_ms` when the caller speaks again."""
+        if self._state is _State.TRAILING:
+            self._hangover_s = ms / 1000
+
+    @property
+    def pause_at(self) -> float | None:
+        """The true end of speech of the pause under way, if there is one."""
+        return self._end if self._state is _State.TRAILING else None
 
     @property
     def in_speech(self) -> bool:
@@ -98,8 +129,9 @@ class EndOfTurn:
         # TRAILING
         if is_speech:
             self._state = _State.SPEAKING
+            self._hangover_s = c.hangover_ms / 1000
             return [SpeechResumed(t)]
-        if t + frame - self._end >= c.hangover_ms / 1000:
+        if t + frame - self._end >= self._hangover_s - 1e-9:
             return self._finish(self._end, t + frame)
         return []
 
@@ -111,9 +143,11 @@ class EndOfTurn:
 
     def _finish(self, end: float, now: float) -> list[VadEvent]:
         self._state = _State.SILENT
+        self._hangover_s = self.config.hangover_ms / 1000
         if end - self._start < self.config.min_speech_ms / 1000:
             return [NoiseIgnored(self._start, end)]
         return [SpeechEnded(self._start, end, now)]
 
     def reset(self) -> None:
         self._state = _State.SILENT
+        self._hangover_s = self.config.hangover_ms / 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import webrtcvad
 
 from voicebot.audio.frames import AudioFrame
@@ -22,15 +23,28 @@ class WebRtcVad:
         return bool(self._vad.is_speech(frame.pcm.tobytes(), frame.rate))
 
 
+def frame_dbfs(frame: AudioFrame) -> float:
+    """RMS level of the frame re int16 full scale."""
+    x = frame.pcm.astype(np.float64)
+    rms = float(np.sqrt(np.mean(x * x))) / 32768.0 if len(x) else 0.0
+    return 20 * float(np.log10(max(rms, 1e-6)))
+
+
 class VoiceActivity:
-    """The VAD stage: one frame in, end-of-turn events out."""
+    """The VAD stage: one frame in, end-of-turn events out. webrtcvad keeps calling a fading
+    word speech for ~150 ms after it is inaudible; frames under the config's energy floor are
+    silence, so the pause (and the hangover) starts where the caller's voice stopped."""
 
     def __init__(self, config: EndpointConfig | None = None, aggressiveness: int = 2) -> None:
         self.classifier = WebRtcVad(aggressiveness)
         self.endpoint = EndOfTurn(config)
+        self.floor = self.endpoint.config.energy_floor_dbfs
 
     def push(self, frame: AudioFrame) -> list[VadEvent]:
-        return self.endpoint.step(self.classifier.is_speech(frame), frame.t)
+        speech = self.classifier.is_speech(frame)
+        if speech and self.floor is not None and frame_dbfs(frame) < self.floor:
+            speech = False
+        return self.endpoint.step(speech, frame.t)
 
     @property
     def in_speech(self) -> bool:
