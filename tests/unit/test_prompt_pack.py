@@ -73,7 +73,7 @@ def test_every_line_is_listed_once_split_at_its_variables() -> None:
     assert [(p.file, p.text) for p in greet.parts] == [
         ("nodes.greet.say-1.wav", "您好，这里是"),
         (None, "{company}"),
-        ("nodes.greet.say-2.wav", "客户回访中心，本次通话将被录音。请问是"),
+        ("nodes.greet.say-2.wav", "客户回访中心，我是智能语音助手，本次通话将被录音。请问是"),
         (None, "{name}"),
         ("nodes.greet.say-3.wav", "吗？"),
     ]

@@ -62,7 +62,7 @@ def test_the_greeting_and_voicemail_message_come_first_and_every_variable_line_i
 def test_followup_zh_rings_with_its_voicemail_message() -> None:
     script = load_script(ROOT / "prompts" / "followup_zh.yaml")
     lines = personal_lines(script, "zh", {"name": "王先生", "company": "C", "service": "S"})
-    assert "王先生您好" in lines[1] and "满意度" in lines[1]
+    assert "王先生您好" in lines[1] and "回访" in lines[1]  # the voicemail message, second
 
 
 def test_a_zh_line_is_synthesised_normalised_and_then_served_from_the_cache() -> None:

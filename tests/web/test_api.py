@@ -375,5 +375,7 @@ def test_serve_demo_seeds_the_demo_campaign_and_a_first_admin_once(
     seed_demo(store, ROOT / "prompts" / "survey_en.yaml")
     assert "password" not in capsys.readouterr().out  # a second start adds nobody
     [demo] = campaigns(store)
-    assert demo["name"] == "demo" and demo["contacts"] == 10
+    from voicebot.sim.persona import all_personas
+
+    assert demo["name"] == "demo" and demo["contacts"] == len(all_personas())  # one each
     assert not list(tmp_path.glob("*.csv"))  # the contact list does not stay on disk
