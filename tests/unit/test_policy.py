@@ -57,6 +57,46 @@ def test_cooperative_survey_records_answers_grades_and_closes() -> None:
     assert "Ann Lee" in actions[0].text
 
 
+ANSWERED = [heard("yes speaking", "affirm"), heard("sure", "affirm"), heard("four"), heard("five"), heard("nine")]
+
+
+@pytest.mark.parametrize(
+    "text", ["No, all good.", "Nope, that's it.", "No, but the technician was late."]
+)
+def test_a_no_to_anything_else_completes_the_survey_even_when_read_as_not_interested(
+    text: str,
+) -> None:
+    state, actions = run(ANSWERED + [heard(text, "not_interested", 0.7)])
+    assert state.ended == "completed", actions
+    assert state.recorded()["survey.comment"] == text
+
+
+def test_the_ci_run_that_read_every_answer_as_a_global_intent_still_completes() -> None:
+    # what the recogniser and classifier made of the unseen test-split caller in one CI run
+    turns = [
+        ("Yes, this is sheet.", "affirm"),
+        ("Sure, ask away.", "affirm"),
+        ("Four, I think", "not_interested"),
+        ("Five, definitely.", "busy_callback"),
+        ("Nine.", "wrong_person"),
+        ("No, all good.", "not_interested"),
+    ]
+    state, _ = run([heard(text, intent, 0.6) for text, intent in turns])
+    assert state.ended == "completed"
+    rec = state.recorded()
+    assert (rec["survey.punctuality"], rec["survey.quality"], rec["survey.recommend"]) == (4, 5, 9)
+
+
+def test_a_no_that_asks_to_stop_calling_stays_a_do_not_call_request() -> None:
+    state, _ = run(ANSWERED + [heard("No, just stop calling me.", "stop_calling", 0.7)])
+    assert state.ended == "dnc"
+
+
+def test_not_interested_before_the_questions_is_still_a_refusal() -> None:
+    state, _ = run([heard("yes speaking", "affirm"), heard("No, not interested.", "not_interested", 0.7)])
+    assert state.ended == "refused"
+
+
 def test_busy_caller_gets_a_callback_booked_at_the_time_they_said() -> None:
     state, actions = run([heard("yes", "affirm"), heard("no", "deny"), heard("tomorrow at 3 pm")])
     assert state.ended == "callback"

@@ -99,6 +99,10 @@ class Policy:
             # sure of something else; a no leaves the global reading (not interested, busy
             # ...) in charge, as it says more than the no
             return event.confidence < _SURE and slots.plain_yes(event.text, self.language)
+        if node.ask.slot == "text":
+            # "Anything else?" - "No, all good.": a no answers a question that has a way for
+            # no; it is not the caller turning the call down
+            return self._no_key(node) is not None and self._says_no(event)
         if node.ask.slot not in ("when", "rating", "number"):
             return False
         if self._parse_slot(node, event) is None:
@@ -141,6 +145,10 @@ class Policy:
             return node.goto[event.intent], value
         if ask is None:
             return None, None
+        no_key = self._no_key(node)
+        if ask.slot == "text" and no_key and self._says_no(event):
+            # kept as said: "No, but the technician was late" is still a comment
+            return node.goto[no_key], event.text.strip()
         value = self._parse_slot(node, event)
         if value is None:
             return None, None
@@ -150,6 +158,13 @@ class Policy:
             key = "affirm" if value else "deny"
             return node.goto.get(key, node.goto.get("filled")), value
         return node.goto.get("filled"), value
+
+    @staticmethod
+    def _no_key(node: Node) -> str | None:
+        return next((k for k in ("deny", "no_comment") if k in node.goto), None)
+
+    def _says_no(self, event: Heard) -> bool:
+        return slots.yes_no(event.text, self.language) is False
 
     def _contrary_to_yes(self, event: Heard) -> bool:
         """A doubt, a question back or someone else speaking is never a yes."""
