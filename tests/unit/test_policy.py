@@ -57,7 +57,13 @@ def test_cooperative_survey_records_answers_grades_and_closes() -> None:
     assert "Ann Lee" in actions[0].text
 
 
-ANSWERED = [heard("yes speaking", "affirm"), heard("sure", "affirm"), heard("four"), heard("five"), heard("nine")]
+ANSWERED = [
+    heard("yes speaking", "affirm"),
+    heard("sure", "affirm"),
+    heard("four"),
+    heard("five"),
+    heard("nine"),
+]
 
 
 @pytest.mark.parametrize(
@@ -66,7 +72,7 @@ ANSWERED = [heard("yes speaking", "affirm"), heard("sure", "affirm"), heard("fou
 def test_a_no_to_anything_else_completes_the_survey_even_when_read_as_not_interested(
     text: str,
 ) -> None:
-    state, actions = run(ANSWERED + [heard(text, "not_interested", 0.7)])
+    state, actions = run([*ANSWERED, heard(text, "not_interested", 0.7)])
     assert state.ended == "completed", actions
     assert state.recorded()["survey.comment"] == text
 
@@ -88,12 +94,14 @@ def test_the_ci_run_that_read_every_answer_as_a_global_intent_still_completes() 
 
 
 def test_a_no_that_asks_to_stop_calling_stays_a_do_not_call_request() -> None:
-    state, _ = run(ANSWERED + [heard("No, just stop calling me.", "stop_calling", 0.7)])
+    state, _ = run([*ANSWERED, heard("No, just stop calling me.", "stop_calling", 0.7)])
     assert state.ended == "dnc"
 
 
 def test_not_interested_before_the_questions_is_still_a_refusal() -> None:
-    state, _ = run([heard("yes speaking", "affirm"), heard("No, not interested.", "not_interested", 0.7)])
+    state, _ = run(
+        [heard("yes speaking", "affirm"), heard("No, not interested.", "not_interested", 0.7)]
+    )
     assert state.ended == "refused"
 
 
