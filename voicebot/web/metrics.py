@@ -4,10 +4,7 @@ and attempts by outcome are read from the store at scrape time (they survive res
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -17,6 +14,7 @@ from sqlalchemy import func, select
 from voicebot.campaign.dialer import CallResult
 from voicebot.campaign.models import Attempt, Campaign, Contact
 from voicebot.campaign.store import Store
+from voicebot.web.views import read_report, stage_ms
 
 STAGES = ("endpoint", "asr", "intent", "policy", "tts_first_audio", "end_to_end")
 SIP_FAILURES = {"busy", "declined", "no_answer", "incompatible", "failed", "rtp_timeout"}
@@ -57,37 +55,18 @@ class ConsoleMetrics:
         self.ended.labels(campaign, result.outcome).inc()
         if result.outcome in SIP_FAILURES:
             self.errors.labels("sip").inc()
-        report = _read(result.report_path)
+        report = read_report(result.report_path)
         if report is None:
             if "end_to_end_p50" in result.latency_ms:
                 self.latency.labels("end_to_end").observe(result.latency_ms["end_to_end_p50"] / 1e3)
             return
         for turn in report.get("turns", []):
-            for stage, ms in _stage_ms(turn.get("latency", {})).items():
+            for stage, ms in stage_ms(turn.get("latency", {})).items():
                 self.latency.labels(stage).observe(ms / 1000)
         if error := report.get("error"):
             lowered = str(error).lower()
             kind = next((k for k in ("asr", "tts") if k in lowered), "call")
             self.errors.labels(kind).inc()
-
-
-def _read(path: str | None) -> dict[str, Any] | None:
-    if not path:
-        return None
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _stage_ms(lat: dict[str, Any]) -> dict[str, float]:
-    from voicebot.metrics.report import TurnLatency
-
-    try:
-        return TurnLatency.model_validate(lat).stage_ms()
-    except ValueError:
-        return {}
 
 
 class _StoreCollector(Collector):

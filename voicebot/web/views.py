@@ -202,7 +202,7 @@ def call_detail(store: Store, attempt_id: int, pii: bool) -> dict[str, Any]:
             report["transfer"]["summary"] = "(hidden)"
     turns = []
     for turn in (report or {}).get("turns", []):
-        turns.append({**turn, "stage_ms": _stage_ms(turn.get("latency", {}))})
+        turns.append({**turn, "stage_ms": stage_ms(turn.get("latency", {}))})
     return {
         **call_row(a, contact.phone, pii),
         "campaign": campaign,
@@ -214,7 +214,7 @@ def call_detail(store: Store, attempt_id: int, pii: bool) -> dict[str, Any]:
     }
 
 
-def _stage_ms(lat: dict[str, Any]) -> dict[str, float]:
+def stage_ms(lat: dict[str, Any]) -> dict[str, float]:
     from voicebot.metrics.report import TurnLatency
 
     try:
