@@ -155,8 +155,7 @@ def _call(args: argparse.Namespace) -> int:
         sip = SipConfig(trunk=trunk, handoff=sip.handoff if sip else HandoffConfig())
     if sip is None:
         raise ConfigError("no trunk: give --trunk sip:host[:port] or a config with `sip.trunk`")
-    host = sip.trunk.uri.split(":", 1)[-1].split("@")[-1]
-    if problem := caller_id_problem(sip.trunk.caller_id, host, a_number):
+    if problem := caller_id_problem(sip.trunk.caller_id, sip.trunk.host, a_number):
         raise ConfigError(f"not calling {args.target}: {problem}")
     if args.agent:
         sip.handoff = sip.handoff.model_copy(update={"agents": args.agent, "mode": args.transfer})

@@ -476,8 +476,7 @@ class _placer:
         from voicebot.campaign.safeguards import caller_id_problem
 
         trunk = config.sip.trunk
-        host = trunk.uri.split(":", 1)[-1].split("@")[-1]
-        if problem := caller_id_problem(trunk.caller_id, host, dialling_a_number=True):
+        if problem := caller_id_problem(trunk.caller_id, trunk.host, dialling_a_number=True):
             raise CampaignError(f"campaign {args.name}: {problem}")
         self._stack = SipStack(config.sip.trunk)
         await self._stack.start()

@@ -239,8 +239,9 @@ class CampaignRunner:
             raise CampaignError(
                 "the sip trunk needs `voicebot serve --config` with a `sip:` section"
             )
-        host = sip.trunk.uri.split(":", 1)[-1].split("@")[-1]
-        if problem := caller_id_problem(sip.trunk.caller_id, host, dialling_a_number=True):
+        if problem := caller_id_problem(
+            sip.trunk.caller_id, sip.trunk.host, dialling_a_number=True
+        ):
             raise CampaignError(f"campaign {name!r}: {problem}")
 
     def _recording(self, name: str) -> bool | None:

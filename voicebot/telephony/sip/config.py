@@ -60,11 +60,16 @@ class TrunkConfig(BaseModel):
         """The digest password: the password_file, then the environment, then the field."""
         return read_secret("SIP password", self.password_file, self.password_env, self.password)
 
+    @property
+    def host(self) -> str:
+        """The trunk's host[:port] (what follows the scheme and any user@)."""
+        return self.uri.split(":", 1)[-1].split("@")[-1]
+
     def target(self, number_or_uri: str) -> str:
         """A dialable SIP URI: a full URI is kept, a number goes to the trunk's host."""
         if number_or_uri.startswith(("sip:", "sips:")):
             return number_or_uri
-        host = self.uri.split(":", 1)[1].split("@")[-1]
+        host = self.host
         suffix = f";transport={self.transport}" if self.transport != "udp" else ""
         return f"sip:{number_or_uri}@{host}{suffix}"
 
