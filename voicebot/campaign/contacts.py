@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import phonenumbers
 from phonenumbers import timezone as number_zones
@@ -240,23 +240,38 @@ def import_contacts(
     a million contacts needs no more memory than its set of numbers. Rejected rows (bad number,
     time zone, preferred time) are listed in `rejects` (CSV: row, reason, fields) when given."""
     result = ImportResult()
-    with contextlib.ExitStack() as stack:
-        out = None
-        if rejects is not None:
-            handle = stack.enter_context(rejects.open("w", encoding="utf-8", newline=""))
-            out = csv.writer(handle)
-            out.writerow(["row", "reason", "fields"])
-            result.rejects_path = rejects
-        try:
-            _import(store, campaign_name, path, source, segment, batch, result, out)
-        except BaseException:
-            if rejects is not None:  # nothing was imported, so nothing was rejected either
-                rejects.unlink(missing_ok=True)
-            raise
-    if rejects is not None and not result.rejected_count:
-        rejects.unlink()
-        result.rejects_path = None
+    with rejects_csv(rejects, result) as out:
+        _import(store, campaign_name, path, source, segment, batch, result, out)
     return result
+
+
+class _Rejecting(Protocol):
+    rejected_count: int
+    rejects_path: Path | None
+
+
+@contextlib.contextmanager
+def rejects_csv(path: Path | None, result: _Rejecting) -> Iterator[Any]:
+    """The CSV writer (row, reason, fields) of an all-or-nothing import's rejected rows, or None
+    without a path. The file goes when the import fails (nothing was imported, so nothing was
+    rejected either) or when it rejected nothing."""
+    if path is None:
+        yield None
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["row", "reason", "fields"])
+        result.rejects_path = path
+        try:
+            yield out
+        except BaseException:
+            handle.close()
+            path.unlink(missing_ok=True)
+            result.rejects_path = None
+            raise
+    if not result.rejected_count:
+        path.unlink()
+        result.rejects_path = None
 
 
 def _import(

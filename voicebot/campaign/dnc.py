@@ -8,8 +8,6 @@ and imported back unchanged: they still suppress the number without showing it."
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,7 +16,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from voicebot.campaign.contacts import PHONE_COLUMNS, Row, clean_text, parse_number, read_rows
+from voicebot.campaign.contacts import (
+    PHONE_COLUMNS,
+    Row,
+    clean_text,
+    parse_number,
+    read_rows,
+    rejects_csv,
+)
 from voicebot.campaign.journal import ResultJournal, journal_dir
 from voicebot.campaign.models import Campaign, DncEntry
 from voicebot.campaign.store import Store, dnc_hash, utcnow
@@ -49,22 +54,8 @@ def import_dnc(
     number (and written to `rejects`: row, reason, fields). A `reason` column overrides the
     default reason per row."""
     result = DncImport()
-    with contextlib.ExitStack() as stack:
-        out = None
-        if rejects is not None:
-            handle = stack.enter_context(rejects.open("w", encoding="utf-8", newline=""))
-            out = csv.writer(handle)
-            out.writerow(["row", "reason", "fields"])
-            result.rejects_path = rejects
-        try:
-            _import(store, path, campaign, region, reason, result, out)
-        except BaseException:
-            if rejects is not None:
-                rejects.unlink(missing_ok=True)
-            raise
-    if rejects is not None and not result.rejected_count:
-        rejects.unlink()
-        result.rejects_path = None
+    with rejects_csv(rejects, result) as out:
+        _import(store, path, campaign, region, reason, result, out)
     return result
 
 
