@@ -86,9 +86,7 @@ def test_a_big_campaign_respects_dnc_windows_and_retry_rules(db_url: str, tmp_pa
     result = import_contacts(store, "big", write_csv(tmp_path / "big.csv", rows))
     assert (result.imported, result.rejected) == (count, [])
     assert result.skipped == {"do-not-call": 40}
-    started = time.monotonic()
-    run_virtual(store, "big")
-    assert time.monotonic() - started < 600
+    run_virtual(store, "big")  # its speed belongs to `./dev bench campaign`, not a test's
     with store.session() as s:
         contacts = {c.id: c for c in s.scalars(select(Contact))}
         attempts = list(s.scalars(select(Attempt)))
