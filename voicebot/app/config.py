@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import Field, ValidationError
 
 from voicebot.campaign.safeguards import DialPolicy
-from voicebot.core.errors import ConfigError, yaml_problem
+from voicebot.core.errors import ConfigError
+from voicebot.core.yamlfile import YamlFileError, read_yaml
 from voicebot.models.store import ModelSettings
 from voicebot.session.call import CallOptions
 from voicebot.telephony.livekit.config import LiveKitOutbound
@@ -37,11 +37,9 @@ class VoicebotConfig(ModelSettings):
         if path is None:
             return cls()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as e:
-            raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(yaml_problem(path, e)) from None
+            data = read_yaml(path)[0] or {}
+        except YamlFileError as e:
+            raise ConfigError(str(e)) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a mapping of settings is expected")
         if moved := [f"{old} is now {new}" for old, new in MOVED.items() if old in data]:

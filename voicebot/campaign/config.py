@@ -1,7 +1,7 @@
 """A campaign's settings: calling window, retries, pre-dial rules, pacing, money. Validated when
 the campaign is created; contradictions and unknown keys (a typo such as `max_attempt`) are
 errors that name the file, line and key. `load_config` reads the YAML file, refusing alias
-bombs (anchors that expand past `MAX_NODES`) and oversized files before anything is built."""
+bombs and oversized files (`core.yamlfile`) before anything is built."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from voicebot.core.errors import VoicebotError, yaml_problem
+from voicebot.core.errors import VoicebotError
 from voicebot.core.outcomes import RETRYABLE
+from voicebot.core.yamlfile import YamlFileError, line_of, read_yaml
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -134,10 +134,6 @@ def check_zone(name: str) -> str:
     return name
 
 
-MAX_CONFIG_BYTES = 1 << 20
-MAX_NODES = 100_000  # YAML nodes after aliases are expanded
-
-
 class ConfigFileError(VoicebotError):
     """A campaign config file that cannot be used; names the file, line and key."""
 
@@ -146,25 +142,10 @@ def load_config(path: Path) -> CampaignConfig:
     """The campaign config in a YAML file, or ConfigFileError naming file, line and key (never
     quoting a value)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigFileError(f"{path}: {size} bytes; a campaign config is at most 1 MiB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigFileError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise ConfigFileError(f"{path}: not UTF-8") from None
-    try:
-        tree = yaml.compose(text)
-        if expanded_size(tree) > MAX_NODES:
-            raise ConfigFileError(
-                f"{path}: anchors and aliases expand to more than {MAX_NODES} values"
-            )
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        raise ConfigFileError(yaml_problem(path, e)) from None
-    except RecursionError:
-        raise ConfigFileError(f"{path}: nested too deeply") from None
+        data, tree = read_yaml(path)
+    except YamlFileError as e:
+        raise ConfigFileError(str(e)) from None
+    data = data or {}
     if not isinstance(data, dict):
         raise ConfigFileError(f"{path}:1: a mapping of campaign settings is expected")
     try:
@@ -174,54 +155,5 @@ def load_config(path: Path) -> CampaignConfig:
         for err in e.errors():
             loc = [str(p) for p in err["loc"]]
             what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{path}:{_line_of(tree, loc)}: {'.'.join(loc)}: {what}")
+            problems.append(f"{path}:{line_of(tree, loc)}: {'.'.join(loc)}: {what}")
         raise ConfigFileError("; ".join(problems)) from None
-
-
-def expanded_size(root: yaml.Node | None) -> int:
-    """How many nodes the document has once every alias is expanded, computed without
-    expanding (each shared node's size is counted once and reused; iterative, so no recursion
-    limit). A node that contains itself (a recursive alias) counts as too big."""
-    if root is None:
-        return 0
-    too_big = MAX_NODES + 1
-    sizes: dict[int, int] = {}
-    visiting: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            total = 1 + sum(sizes.get(id(c), too_big) for c in _children(node))
-            sizes[id(node)] = min(total, too_big)
-            continue
-        if id(node) in sizes or id(node) in visiting:
-            continue
-        visiting.add(id(node))
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
-    return sizes[id(root)]
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _line_of(tree: yaml.Node | None, loc: list[str]) -> int:
-    """1-based line of the deepest node along `loc` (a key's own line for an unknown key)."""
-    node, line = tree, 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if str(k.value) == key), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
-            node = node.value[int(key)]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line

@@ -21,7 +21,9 @@ def yaml_problem(path: object, error: Exception) -> str:
     """`file:line:column: what is wrong` for a YAML parse error, without quoting the line (it
     may hold a password)."""
     mark = getattr(error, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = getattr(error, "problem", None) or "not valid YAML"
     context = getattr(error, "context", None)
-    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
+    column = f"column {mark.column + 1}" if mark is not None else None
+    details = ", ".join(d for d in (context, column) if d)
+    return f"{where}: not valid YAML: {problem}" + (f" ({details})" if details else "")

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from voicebot.core.errors import VoicebotError
 from voicebot.core.outcomes import SCRIPTED, Outcome
+from voicebot.core.yamlfile import YamlFileError, line_of, read_yaml
 
 
 def _scripted(outcome: Outcome) -> Outcome:
@@ -167,16 +167,9 @@ def load_script(path: str | Path) -> Script:
     """Parse and validate; raises ScriptError naming file, line and field."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScriptError(f"{path}: cannot read ({e})") from None
-    try:
-        data = yaml.safe_load(text)
-        tree = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ScriptError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        data, tree = read_yaml(path)
+    except YamlFileError as e:
+        raise ScriptError(str(e)) from None
     if not isinstance(data, dict):
         raise ScriptError(f"{path}:1: a script is a mapping with name, languages, nodes ...")
     try:
@@ -187,24 +180,6 @@ def load_script(path: str | Path) -> Script:
             loc = [str(p) for p in err["loc"]]
             problems.append(f"{path}:{line_of(tree, loc)}: {'.'.join(loc)}: {err['msg']}")
         raise ScriptError("\n".join(problems)) from None
-
-
-def line_of(tree: yaml.Node | None, loc: list[str]) -> int:
-    """1-based line of the deepest YAML node along `loc` that exists."""
-    node, line = tree, 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if str(k.value) == key), None)
-            key_node = next((k for k, _ in node.value if str(k.value) == key), None)
-            if key_node is None:
-                break
-            line, node = key_node.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
-            node = node.value[int(key)]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
 
 
 def text_of(line: Line, language: str) -> str:
