@@ -78,14 +78,29 @@ def test_caps_hold_across_campaigns_and_premium_numbers_are_never_dialled(tmp_pa
         assert sum(t - timedelta(days=7) < u <= t for u in times[: i + 1]) <= 10  # nor a week
 
 
-def test_a_days_since_rule_goes_through_import_and_dial(tmp_path: Path) -> None:
+# every documented rule type: (op, value, a passing contact's field, a failing one's)
+RULES = [
+    ("eq", "active", "active", "closed"),
+    ("ne", "closed", "active", "closed"),
+    ("in", ["basic", "plus"], "plus", "gold"),
+    ("not_in", ["gold"], "basic", "gold"),
+    ("gte", 18, "42", "17"),
+    ("lte", 65, "42", "70"),
+    ("days_since_gte", 30, "2026-09-01", "2026-11-20"),
+]
+
+
+@pytest.mark.parametrize(("op", "value", "passes", "fails"), RULES, ids=[r[0] for r in RULES])
+def test_every_rule_type_goes_through_import_and_dial(  # type: ignore[no-untyped-def]
+    op, value, passes, fails, tmp_path: Path
+) -> None:
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     always = CallingWindow(start="00:00", end="23:59:59", days=list(DAYS))
-    rule = Rule(field="last_contact", op="days_since_gte", value=30, reason="contacted lately")
+    rule = Rule(field="field", op=op, value=value, reason="rule says no")
     store.create("r", "prompts/survey_en.yaml", CampaignConfig(window=always, rules=[rule]))
     contacts = tmp_path / "contacts.csv"
     contacts.write_text(
-        "phone,last_contact\n+12125550100,2026-09-01\n+12125550101,2026-11-20\n", encoding="utf-8"
+        f"phone,field\n+12125550100,{passes}\n+12125550101,{fails}\n", encoding="utf-8"
     )
     import_contacts(store, "r", contacts)
     vc = VirtualClock()
@@ -96,5 +111,7 @@ def test_a_days_since_rule_goes_through_import_and_dial(tmp_path: Path) -> None:
     assert asyncio.run(vc.run(dialer.run())) == "done"
     with store.session() as s:
         states = {c.phone: (c.state, c.reason) for c in s.scalars(select(Contact))}
+        dialled = {a.contact_id for a in s.scalars(select(Attempt))}
     assert states["+12125550100"][0] == "done"
-    assert states["+12125550101"] == ("skipped", "contacted lately")
+    assert states["+12125550101"] == ("skipped", "rule says no")
+    assert len(dialled) == 1
