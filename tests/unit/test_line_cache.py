@@ -35,3 +35,14 @@ def test_a_line_used_again_is_kept_over_older_ones() -> None:
     assert cache.get("a") is not None  # a is now the most recent
     cache.put("d", line(1), personal=True)
     assert cache.get("b") is None and cache.get("a") is not None and cache.get("d") is not None
+
+
+def test_a_dropped_line_frees_its_bytes_and_fixed_lines_cannot_be_dropped() -> None:
+    cache = LineCache(personal_bytes=10 * 16_000)
+    cache.put("fixed", line(1))
+    cache.put("a", line(1), personal=True)
+    cache.put("b", line(2), personal=True)
+    assert cache.personal_size == 3 * 16_000 and cache.personal_count == 2
+    assert cache.drop("b") and not cache.drop("b") and not cache.drop("fixed")
+    assert cache.personal_size == 16_000 and cache.get("b") is None
+    assert cache.get("a") is not None and cache.get("fixed") is not None

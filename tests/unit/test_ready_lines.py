@@ -1,4 +1,4 @@
-"""Every line a call can say with a contact's details is rendered while the number rings (the
+"""Every line a call can say with a contact's details is listed in the order a call needs it (the
 voicemail message included), and zh lines are normalised before they are synthesised."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from voicebot.app.stages import personal_lines
+from voicebot.app.stages import first_lines, personal_lines
 from voicebot.policy.actions import Say
 from voicebot.policy.engine import Policy
 from voicebot.policy.lint import script_lines
@@ -90,3 +90,34 @@ def test_a_line_is_ready_only_when_every_sentence_is_cached() -> None:
     assert not tts.ready(line)
     tts.prerender([line], personal=True)
     assert tts.ready(line)
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.stem)
+def test_only_the_lines_before_a_person_speaks_render_while_the_number_rings(path: Path) -> None:
+    """The greeting, and with AMD the voicemail message and the screening line: the other
+    personal lines wait until a person answered (`ScriptStages.in_call`)."""
+    script = load_script(path)
+    language, contact = script.languages[0], dict(script.example_contact)
+    first, every = first_lines(script, language, contact), personal_lines(script, language, contact)
+    greeting = filled(text_of(script.nodes[script.start].say, language), contact)
+    wanted = [greeting]
+    if script.voicemail.action == "leave" and script.voicemail.message is not None:
+        wanted.append(filled(text_of(script.voicemail.message, language), contact))
+    if script.lines.screening is not None:
+        wanted.append(filled(text_of(script.lines.screening, language), contact))
+    assert first == [w for w in wanted if w in every]  # those that carry a variable
+    assert set(first) < set(every)  # the rest renders during the call
+    assert first_lines(script, language, contact, amd=False) == first[:1]
+
+
+def test_a_call_forgets_its_own_lines_and_keeps_what_every_contact_shares() -> None:
+    tts = TextToSpeech(SpellingVoice(), 8000)
+    shared = "Hello, this is Sam of Acme Home Services."
+    own = f"{shared} Am I speaking with Quilliam Zebedee?"
+    tts.prerender([own, "This call is recorded."], personal=True)
+    tts.prerender(["A fixed line."])
+    held = tts.cache.personal_count
+    assert tts.forget([own], keep=[f"{shared} Am I speaking with ?"]) == 1
+    assert tts.cache.personal_count == held - 1 and tts.ready(shared)
+    assert not tts.ready(own) and tts.ready("This call is recorded.")  # not this call's line
+    assert tts.ready("A fixed line.") and tts.forget(["A fixed line."]) == 0  # fixed lines stay

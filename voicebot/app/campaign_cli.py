@@ -218,7 +218,12 @@ def main(args: argparse.Namespace) -> int:
             erased = expire(store, args.name, days)
             console.print(
                 f"campaign {args.name}: {erased.contacts} people done over {days} days ago "
-                f"erased ({erased.dnc_hashed} do-not-call entries kept as hashes)"
+                f"erased ({erased.dnc_hashed} do-not-call entries kept as hashes"
+                + (
+                    f", {erased.journaled} journaled results anonymised)"
+                    if erased.journaled
+                    else ")"
+                )
             )
     elif args.action == "erase":
         from voicebot.campaign.contacts import normalise
@@ -235,6 +240,7 @@ def main(args: argparse.Namespace) -> int:
         console.print(
             f"erased {erased.contacts} contact(s): {erased.attempts} calls, "
             f"{erased.reports} reports scrubbed, {erased.recordings} recordings deleted"
+            + (f", {erased.journaled} journaled results anonymised" if erased.journaled else "")
         )
     else:
         return asyncio.run(_run(store, args, console))

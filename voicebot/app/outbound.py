@@ -64,6 +64,7 @@ class SipCaller:
         await rendering
         if not answered:
             await line.close()
+            stages.ended(contact)  # the greeting rendered for nobody leaves the cache
             return self._unanswered(setup, line)
         if on_answer is not None:
             on_answer()

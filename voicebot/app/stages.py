@@ -1,11 +1,17 @@
 """The stages one script's calls use, loaded once: its voice with the line cache, the
 recogniser, the intent classifier fitted on the script's exemplars, and the call options.
 
-Fixed lines are rendered up front (`prerender`); a contact's personal lines while the number
-rings (`ring`), so that no line waits for synthesis once the callee answers."""
+Fixed lines are rendered up front (`prerender`). Of a contact's personal lines, those a call
+may need before anyone speaks to the bot (the greeting; with AMD the voicemail message and the
+call-screening line) are rendered while the number rings (`ring`); the others once a person has
+answered, in the background while the greeting plays (`in_call`), so that the lines a
+conversation reaches are ready when it reaches them. When the call ends, the lines that carry
+the contact's own details are dropped from the cache (`ended`): memory stays flat over a
+campaign, and no one's name is kept after their call."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +30,9 @@ from voicebot.tts.stage import LineCache, TextToSpeech
 from voicebot.tts.voices import Voice
 
 LINE_RATE = 8000  # the phone band every transport speaks at the session
+# the variables that name the caller's side, not the person called (the compliance default of
+# what a voicemail may say): a sentence filled in from these alone is the same for every contact
+CAMPAIGN_FIELDS = frozenset({"company", "agent_name"})
 _VARIABLE = re.compile(r"\{(\w+)\}")
 
 
@@ -52,6 +61,8 @@ class ScriptStages:
             tts=self.tts,
             models=self._models(),
             slower_tts=self.slower_tts,
+            in_call=self.in_call,
+            ended=self.ended,
         )
 
     def slower_tts(self, factor: float) -> TextToSpeech:
@@ -77,11 +88,40 @@ class ScriptStages:
         """The lines of this script that carry this contact's details, filled in."""
         return personal_lines(self.script, self.language, contact)
 
+    def first_lines(self, contact: dict[str, Any]) -> list[str]:
+        """The personal lines a call may say before a person is known to be there: the
+        greeting, and with AMD the voicemail message and the call-screening line."""
+        return first_lines(self.script, self.language, contact, self.options.amd)
+
     async def ring(self, clock: Clock, contact: dict[str, Any]) -> None:
-        """What happens while the phone rings: the contact's personal lines, the voicemail
-        message included, are rendered (into memory only: they carry personal data). Callers
-        await it before the call starts, so no line of the call waits for synthesis."""
-        await clock.run_blocking(self.tts.prerender, self.personal_lines(contact), True)
+        """What happens while the phone rings: the contact's first lines (`first_lines`) are
+        rendered (into memory only: they carry personal data). Callers await it before the
+        call starts, so the greeting never waits for synthesis."""
+        await clock.run_blocking(self.tts.prerender, self.first_lines(contact), True)
+
+    async def in_call(self, clock: Clock, contact: dict[str, Any]) -> None:
+        """The contact's other personal lines, rendered one at a time in the order a call
+        may need them (run as a task once a person answered: the greeting plays meanwhile).
+        Cancelled, it lets the line in synthesis finish first, so that nothing enters the
+        cache after the call's `ended`."""
+        first = set(self.first_lines(contact))
+        for line in self.personal_lines(contact):
+            if line in first or self.tts.ready(line):
+                continue
+            job = asyncio.ensure_future(clock.run_blocking(self.tts.prerender, [line], True))
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await asyncio.gather(job, return_exceptions=True)
+                raise
+
+    def ended(self, contact: dict[str, Any]) -> int:
+        """The call with `contact` is over: drop its lines' cached audio that carries the
+        contact's own details, keeping the sentences that say only the campaign's own fields
+        (`CAMPAIGN_FIELDS`: the next contact's greeting starts with the same words; they stay
+        in the byte-capped LRU). Returns how many cache entries were dropped."""
+        common = {k: v for k, v in contact.items() if k in CAMPAIGN_FIELDS}
+        return self.tts.forget(self.personal_lines(contact), self.personal_lines(common))
 
 
 def _speech(
@@ -93,6 +133,24 @@ def _speech(
         return TextToSpeech(voice, LINE_RATE, cache, normalize)
     pack = PromptPack(prompt_lines(stages.script, stages.language), folder, LINE_RATE)
     return PromptedSpeech(voice, pack, LINE_RATE, cache, normalize)
+
+
+def first_lines(
+    script: Script, language: str, contact: dict[str, Any], amd: bool = True
+) -> list[str]:
+    """The personal lines a call may need before the callee is known to be a person: the
+    greeting, and (with AMD) the voicemail message and the screening line."""
+    lines = [script.nodes[script.start].say]
+    if amd and script.voicemail.action == "leave" and script.voicemail.message is not None:
+        lines.append(script.voicemail.message)
+    if amd and script.lines.screening is not None:
+        lines.append(script.lines.screening)
+    out: list[str] = []
+    for line in lines:
+        text = text_of(line, language)
+        if _VARIABLE.search(text) and (personal := filled(text, contact)) not in out:
+            out.append(personal)
+    return out
 
 
 def personal_lines(script: Script, language: str, contact: dict[str, Any]) -> list[str]:

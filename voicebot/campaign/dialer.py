@@ -542,6 +542,9 @@ class Dialer:
             contact = s.get(Contact, attempt.contact_id) if attempt else None
             if attempt is None or contact is None:
                 return
+            if contact.reason == "erased":  # erased while its result waited in the journal
+                _close_anonymously(attempt, result, now)
+                return
             if attempt.state != "dialing":  # already closed (recovered after a crash)
                 if result.dnc:
                     self.store.add_dnc(s, contact.phone, None, "asked during a call")
@@ -618,3 +621,19 @@ class Dialer:
 def zones_of(contact: Contact) -> list[str]:
     """Every zone the contact may be in: its candidates when the number spans several."""
     return list(contact.zone_candidates or []) or [contact.timezone]
+
+
+def _close_anonymously(attempt: Attempt, result: CallResult, now: datetime) -> None:
+    """The result of an erased person's call: only what erasure keeps of an attempt (the
+    outcome, duration, grade and latency: the campaign's counts), the contact left erased
+    (its do-not-call request was put on the list as the number's hash when it was erased)."""
+    if attempt.state != "dialing":
+        return
+    attempt.state, attempt.ended_at, attempt.outcome = "ended", now, result.outcome
+    attempt.duration_s, attempt.lead_grade, attempt.dnc = (
+        result.duration_s,
+        result.grade,
+        result.dnc,
+    )
+    attempt.transferred, attempt.latency_ms = result.transferred, result.latency_ms
+    attempt.report_path = result.report_path

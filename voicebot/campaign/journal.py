@@ -8,7 +8,12 @@ campaign on this host wait for it, so nothing is emptied unread). Replaying is i
 result is written only onto its still-open attempt; a do-not-call request is added once), so a
 crash in the middle of a replay is harmless. A torn last line (a crash while writing) is
 ignored: that result was never acknowledged. The do-not-call requests of every journal in the
-folder are checked before each dial until they reach the store."""
+folder are checked before each dial until they reach the store.
+
+Erasing a person (`campaign/erase.py`) rewrites the journals too (`JournalSet.rewrite`: a new
+private file, fsynced, renamed over the old one): their entries keep only what the store keeps
+of an erased person (outcome, duration, latency, and a do-not-call request as the number's
+hash), so a later replay cannot bring their number, answers or words back."""
 
 from __future__ import annotations
 
@@ -87,11 +92,22 @@ class ResultJournal:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[int]:
+        """The journal's file, opened and locked. A rewrite renames a new file over the path:
+        a lock taken on the file it replaced is let go and taken again on the new one."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        new = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            new = not self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                current = _same_file(fd, self.path)
+            except BaseException:
+                os.close(fd)
+                raise
+            if current:
+                break
+            os.close(fd)  # replaced while we waited: lock the file now at the path
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             if new:
                 _fsync_dir(self.folder)
             yield fd
@@ -118,6 +134,86 @@ class ResultJournal:
                 cached = self._dnc_cache[path] = (key, phones)
             numbers |= cached[1]
         return numbers
+
+
+class JournalSet:
+    """Every journal of a data folder (every campaign of a store), locked together, in name
+    order: what erasure holds while it erases a person in the store and then in the journals,
+    so that no replay reads an entry between the two."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._stack = contextlib.ExitStack()
+        self._held: list[tuple[Path, int]] = []
+
+    def __enter__(self) -> JournalSet:
+        try:
+            names = sorted(p.name for p in self.folder.glob("campaign-*.jsonl"))
+        except OSError:
+            names = []
+        try:
+            for name in names:
+                number = name.removeprefix("campaign-").removesuffix(".jsonl")
+                if number.isdigit():
+                    journal = ResultJournal(self.folder, int(number))
+                    fd = self._stack.enter_context(journal._locked())
+                    self._held.append((journal.path, fd))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+        self._held.clear()
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry of every journal (read under the locks)."""
+        return [e for path, _ in self._held for e in _read(path)]
+
+    def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+        """Pass every entry through `change` (its new form, or None to drop it); each journal
+        that changed is written anew, atomically: a private temporary file in the folder,
+        fsynced, renamed over the journal, the folder fsynced. Unreadable (torn) lines are
+        dropped with it. Returns how many entries changed or went."""
+        changed = 0
+        for path, _ in self._held:
+            old = _read(path)
+            new, count = [], 0
+            for entry in old:
+                after = change(json.loads(json.dumps(entry)))  # a copy `change` may edit
+                count += after != entry
+                if after is not None:
+                    new.append(after)
+            lines = [raw for raw in path.read_bytes().split(b"\n") if raw.strip()]
+            if count == 0 and len(lines) == len(old):
+                continue
+            changed += count
+            text = "".join(json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in new)
+            _replace(path, text.encode("utf-8"))
+        return changed
+
+
+def _replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.rewrite")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

@@ -86,11 +86,13 @@ class LiveKitPlacer:
             attributes={"attempt": str(dial.attempt_id)},
             max_call_s=max_call_s,
         )
-        await rendering  # the contact's own lines, rendered while the phone rang
+        await rendering  # the contact's first lines, rendered while the phone rang
+        later: asyncio.Future[None] | None = None
         try:
             if not call.answered:
                 joining.cancel()
                 return self._unanswered(dial, call, call.control.outcome or Outcome.FAILED)
+            later = asyncio.ensure_future(self.stages.in_call(RealClock(), dial.contact))
             try:
                 await joining
             except (rtc.ConnectError, OSError) as e:  # answered, but the bot cannot get in
@@ -104,7 +106,10 @@ class LiveKitPlacer:
                 return self._unanswered(dial, call, Outcome.FAILED)
             return await self._converse(dial, call, room)
         finally:
-            await asyncio.gather(joining, return_exceptions=True)
+            if later is not None:
+                later.cancel()
+            await asyncio.gather(joining, *[later] if later else [], return_exceptions=True)
+            self.stages.ended(dial.contact)  # the contact's lines leave the cache
             await room.disconnect()
 
     def _unanswered(self, dial: Dial, call: Dialled, outcome: Outcome) -> CallReport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -107,6 +107,10 @@ class CallStages:
     models: dict[str, str] = field(default_factory=dict)
     # the same voice stretched by a factor ("speak slower"): loaded on first use, then shared
     slower_tts: Callable[[float], TextToSpeech] | None = None
+    # the contact's other personal lines, rendered once a person answered (a task, cancelled
+    # at the end), and what is done with them when the call ends (dropped from the cache)
+    in_call: Callable[[Clock, dict[str, Any]], Awaitable[None]] | None = None
+    ended: Callable[[dict[str, Any]], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,7 @@ class CallSession(ReportActions):
         self._tts = stages.tts  # the voice of this call (slower once the caller asked)
         self._screening_said = False
         self._hello_end: float | None = None  # true end of the callee's last answer words
+        self._rendering: asyncio.Future[None] | None = None  # the contact's other lines
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -217,8 +222,17 @@ class CallSession(ReportActions):
                 # the type only: the error's text may quote personal data (it is in the report)
                 log.error("call %s failed: %s", self.setup.call_id, type(errors[0]).__name__)
             await self.listener.aclose()
+            await self._lines_done()
             self._finish_report()
         return self.report
+
+    async def _lines_done(self) -> None:
+        """The call is over: its personal lines stop rendering and leave the cache."""
+        if self._rendering is not None:
+            self._rendering.cancel()
+            await asyncio.gather(self._rendering, return_exceptions=True)
+        if self.stages.ended is not None:
+            self.stages.ended(self.setup.contact)
 
     async def _media(self, tasks: list[asyncio.Task[None]]) -> None:
         silence = np.zeros(samples_per_frame(self.rate), np.int16)
@@ -315,6 +329,10 @@ class CallSession(ReportActions):
             return
         self._greeted = True
         await self._carry_out(self.dialogue.start(), None)
+        if self.stages.in_call is not None:  # a person: the lines the talk may reach, now
+            self._rendering = asyncio.ensure_future(
+                self.stages.in_call(self.clock, self.setup.contact)
+            )
         while not self._finished:
             event = await self.events.get()
             if isinstance(event, Silence):

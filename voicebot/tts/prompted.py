@@ -85,11 +85,14 @@ class PromptedSpeech(TextToSpeech):
                     new += 1
         return new
 
-    def ready(self, text: str) -> bool:
+    def keys(self, text: str) -> list[str]:
         found = self.pack.match(text)
         if found is None:
-            return super().ready(text)
-        return all(self.cache.get(self._key(v)) is not None for v in found[1] if v.strip())
+            return super().keys(text)
+        return [self._key(v) for v in found[1] if v.strip()]
+
+    def ready(self, text: str) -> bool:
+        return all(self.cache.get(key) is not None for key in self.keys(text))
 
     async def stream(
         self, text: str, run_blocking: Callable[..., Awaitable[np.ndarray]] | None = None

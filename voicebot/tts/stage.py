@@ -67,6 +67,23 @@ class LineCache:
             _, dropped = self._personal.popitem(last=False)
             self._personal_size -= dropped.nbytes
 
+    def drop(self, key: str) -> bool:
+        """Forget one personal line (its call ended); fixed lines stay. True if it was held."""
+        pcm = self._personal.pop(key, None)
+        if pcm is None:
+            return False
+        self._personal_size -= pcm.nbytes
+        return True
+
+    def personal_keys(self) -> list[str]:
+        """The keys of the personal lines held, least recently used first."""
+        return list(self._personal)
+
+    @property
+    def personal_count(self) -> int:
+        """How many personal lines are held."""
+        return len(self._personal)
+
     @property
     def personal_size(self) -> int:
         """Bytes of personal lines held (at most `personal_bytes`, or one line if larger)."""
@@ -111,13 +128,24 @@ class TextToSpeech:
                     new += 1
         return new
 
-    def ready(self, text: str) -> bool:
-        """Every sentence of this line is in the cache: it plays with no synthesis wait."""
-        keys = [
+    def keys(self, text: str) -> list[str]:
+        """The cache keys this line is played from (one per sentence)."""
+        return [
             LineCache.key(self.voice.name, self.rate, s)
             for s in split_sentences(self.normalize(text))
         ]
-        return all(self.cache.get(key) is not None for key in keys)
+
+    def ready(self, text: str) -> bool:
+        """Every sentence of this line is in the cache: it plays with no synthesis wait."""
+        return all(self.cache.get(key) is not None for key in self.keys(text))
+
+    def forget(self, lines: Iterable[str], keep: Iterable[str] = ()) -> int:
+        """Drop the personal cache entries of `lines` (a call's own lines, once it ended),
+        except those the lines in `keep` are also played from (a sentence every contact of the
+        campaign shares). Returns how many were dropped."""
+        kept = {key for line in keep for key in self.keys(line)}
+        gone = {key for line in lines for key in self.keys(line)} - kept
+        return sum(self.cache.drop(key) for key in gone)
 
     async def stream(
         self, text: str, run_blocking: Callable[..., Awaitable[np.ndarray]] | None = None

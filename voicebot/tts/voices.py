@@ -87,10 +87,20 @@ class PiperTts:
     """A piper voice (ONNX + JSON config); any piper voice works, zh_CN included."""
 
     def __init__(self, model_file: Path, name: str = "piper", length_scale: float = 1.0) -> None:
-        from piper import PiperVoice, SynthesisConfig
+        import onnxruntime
+        from piper import PiperConfig, PiperVoice, SynthesisConfig
 
         config = model_file.with_name(model_file.name + ".json")
-        self._voice = PiperVoice.load(model_file, config_path=config if config.exists() else None)
+        # no CPU memory arena: the arena keeps the largest buffers any sentence needed and the
+        # process grew ~35 MB over the first few hundred distinct sentences of a campaign
+        # (benchmarks/personal_lines.py); without it RSS stays flat at the same speed
+        options = onnxruntime.SessionOptions()
+        options.enable_cpu_mem_arena = False
+        session = onnxruntime.InferenceSession(
+            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+        self._voice = PiperVoice(config=settings, session=session)
         self._config = SynthesisConfig(length_scale=length_scale)
         self.name = f"{name}@{length_scale:g}"
         self.sample_rate = int(self._voice.config.sample_rate)
@@ -121,6 +131,7 @@ class KokoroZhTts:
         )
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
+        options.enable_cpu_mem_arena = False  # as piper: no arena growing with long sentences
         self._session = ort.InferenceSession(
             str(model_dir / "kokoro.int8.onnx"), options, providers=["CPUExecutionProvider"]
         )
