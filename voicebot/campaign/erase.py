@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from voicebot.campaign.models import Attempt, Contact, DncEntry
+from voicebot.campaign.models import Attempt, ConsentEntry, Contact, DncEntry
 from voicebot.campaign.store import CampaignError, Store, dnc_hash
 
 ERASED = "[erased]"
@@ -30,6 +30,7 @@ class Erased:
     reports: int = 0
     recordings: int = 0
     dnc_hashed: int = 0
+    consent_hashed: int = 0  # a no to future contact stays as a hash; a yes is deleted
 
 
 def erase_contact(store: Store, contact_id: int, every_campaign: bool = True) -> Erased:
@@ -49,6 +50,7 @@ def erase_contact(store: Store, contact_id: int, every_campaign: bool = True) ->
         for person in list(s.scalars(same)):
             _erase_one(s, person, done)
         done.dnc_hashed = _hash_dnc(s, phone)
+        done.consent_hashed = _hash_consent(s, phone)
     compact(store)
     return done
 
@@ -94,6 +96,7 @@ def expire(store: Store, campaign: str, days: int, now: datetime | None = None) 
             phone = person.phone
             _erase_one(s, person, done)
             done.dnc_hashed += _hash_dnc(s, phone)
+            done.consent_hashed += _hash_consent(s, phone)
     if done.contacts:
         compact(store)
     return done
@@ -140,6 +143,24 @@ def _hash_dnc(s: Session, phone: str) -> int:
         else:
             s.delete(entry)
         hashed += 1
+    return hashed
+
+
+def _hash_consent(s: Session, phone: str) -> int:
+    """A no to future contact keeps suppressing the number as its hash; a yes is dropped (it
+    would only ever allow calls)."""
+    hashed = 0
+    for entry in list(s.scalars(select(ConsentEntry).where(ConsentEntry.phone == phone))):
+        twin = s.scalar(
+            select(ConsentEntry).where(
+                ConsentEntry.phone == dnc_hash(phone), ConsentEntry.purpose == entry.purpose
+            )
+        )
+        if entry.granted or twin is not None:
+            s.delete(entry)
+        else:
+            entry.phone = dnc_hash(phone)
+            hashed += 1
     return hashed
 
 

@@ -23,6 +23,7 @@ from voicebot.audio.frames import AudioFrame, samples_per_frame
 from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.clock import Clock
 from voicebot.core.outcomes import Outcome
+from voicebot.core.webhook import Webhook
 from voicebot.handoff.agents import AgentPool
 from voicebot.metrics.ear import EarMeter
 from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
@@ -78,6 +79,12 @@ class CallOptions(BaseModel):
         "(the default until the e2e barge-in test allows a reply right after a late cut)",
     )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
+    sms: Webhook | None = Field(
+        None,
+        exclude=True,  # its URL may hold tokens: not copied into call reports
+        description="where the text messages a script sends (`sms:` nodes) are posted; "
+        "without it, nodes that send or promise one are replaced by their `without_sms` node",
+    )
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     vad_aggressiveness: int = 2
 
@@ -95,6 +102,7 @@ class CallSetup:
     started_wall: datetime = field(default_factory=lambda: datetime.now().astimezone())
     persona: str | None = None
     record_to: Path | None = None  # folder for <call_id>.wav (left: bot, right: caller)
+    phone: str | None = None  # the number called (PII): a text message's recipient
 
 
 @dataclass
@@ -166,7 +174,13 @@ class CallSession(ReportActions):
             language=setup.language,
         )
         self.listener.quick_end = False  # until the callee is known to be a person
-        self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
+        self.dialogue = Dialogue(
+            setup.script,
+            setup.language,
+            stages.classifier,
+            setup.contact,
+            sms=self.options.sms is not None,
+        )
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
@@ -182,7 +196,12 @@ class CallSession(ReportActions):
             config=self.options.model_dump(mode="json"),
             started_at=setup.started_wall.isoformat(timespec="seconds"),
         )
-        super().__init__(self.report, lambda kind: self._event(self.clock.now(), kind))
+        super().__init__(
+            self.report,
+            lambda kind: self._event(self.clock.now(), kind),
+            self.options.sms,
+            setup.phone,
+        )
         self._replying: Turn | None = None  # the caller turn the actions answer
         self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
         self._reply_lines: list[tuple[Turn, PlayedLine]] = []
