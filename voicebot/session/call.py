@@ -31,7 +31,7 @@ from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
-from voicebot.session.amd import AnsweringMachineDetector
+from voicebot.session.amd import AnsweringMachineDetector, is_machine
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
@@ -425,6 +425,29 @@ class CallSession(ReportActions):
             self._event(self.clock.now(), "voicemail_message")
         await self._carry_out(actions, None)
 
+    def _late_machine(self, text: str) -> bool:
+        """A voicemail greeting that started like a person ("Hello?" ... "ha, got you, leave a
+        message after the beep"): its machine phrases, heard after the bot greeted but before
+        the callee answered the opening question (no person says them then)."""
+        state = self.dialogue.state
+        return bool(
+            self.options.amd
+            and state is not None
+            and state.node == self.setup.script.start
+            and is_machine(text, 0.0)
+        )
+
+    async def _late_voicemail(self) -> None:
+        """Stop talking to the machine (protected lines too), listen for its beep again, then
+        the script's voicemail handling, as for a machine known at answer."""
+        now = self.clock.now()
+        self._event(now, "answering_machine", "greeting phrase after the bot greeted")
+        self.playout.interrupt(now, force=True)
+        self.amd = AnsweringMachineDetector(self.rate)
+        self._answering = True  # the beep detector hears the line again
+        self._last_activity = now
+        await self._voicemail()
+
     async def _after_greeting(self, wait_s: float, quiet_s: float = 2.0) -> None:
         deadline = self.clock.now() + wait_s
         while self.clock.now() < deadline and not self.control.ended.is_set():
@@ -446,6 +469,9 @@ class CallSession(ReportActions):
             return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
+            return
+        if self._late_machine(text):
+            await self._late_voicemail()
             return
         node = self.dialogue.state.node if self.dialogue.state else ""
         bot_speaking = self.playout.busy
