@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
-from voicebot.session.amd import AnsweringMachineDetector, is_machine
+from voicebot.session.amd import AnsweringMachineDetector, BeepDetector
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
@@ -117,6 +118,21 @@ class CallStages:
     slower_tts: Callable[[float], TextToSpeech] | None = None
 
 
+# what only a machine says once the bot has greeted (not "not available" or "can't take your
+# call": a person says those too, e.g. "she's not available")
+_LATE_MACHINE = re.compile(
+    r"leave (a|your) message|after the (tone|beep)|voice ?mail|留言|提示音|语音信箱", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineBeep:
+    """A voicemail beep heard after the bot greeted, while the call is still at its opening:
+    the "person" was a machine's greeting (ended at `t`)."""
+
+    t: float
+
+
 @dataclass(frozen=True, slots=True)
 class Keypress:
     """A phone key the caller pressed (DTMF)."""
@@ -163,7 +179,7 @@ class CallSession(ReportActions):
         self.setup, self.stages, self.port, self.control = setup, stages, port, control
         self.clock, self.agents, self.rate = clock, agents, rate
         self.options = options or CallOptions()
-        self.events: asyncio.Queue[HeardTurn | Silence | Keypress] = asyncio.Queue()
+        self.events: asyncio.Queue[HeardTurn | Silence | Keypress | MachineBeep] = asyncio.Queue()
         self.listener = Listener(
             stages.listener_asr,
             clock,
@@ -183,6 +199,7 @@ class CallSession(ReportActions):
         )
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
+        self._opening_beeps = BeepDetector(rate)  # a beep after the greeting: a late machine
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self.report = CallReport(
             call_id=setup.call_id,
@@ -265,6 +282,8 @@ class CallSession(ReportActions):
                 self._cut(now, "held speech")
             if self._answering:
                 self.amd.frame(pcm_in, now - FRAME_S)
+            elif self._greeted and self._at_opening():
+                self._listen_for_beep(pcm_in, now - FRAME_S)
             for digit in self.port.dtmf():
                 self._on_key(digit, now)
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
@@ -342,6 +361,10 @@ class CallSession(ReportActions):
                 continue
             if isinstance(event, Keypress):
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
+                continue
+            if isinstance(event, MachineBeep):
+                if self._at_opening() and not self.dialogue.ended:
+                    await self._late_voicemail(event.t)
                 continue
             self._pending_turns -= 1
             self._judge_overlap(event)
@@ -425,25 +448,33 @@ class CallSession(ReportActions):
             self._event(self.clock.now(), "voicemail_message")
         await self._carry_out(actions, None)
 
+    def _listen_for_beep(self, pcm: np.ndarray, t: float) -> None:
+        if (beep := self._opening_beeps.push(pcm, t)) is not None:
+            self.events.put_nowait(MachineBeep(beep))
+
+    def _at_opening(self) -> bool:
+        """Detection is on and the callee has not yet answered the opening question."""
+        state = self.dialogue.state
+        return bool(
+            self.options.amd and state is not None and state.node == self.setup.script.start
+        )
+
     def _late_machine(self, text: str) -> bool:
         """A voicemail greeting that started like a person ("Hello?" ... "ha, got you, leave a
         message after the beep"): its machine phrases, heard after the bot greeted but before
-        the callee answered the opening question (no person says them then)."""
-        state = self.dialogue.state
-        return bool(
-            self.options.amd
-            and state is not None
-            and state.node == self.setup.script.start
-            and is_machine(text, 0.0)
-        )
+        the callee answered the opening question (no person says them then); its beep is the
+        other sign (`MachineBeep`)."""
+        return self._at_opening() and bool(_LATE_MACHINE.search(text))
 
-    async def _late_voicemail(self) -> None:
-        """Stop talking to the machine (protected lines too), listen for its beep again, then
-        the script's voicemail handling, as for a machine known at answer."""
+    async def _late_voicemail(self, beep_at: float | None = None) -> None:
+        """Stop talking to the machine (protected lines too), listen for its beep (unless it
+        was the sign), then the script's voicemail handling, as for a machine known at answer."""
         now = self.clock.now()
-        self._event(now, "answering_machine", "greeting phrase after the bot greeted")
+        why = "beep" if beep_at is not None else "greeting phrase"
+        self._event(now, "answering_machine", f"{why} after the bot greeted")
         self.playout.interrupt(now, force=True)
         self.amd = AnsweringMachineDetector(self.rate)
+        self.amd.beep_at = beep_at
         self._answering = True  # the beep detector hears the line again
         self._last_activity = now
         await self._voicemail()
