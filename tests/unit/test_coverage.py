@@ -60,7 +60,7 @@ SITUATIONS = {  # the situations of issue 17 -> the intent or event a persona of
     "scam question": "Hang on, is this some kind of scam?",
     "agent id": "What's your agent ID?",
     "chit chat": "How old are you",
-    "praise": "great job",
+    "praise": "really helpful",
     "suggestion": "suggestion",
     "when followup": "ring me back",
     "speak slower": "slower",
