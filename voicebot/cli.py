@@ -260,7 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--out", default="out/trial", help="folder for reports and recordings")
     for p in (demo, trial):
         p.add_argument("--concurrency", type=int, default=4, help="calls at once")
-        p.add_argument("--personas", nargs="+", help="persona names or YAML files (default: all)")
+        p.add_argument(
+            "--personas",
+            nargs="+",
+            help="persona names, YAML files or a set (situations: every standard phrase)",
+        )
         p.add_argument("--realtime", action="store_true", help="real time, not virtual time")
         p.add_argument("--config", help="voicebot YAML config (models, call options)")
     demo.set_defaults(func=_demo)

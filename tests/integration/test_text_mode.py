@@ -26,7 +26,8 @@ def dialogue_for(store, script: Script) -> Dialogue:  # type: ignore[no-untyped-
     lang = script.languages[0]
     if script.name not in _classifiers:
         _classifiers[script.name] = script_classifier(script, lang, store.encoder(lang))
-    return Dialogue(script, lang, _classifiers[script.name], script.example_contact)
+    # the scripts as they run with an SMS webhook configured (without one: test_sms.py)
+    return Dialogue(script, lang, _classifiers[script.name], script.example_contact, sms=True)
 
 
 def converse(store, script: Script, conv: dict[str, Any]) -> tuple[Dialogue, list[str]]:  # type: ignore[no-untyped-def]

@@ -42,8 +42,9 @@ def probes(policy: Policy) -> list[Heard]:
 
 def explore(path: Path) -> tuple[Policy, dict[str, DialogueState], set[str]]:
     """A live (not ended) state at every node where the policy can wait for the caller, found
-    breadth first, and every node any explored call went through."""
-    policy = Policy(load_script(path))
+    breadth first, and every node any explored call went through (with an SMS webhook
+    configured: the nodes that send or promise a text message are reached too)."""
+    policy = Policy(load_script(path), sms=True)
     start, _ = policy.start(policy.script.example_contact)
     found, frontier, visited = {start.node: start}, [start], set(start.path)
     seen = {(start.node, 0)}

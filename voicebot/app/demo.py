@@ -32,7 +32,8 @@ from voicebot.models.registry import cache_dir
 from voicebot.models.store import ModelStore
 from voicebot.policy.schema import load_script
 from voicebot.session.dialogue import unvisited
-from voicebot.sim.persona import Persona, all_personas, load_persona
+from voicebot.sim.coverage import Coverage, coverage
+from voicebot.sim.persona import Persona, choose
 from voicebot.sim.trial import Trial, TrialCall
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
@@ -218,6 +219,18 @@ def print_tables(calls: list[TrialCall], console: Console) -> None:
     console.print(lat)
 
 
+def print_drop_off(parts: Coverage, console: Console) -> None:
+    """Per node: the calls that reached it, and those that ended there without it closing
+    them (and how they ended)."""
+    table = Table(title="Drop-off per node (calls that ended at a node that does not close)")
+    for col in ["node", "reached", "ended here", "drop-off", "how"]:
+        table.add_column(col)
+    for d in parts.drop_off:
+        how = ", ".join(f"{k} {v}" for k, v in sorted(d.how.items())) or "-"
+        table.add_row(d.node, str(d.reached), str(d.ended_here), f"{d.rate:.0%}", how)
+    console.print(table)
+
+
 def main(
     out: Path,
     concurrency: int = 4,
@@ -230,7 +243,7 @@ def main(
     """Exit 0 when the calls ran; with `strict` (the trial), 1 unless every persona reached the
     outcome it expects."""
     console = Console(width=None if Console().is_terminal else 110)
-    chosen = [load_persona(p) for p in personas] if personas else all_personas()
+    chosen = choose(personas)
     script = script or PROMPTS / "survey_en.yaml"
     run = run_trial if strict else run_campaign
     calls = run(script, chosen, out, concurrency, realtime, console, config or VoicebotConfig())
@@ -243,6 +256,10 @@ def main(
         f"node coverage: {covered}/{len(script_obj.nodes)}"
         + (f"; never visited: {', '.join(missing)}" if missing else "")
     )
+    parts = coverage(script_obj, [c.report for c in calls])
+    console.print(parts.handlers.line("global handler coverage"))
+    console.print(parts.reprompts.line("reprompt coverage"))
+    print_drop_off(parts, console)
     rate, answered = abandonment_rate([c.report.abandoned() for c in calls])
     console.print(abandonment_line(rate, answered))
     summary = {
@@ -253,6 +270,7 @@ def main(
         "abandonment_rate": rate,
         "clock": "real" if realtime else "virtual",
         "nodes_not_visited": missing,
+        "coverage": parts.as_dict(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     console.print(

@@ -53,7 +53,12 @@ class SipCaller:
         is called when the callee picks up."""
         trunk, stages = self.sip.trunk, self.stages
         setup = CallSetup(
-            stages.script, stages.script_path, contact, stages.language, record_to=record_to
+            stages.script,
+            stages.script_path,
+            contact,
+            stages.language,
+            record_to=record_to,
+            phone=target,
         )
         if started_wall is not None:
             setup.started_wall = started_wall

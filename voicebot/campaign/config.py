@@ -96,6 +96,11 @@ RETRY_RULES = (*RETRYABLE, "callback")  # callbacks without a booked time follow
 class CampaignConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     region: str = Field("US", description="default region for numbers without a country code")
+    purpose: Literal["marketing", "service", "survey"] = Field(
+        "marketing",
+        description="the kind of calls: a callee's no to the consent question stops every "
+        "campaign of the same purpose from calling the number again",
+    )
     window: CallingWindow = Field(default_factory=CallingWindow)
     retries: dict[str, RetryRule] = Field(default_factory=default_retries)
     max_attempts: int = Field(5, ge=1, description="dials per contact at most, callbacks included")

@@ -49,8 +49,10 @@ from voicebot.campaign.schedule import (
 from voicebot.campaign.store import CampaignError, Store, utcnow
 from voicebot.campaign.workers import HOST, Lease, WorkerSettings
 from voicebot.core.outcomes import ANSWERED, Outcome
+from voicebot.policy.schema import CONSENT_FIELD
 
 log = logging.getLogger(__name__)
+NO_CONSENT = "no consent to future contact"
 __all__ = [
     "CallPlacer",
     "CallResult",
@@ -364,6 +366,9 @@ class Dialer:
         ):
             contact.state, contact.reason, contact.outcome = "skipped", "do-not-call", Outcome.DNC
             return False
+        if self.store.refused_consent(s, contact.phone, self.config.purpose):
+            contact.state, contact.reason = "skipped", NO_CONSENT
+            return False
         if (tomorrow := self._over_cap(s, contact, now)) is not None:
             contact.next_at = tomorrow  # the window logic picks the hour then
             return False
@@ -546,6 +551,7 @@ class Dialer:
                 _close_anonymously(attempt, result, now)
                 return
             if attempt.state != "dialing":  # already closed (recovered after a crash)
+                self._consent(s, contact, result)  # an answer to the consent question holds
                 if result.dnc:
                     self.store.add_dnc(s, contact.phone, None, "asked during a call")
                     if contact.state != "dialing":
@@ -565,6 +571,9 @@ class Dialer:
         if result.dnc:
             self.store.add_dnc(s, contact.phone, None, "asked during a call")
             contact.state, contact.next_at = "done", None
+            return
+        if self._consent(s, contact, result) is False:  # no further calls of this purpose
+            contact.state, contact.next_at, contact.reason = "done", None, NO_CONSENT
             return
         same = (
             s.scalar(
@@ -603,6 +612,16 @@ class Dialer:
             f"is outside the window: moved to "
             f"{slot.astimezone(zone):%Y-%m-%d %H:%M}"
         )
+
+    def _consent(self, s: Session, contact: Contact, result: CallResult) -> bool | None:
+        """The callee's answer to the script's consent question (`CONSENT_FIELD`), kept on the
+        contact and, per number and campaign purpose, in the store: None when not answered."""
+        answer = result.answers.get(CONSENT_FIELD)
+        if not isinstance(answer, bool):
+            return None
+        contact.consent = answer
+        self.store.set_consent(s, contact.phone, self.config.purpose, answer, self.campaign_id)
+        return answer
 
     # --- recovery ------------------------------------------------------------------------------
     def recover(self) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from voicebot.campaign.journal import JournalSet, journal_dir
-from voicebot.campaign.models import Attempt, Contact, DncEntry
+from voicebot.campaign.models import Attempt, ConsentEntry, Contact, DncEntry
 from voicebot.campaign.store import CampaignError, Store, dnc_hash
 
 ERASED = "[erased]"
@@ -35,6 +35,7 @@ class Erased:
     recordings: int = 0
     dnc_hashed: int = 0
     journaled: int = 0  # results waiting in the journal, anonymised
+    consent_hashed: int = 0  # a no to future contact stays as a hash; a yes is deleted
 
 
 def erase_contact(
@@ -61,6 +62,7 @@ def erase_contact(
                 if person is not None:
                     _erase_one(s, person, done)
             done.dnc_hashed = _hash_dnc(s, phone)
+            done.consent_hashed = _hash_consent(s, phone)
             phones = {person_id: phone for person_id in people}
             done.dnc_hashed += _hash_journal_dnc(store, s, held.entries(), phones)
         done.journaled = held.rewrite(_anonymise(phones, people, done))
@@ -130,6 +132,7 @@ def _expire(
             secrets[person.id] = personal_values(person)
             _erase_one(s, person, done)
             done.dnc_hashed += _hash_dnc(s, phone)
+            done.consent_hashed += _hash_consent(s, phone)
         done.dnc_hashed += _hash_journal_dnc(store, s, held.entries(), phones)
     return phones, secrets
 
@@ -238,6 +241,24 @@ def _hash_dnc(s: Session, phone: str) -> int:
         else:
             s.delete(entry)
         hashed += 1
+    return hashed
+
+
+def _hash_consent(s: Session, phone: str) -> int:
+    """A no to future contact keeps suppressing the number as its hash; a yes is dropped (it
+    would only ever allow calls)."""
+    hashed = 0
+    for entry in list(s.scalars(select(ConsentEntry).where(ConsentEntry.phone == phone))):
+        twin = s.scalar(
+            select(ConsentEntry).where(
+                ConsentEntry.phone == dnc_hash(phone), ConsentEntry.purpose == entry.purpose
+            )
+        )
+        if entry.granted or twin is not None:
+            s.delete(entry)
+        else:
+            entry.phone = dnc_hash(phone)
+            hashed += 1
     return hashed
 
 

@@ -58,6 +58,8 @@ class Contact(Base):
     # every zone the number may be in when it spans several (the window must hold in all)
     zone_candidates: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     note: Mapped[str | None] = mapped_column(String(300), default=None)  # e.g. a shifted callback
+    # the callee's answer to the script's consent question (None: not asked or not answered)
+    consent: Mapped[bool | None] = mapped_column(default=None)
 
 
 class Attempt(Base):
@@ -114,3 +116,19 @@ class DncEntry(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), default=None)
     reason: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[datetime]
+
+
+class ConsentEntry(Base):
+    """A callee's answer to "may we contact you again?", per number and campaign purpose
+    (`CampaignConfig.purpose`): the latest answer holds. A no stops every later campaign of the
+    same purpose from dialling the number; unlike do-not-call, campaigns of other purposes (a
+    service reminder after a marketing no) still may."""
+
+    __tablename__ = "consent"
+    __table_args__ = (UniqueConstraint("phone", "purpose"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    granted: Mapped[bool]
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), default=None)
+    at: Mapped[datetime]

@@ -24,6 +24,7 @@ from voicebot.campaign.store import Store
 from voicebot.core.outcomes import ANSWERED
 from voicebot.metrics.report import ABANDON_CAP, ABANDON_S, abandonment_rate
 from voicebot.metrics.stats import summarize
+from voicebot.policy.schema import CONSENT_FIELD
 
 FREE_TEXT = ("followup.", "feedback.")  # answers in the caller's own words
 
@@ -69,6 +70,7 @@ def attempts(store: Store, campaign: str, day: date | None = None) -> list[dict[
                     "answers": a.answers,
                     "lead_grade": a.lead_grade,
                     "dnc": a.dnc,
+                    "consent": a.answers.get(CONSENT_FIELD),  # this call's answer, if asked
                     "transferred": a.transferred,
                     "callback_at": a.callback_at.isoformat() if a.callback_at else None,
                     "latency_ms": a.latency_ms,
@@ -137,6 +139,10 @@ def summary(store: Store, campaign: str, rows: list[dict[str, Any]]) -> dict[str
         "followups": dict(Counter(k for r in rows for k in followups(r["answers"]))),
         "callbacks": sum(r["outcome"] == "callback" for r in rows),
         "dnc": sum(r["dnc"] for r in rows),
+        "consent": {
+            "given": sum(r["consent"] is True for r in rows),
+            "refused": sum(r["consent"] is False for r in rows),
+        },
         "grades": dict(Counter(r["lead_grade"] for r in rows if r["lead_grade"])),
         "latency_ms": summarize(e2e).model_dump(),
         "minutes": round(minutes, 1),
@@ -214,6 +220,8 @@ def _markdown(title: str, d: dict[str, Any], charts: list[str]) -> str:
         f"Abandonment rate {d['abandonment_rate']:.1%} of {d['abandonment_judged']} answered "
         f"calls (first bot audio over {ABANDON_S:g} s after the hello, or none)"
         + (f"; WARNING: over the {ABANDON_CAP:.0%} cap." if d["abandonment_warning"] else "."),
+        f"Consent to future contact: {d['consent']['given']} yes, "
+        f"{d['consent']['refused']} no (a no is not called again by campaigns of this purpose).",
         f"Follow-up tasks: {sum(d['followups'].values())}"
         + "".join(f", {k.removeprefix('followup.')} {n}" for k, n in d["followups"].items())
         + " (the caller's words are in the export).",

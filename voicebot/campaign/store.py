@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicebot.campaign.config import CampaignConfig
-from voicebot.campaign.models import Campaign, DncEntry
+from voicebot.campaign.models import Campaign, ConsentEntry, DncEntry
 from voicebot.core.errors import VoicebotError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -112,6 +112,36 @@ class Store:
         query = select(DncEntry.id).where(
             DncEntry.phone.in_([phone, dnc_hash(phone)]),
             (DncEntry.campaign_id.is_(None)) | (DncEntry.campaign_id == campaign_id),
+        )
+        return s.scalar(query.limit(1)) is not None
+
+    def set_consent(
+        self, s: Session, phone: str, purpose: str, granted: bool, campaign_id: int | None
+    ) -> None:
+        """The callee's latest answer to the consent question, for this purpose."""
+        entry = s.scalar(
+            select(ConsentEntry).where(ConsentEntry.phone == phone, ConsentEntry.purpose == purpose)
+        )
+        if entry is None:
+            s.add(
+                ConsentEntry(
+                    phone=phone,
+                    purpose=purpose,
+                    granted=granted,
+                    campaign_id=campaign_id,
+                    at=utcnow(),
+                )
+            )
+        else:
+            entry.granted, entry.campaign_id, entry.at = granted, campaign_id, utcnow()
+
+    def refused_consent(self, s: Session, phone: str, purpose: str) -> bool:
+        """Whether the number said no to future contact for calls of this purpose (in clear, or
+        as the hash an erased contact left)."""
+        query = select(ConsentEntry.id).where(
+            ConsentEntry.phone.in_([phone, dnc_hash(phone)]),
+            ConsentEntry.purpose == purpose,
+            ConsentEntry.granted.is_(False),
         )
         return s.scalar(query.limit(1)) is not None
 

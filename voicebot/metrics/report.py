@@ -113,6 +113,9 @@ class CallReport(BaseModel):
     callback_at: str | None = None
     callback_requested: bool = False
     transfer: dict[str, Any] | None = None
+    sms: list[dict[str, Any]] = Field(
+        default_factory=list, description="text messages the script sent: node, sent, tries"
+    )
     signalling: dict[str, Any] | None = Field(None, description="call-control states, SIP codes")
     path: list[str] = Field(default_factory=list)
     turns: list[Turn] = Field(default_factory=list)

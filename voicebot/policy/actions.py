@@ -91,7 +91,17 @@ class SlowDown:
     factor: float
 
 
-Action = Say | Record | Transfer | ScheduleCallback | MarkDnc | SetGrade | HangUp | SlowDown
+@dataclass(frozen=True, slots=True)
+class SendSms:
+    """Send the caller this text message (the node's `sms`), through the configured webhook."""
+
+    node: str
+    text: str
+
+
+Action = (
+    Say | Record | Transfer | ScheduleCallback | MarkDnc | SetGrade | HangUp | SlowDown | SendSms
+)
 
 
 class ActionSink(Protocol):
@@ -113,6 +123,8 @@ class ActionSink(Protocol):
 
     async def slow_down(self, action: SlowDown) -> None: ...
 
+    async def send_sms(self, action: SendSms) -> None: ...
+
 
 async def carry_out(actions: Iterable[Action], sink: ActionSink) -> None:
     for action in actions:
@@ -133,3 +145,5 @@ async def carry_out(actions: Iterable[Action], sink: ActionSink) -> None:
                 await sink.hang_up(action)
             case SlowDown():
                 await sink.slow_down(action)
+            case SendSms():
+                await sink.send_sms(action)

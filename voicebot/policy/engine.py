@@ -20,6 +20,7 @@ from voicebot.policy.actions import (
     Record,
     Say,
     ScheduleCallback,
+    SendSms,
     SetGrade,
     SlowDown,
     Transfer,
@@ -57,11 +58,14 @@ class DialogueState:
 
 
 class Policy:
-    """Runs one script for one language."""
+    """Runs one script for one language. `sms`: whether text messages can be sent (an SMS
+    webhook is configured); without, a node that sends or promises one is replaced by its
+    `without_sms` node, so the bot never promises a message nothing sends."""
 
-    def __init__(self, script: Script, language: str | None = None) -> None:
+    def __init__(self, script: Script, language: str | None = None, sms: bool = False) -> None:
         self.script = script
         self.language = language or script.languages[0]
+        self.sms = sms
 
     def start(self, contact: dict[str, Any]) -> tuple[DialogueState, list[Action]]:
         state = DialogueState(self.script.start, self.language, MappingProxyType(dict(contact)))
@@ -89,10 +93,15 @@ class Policy:
         return self._answer(state, event)
 
     def _answers_node(self, state: DialogueState, event: Heard) -> bool:
-        """A precise answer to the node's question ("tomorrow at 3 pm" when asked for a time)
+        """A precise answer to the node's question ("tomorrow at 3 pm" when asked for a time),
+        or an intent the node routes itself ("not interested" to the consent question: a no),
         wins over a global handler, unless the caller wants out or wants a person."""
         node = self.script.nodes[state.node]
-        if event.intent in _ALWAYS_GLOBAL or node.ask is None:
+        if event.intent in _ALWAYS_GLOBAL:
+            return False
+        if event.intent in node.goto:  # the node names this intent: its own route wins
+            return True
+        if node.ask is None:
             return False
         if node.ask.slot == "yes_no":
             # a plain yes ("Sure, go ahead.") answers the question unless the classifier is
@@ -317,20 +326,25 @@ class Policy:
 
     def _enter(self, state: DialogueState, node_id: str) -> tuple[DialogueState, list[Action]]:
         actions: list[Action] = []
-        for _ in range(len(self.script.nodes) + 1):  # follow `next` chains, bounded
+        for _ in range(2 * len(self.script.nodes) + 1):  # follow `next` chains, bounded
             node = self.script.nodes[node_id]
+            if node.without_sms is not None and not self.sms:
+                node_id = node.without_sms  # no message can be sent: nor promised
+                continue
             state = replace(state, node=node_id, path=(*state.path, node_id), reprompts=0)
             for key, value in node.record.items():
                 state, rec = self._record(state, key, value)
                 actions += rec
             if node.dnc:
                 actions.append(MarkDnc())
+            sms = [SendSms(node_id, self._text(state, node.sms))] if node.sms and self.sms else []
             if node.end:
                 state, more = self._close(
                     replace(state, path=state.path[:-1]), node.end, node.say, node_id
                 )
-                return state, actions + more
+                return state, actions + more[:-1] + sms + more[-1:]  # sent before the hang-up
             actions.append(self._say(state, node_id, node.say, node.protected, node.audio))
+            actions += sms  # after the line is queued: the post runs while it plays
             if node.transfer:
                 state, more = self._transfer(state, node.transfer)
                 return state, actions + more
@@ -374,7 +388,11 @@ class Policy:
         protected: bool = False,
         audio: str | None = None,
     ) -> Say:
-        return Say(name, filled(text_of(line, state.language), state.contact), protected, audio)
+        return Say(name, self._text(state, line), protected, audio)
+
+    @staticmethod
+    def _text(state: DialogueState, line: Line) -> str:
+        return filled(text_of(line, state.language), state.contact)
 
     def voicemail(self, contact: Mapping[str, Any]) -> list[Action]:
         """An answering machine picked up: the script's message (after the beep), or nothing."""

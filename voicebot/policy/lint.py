@@ -10,7 +10,16 @@ from pathlib import Path
 import yaml
 
 from voicebot.policy.exemplars import common_exemplars
-from voicebot.policy.schema import Handler, Line, Script, ScriptError, line_of, load_script, text_of
+from voicebot.policy.schema import (
+    CONSENT_FIELD,
+    Handler,
+    Line,
+    Script,
+    ScriptError,
+    line_of,
+    load_script,
+    text_of,
+)
 
 REQUIRED_GLOBALS = (
     "who_are_you",
@@ -105,7 +114,119 @@ def lint(script: Script, source: str = "") -> list[Finding]:
     for loc, line in script_lines(script):
         _check_line(script, loc, line, add)
     _check_compliance(script, add)
+    _check_promises(script, add)
+    _check_sms(script, add)
     return out
+
+
+# lines that promise a text message (any of them, in any case)
+SMS_PROMISE = {
+    "en": re.compile(
+        r"\b(sms|text message)\b|\btext you\b|\bsend (you )?(a |the )?text\b"
+        r"|\b(by|via) text\b"
+    ),
+    "zh": re.compile(r"短信|短讯"),
+}
+
+
+def promises_sms(text: str, language: str) -> bool:
+    return bool(SMS_PROMISE[language].search(text.lower()))
+
+
+def _check_sms(script: Script, add: Callable[[list[str], str], None]) -> None:
+    """No line promises a text message that nothing sends: a script that promises one has a
+    node with an `sms:` step; each node that promises one has `without_sms` (what the call does
+    where no SMS webhook is configured), whose line promises none; no other line promises one."""
+    senders = [nid for nid, node in script.nodes.items() if node.sms is not None]
+    for loc, line in script_lines(script):
+        langs = [lang for lang in script.languages if promises_sms(text_of(line, lang), lang)]
+        if not langs:
+            continue
+        if not senders:
+            add(
+                loc,
+                f"the line ({langs[0]}) promises a text message, but no node of the script "
+                "sends one (add `sms:` to the node that sends it)",
+            )
+            continue
+        if loc[0] != "nodes":
+            add(
+                loc,
+                f"the line ({langs[0]}) promises a text message: only a node may, with "
+                "`without_sms` for calls where no SMS webhook is configured",
+            )
+            continue
+        node = script.nodes[loc[1]]
+        if node.without_sms is None:
+            add(
+                loc,
+                f"the line ({langs[0]}) promises a text message: give the node `without_sms` "
+                "(where the call goes when no SMS webhook is configured)",
+            )
+    for nid, node in script.nodes.items():
+        if node.sms is not None:
+            for lang in script.languages:
+                for var in re.findall(r"\{(\w+)\}", text_of(node.sms, lang)):
+                    if var not in script.variables:
+                        add(["nodes", nid, "sms"], f"variable {{{var}}} is not declared")
+        target = node.without_sms
+        if target is None:
+            continue
+        if target not in script.nodes:
+            add(["nodes", nid, "without_sms"], f"goes to undefined node {target!r}")
+            continue
+        say = script.nodes[target].say
+        if script.nodes[target].without_sms is None and any(
+            promises_sms(text_of(say, lang), lang) for lang in script.languages
+        ):
+            add(
+                ["nodes", nid, "without_sms"],
+                f"{target!r} promises a text message too: without an SMS webhook it would be said",
+            )
+
+
+# lines that promise the number will not be called again (any of them, in any case)
+NO_MORE_CALLS = {
+    "en": re.compile(
+        r"\b(won't|will not|never|not) (call|contact|ring|phone)( you| this number)? again\b"
+        r"|\bno (more|further) (calls|contact)\b"
+    ),
+    "zh": re.compile(r"(不会再|不再)[^。，,！？]{0,8}?(打|联系|致电|来电|打扰|推荐)"),
+}
+
+
+def promises_no_more_calls(text: str, language: str) -> bool:
+    return bool(NO_MORE_CALLS[language].search(text.lower()))
+
+
+def _check_promises(script: Script, add: Callable[[list[str], str], None]) -> None:
+    """Every promise the bot speaks is backed: "we won't call you again" only where the step
+    marks do-not-call or records a no to future contact (`consent.future_contact: false`)."""
+
+    def backed(dnc: bool, record: dict[str, object]) -> bool:
+        return dnc or record.get(CONSENT_FIELD) is False
+
+    steps: list[tuple[list[str], Line | None, bool]] = [
+        (["nodes", nid, "say"], node.say, backed(node.dnc, dict(node.record)))
+        for nid, node in script.nodes.items()
+    ]
+    for name, handler in script.globals.items():
+        loc: list[str] = ["globals", name]
+        step: Handler | None = handler
+        while step is not None:
+            steps.append(([*loc, "say"], step.say, backed(step.dnc, dict(step.record))))
+            loc, step = [*loc, "again"], step.again
+    for loc, line, ok in steps:
+        if line is None or ok:
+            continue
+        for lang in script.languages:
+            if promises_no_more_calls(text_of(line, lang), lang):
+                add(
+                    loc,
+                    f"the line ({lang}) promises no more calls, but this step neither marks "
+                    f"do-not-call (dnc: true) nor records {CONSENT_FIELD}: false",
+                )
+                break
 
 
 # the words that tell a callee the call is automated, or recorded (any of them, in any case)
@@ -207,7 +328,7 @@ def _has_completed(script: Script) -> bool:
 
 def _edges(script: Script, nid: str) -> set[str]:
     node = script.nodes[nid]
-    out = set(node.goto.values()) | {t for t in (node.next, node.on_fail) if t}
+    out = set(node.goto.values()) | {t for t in (node.next, node.on_fail, node.without_sms) if t}
     if (node.goto or node.ask) and not node.on_fail and _has_completed(script):
         out.add(next(n for n, x in script.nodes.items() if x.end == "completed"))
     out |= {h.then for h in script.globals.values() if h.then in script.nodes}

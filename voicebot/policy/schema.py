@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from voicebot.core.errors import VoicebotError
 from voicebot.core.outcomes import SCRIPTED, Outcome
@@ -22,6 +22,9 @@ def _scripted(outcome: Outcome) -> Outcome:
 
 ScriptOutcome = Annotated[Outcome, AfterValidator(_scripted)]
 Line = str | dict[str, str]  # one text, or one per language
+# the answer to "may we contact you again?" (True / False): the campaign keeps it per number and
+# purpose, and a False stops every campaign of that purpose from calling the number again
+CONSENT_FIELD = "consent.future_contact"
 
 
 class ScriptError(VoicebotError):
@@ -57,6 +60,23 @@ class Node(_Strict):
     transfer: str | None = Field(None, description="hand off to a human with this reason")
     callback: bool = Field(False, description="book the callback time heard in this turn")
     dnc: bool = False
+    sms: Line | None = Field(
+        None, description="text message sent to the callee when the call reaches this node"
+    )
+    without_sms: str | None = Field(
+        None,
+        description="node to go to instead of this one when no SMS webhook is configured "
+        "(required where the node sends or promises a text message)",
+    )
+
+    @model_validator(mode="after")
+    def _sms_fallback(self) -> Node:
+        if self.sms is not None and self.without_sms is None:
+            raise ValueError(
+                "a node with `sms` needs `without_sms`: the node to go to when no SMS "
+                "webhook is configured (its line must not promise the message)"
+            )
+        return self
 
 
 class Handler(_Strict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from voicebot.audio.frames import AudioFrame, samples_per_frame
 from voicebot.audio.wav import read_wav, write_wav
 from voicebot.core.clock import Clock
 from voicebot.core.outcomes import Outcome
+from voicebot.core.webhook import Webhook
 from voicebot.handoff.agents import AgentPool
 from voicebot.metrics.ear import EarMeter
 from voicebot.metrics.report import BotLine, CallReport, TimelineEvent, Turn, TurnLatency
@@ -30,7 +32,7 @@ from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
-from voicebot.session.amd import AnsweringMachineDetector
+from voicebot.session.amd import AnsweringMachineDetector, BeepDetector
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
@@ -78,6 +80,12 @@ class CallOptions(BaseModel):
         "(the default until the e2e barge-in test allows a reply right after a late cut)",
     )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
+    sms: Webhook | None = Field(
+        None,
+        exclude=True,  # its URL may hold tokens: not copied into call reports
+        description="where the text messages a script sends (`sms:` nodes) are posted; "
+        "without it, nodes that send or promise one are replaced by their `without_sms` node",
+    )
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     vad_aggressiveness: int = 2
 
@@ -95,6 +103,7 @@ class CallSetup:
     started_wall: datetime = field(default_factory=lambda: datetime.now().astimezone())
     persona: str | None = None
     record_to: Path | None = None  # folder for <call_id>.wav (left: bot, right: caller)
+    phone: str | None = None  # the number called (PII): a text message's recipient
 
 
 @dataclass
@@ -111,6 +120,21 @@ class CallStages:
     # at the end), and what is done with them when the call ends (dropped from the cache)
     in_call: Callable[[Clock, dict[str, Any]], Awaitable[None]] | None = None
     ended: Callable[[dict[str, Any]], object] | None = None
+
+
+# what only a machine says once the bot has greeted (not "not available" or "can't take your
+# call": a person says those too, e.g. "she's not available")
+_LATE_MACHINE = re.compile(
+    r"leave (a|your) message|after the (tone|beep)|voice ?mail|留言|提示音|语音信箱", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineBeep:
+    """A voicemail beep heard after the bot greeted, while the call is still at its opening:
+    the "person" was a machine's greeting (ended at `t`)."""
+
+    t: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +183,7 @@ class CallSession(ReportActions):
         self.setup, self.stages, self.port, self.control = setup, stages, port, control
         self.clock, self.agents, self.rate = clock, agents, rate
         self.options = options or CallOptions()
-        self.events: asyncio.Queue[HeardTurn | Silence | Keypress] = asyncio.Queue()
+        self.events: asyncio.Queue[HeardTurn | Silence | Keypress | MachineBeep] = asyncio.Queue()
         self.listener = Listener(
             stages.listener_asr,
             clock,
@@ -170,9 +194,16 @@ class CallSession(ReportActions):
             language=setup.language,
         )
         self.listener.quick_end = False  # until the callee is known to be a person
-        self.dialogue = Dialogue(setup.script, setup.language, stages.classifier, setup.contact)
+        self.dialogue = Dialogue(
+            setup.script,
+            setup.language,
+            stages.classifier,
+            setup.contact,
+            sms=self.options.sms is not None,
+        )
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
+        self._opening_beeps = BeepDetector(rate)  # a beep after the greeting: a late machine
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self.report = CallReport(
             call_id=setup.call_id,
@@ -186,7 +217,12 @@ class CallSession(ReportActions):
             config=self.options.model_dump(mode="json"),
             started_at=setup.started_wall.isoformat(timespec="seconds"),
         )
-        super().__init__(self.report, lambda kind: self._event(self.clock.now(), kind))
+        super().__init__(
+            self.report,
+            lambda kind: self._event(self.clock.now(), kind),
+            self.options.sms,
+            setup.phone,
+        )
         self._replying: Turn | None = None  # the caller turn the actions answer
         self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
         self._reply_lines: list[tuple[Turn, PlayedLine]] = []
@@ -260,6 +296,8 @@ class CallSession(ReportActions):
                 self._cut(now, "held speech")
             if self._answering:
                 self.amd.frame(pcm_in, now - FRAME_S)
+            elif self._greeted and self._at_opening():
+                self._listen_for_beep(pcm_in, now - FRAME_S)
             for digit in self.port.dtmf():
                 self._on_key(digit, now)
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
@@ -341,6 +379,10 @@ class CallSession(ReportActions):
                 continue
             if isinstance(event, Keypress):
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
+                continue
+            if isinstance(event, MachineBeep):
+                if self._at_opening() and not self.dialogue.ended:
+                    await self._late_voicemail(event.t)
                 continue
             self._pending_turns -= 1
             self._judge_overlap(event)
@@ -424,6 +466,37 @@ class CallSession(ReportActions):
             self._event(self.clock.now(), "voicemail_message")
         await self._carry_out(actions, None)
 
+    def _listen_for_beep(self, pcm: np.ndarray, t: float) -> None:
+        if (beep := self._opening_beeps.push(pcm, t)) is not None:
+            self.events.put_nowait(MachineBeep(beep))
+
+    def _at_opening(self) -> bool:
+        """Detection is on and the callee has not yet answered the opening question."""
+        state = self.dialogue.state
+        return bool(
+            self.options.amd and state is not None and state.node == self.setup.script.start
+        )
+
+    def _late_machine(self, text: str) -> bool:
+        """A voicemail greeting that started like a person ("Hello?" ... "ha, got you, leave a
+        message after the beep"): its machine phrases, heard after the bot greeted but before
+        the callee answered the opening question (no person says them then); its beep is the
+        other sign (`MachineBeep`)."""
+        return self._at_opening() and bool(_LATE_MACHINE.search(text))
+
+    async def _late_voicemail(self, beep_at: float | None = None) -> None:
+        """Stop talking to the machine (protected lines too), listen for its beep (unless it
+        was the sign), then the script's voicemail handling, as for a machine known at answer."""
+        now = self.clock.now()
+        why = "beep" if beep_at is not None else "greeting phrase"
+        self._event(now, "answering_machine", f"{why} after the bot greeted")
+        self.playout.interrupt(now, force=True)
+        self.amd = AnsweringMachineDetector(self.rate)
+        self.amd.beep_at = beep_at
+        self._answering = True  # the beep detector hears the line again
+        self._last_activity = now
+        await self._voicemail()
+
     async def _after_greeting(self, wait_s: float, quiet_s: float = 2.0) -> None:
         deadline = self.clock.now() + wait_s
         while self.clock.now() < deadline and not self.control.ended.is_set():
@@ -445,6 +518,9 @@ class CallSession(ReportActions):
             return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
+            return
+        if self._late_machine(text):
+            await self._late_voicemail()
             return
         node = self.dialogue.state.node if self.dialogue.state else ""
         bot_speaking = self.playout.busy

@@ -37,9 +37,15 @@ class Dialogue:
     """Holds the policy state of one call; every method returns the actions to carry out."""
 
     def __init__(
-        self, script: Script, language: str, classifier: IntentClassifier, contact: dict[str, Any]
+        self,
+        script: Script,
+        language: str,
+        classifier: IntentClassifier,
+        contact: dict[str, Any],
+        sms: bool = False,
     ) -> None:
-        self.policy = Policy(script, language)
+        """`sms`: text messages can be sent (see `Policy`)."""
+        self.policy = Policy(script, language, sms)
         self.classifier = classifier
         self.contact = contact
         self.state: DialogueState | None = None

@@ -70,10 +70,11 @@ class Playout:
             self.queue.popleft()
         return None
 
-    def interrupt(self, t: float) -> bool:
-        """Barge-in: cut the playing line and drop the queued ones, unless protected."""
+    def interrupt(self, t: float, force: bool = False) -> bool:
+        """Barge-in: cut the playing line and drop the queued ones, unless protected (`force`:
+        protected or not, started or not: nobody is listening, e.g. it is a machine)."""
         line = self.current
-        if line is None or line.protected or line.first_audio_at is None:
+        if line is None or (not force and (line.protected or line.first_audio_at is None)):
             return False
         for cut in self.queue:
             cut.interrupted_at = t

@@ -55,6 +55,8 @@ class SimulatedCallee:
         screener = self.persona.screener.get(self.language)
         if hello := screener or self.persona.hello.get(self.language):
             await self._speak(hello, delay_s=0.3)
+            if (more := self.persona.hello_then.get(self.language)) and not screener:
+                await self._speak(more, delay_s=self.persona.hello_gap_s)  # no wait for the bot
             if self.persona.greeting_beep:
                 self._out.extend(f.pcm for f in split_frames(_beep(self.line.rate), self.line.rate))
         while not self.line.ended.is_set():

@@ -16,6 +16,16 @@ from voicebot.core.errors import ConfigError
 from voicebot.telephony.loopback import Impairment
 
 PERSONAS = Path(__file__).resolve().parent / "personas"
+# named persona sets (`voicebot trial --personas situations`): the folder's personas and the
+# built-in ones named here. `situations`: one persona per standard-phrase situation of a call
+# centre (scam worry, agent ID, chit-chat, praise, suggestion, when-followup, speak slower, not
+# now, screening, abuse, complaint, unsure question) and a voicemail that sounds like a person
+SETS = {
+    "situations": (
+        PERSONAS / "situations",
+        ["cooperative", "asks_slower", "screened_google", "screened_ios", "abusive"],
+    ),
+}
 
 
 class Persona(BaseModel):
@@ -23,6 +33,12 @@ class Persona(BaseModel):
     description: str = ""
     hello: dict[str, str] = Field(default_factory=dict, description="said on answer, per language")
     greeting_beep: bool = Field(False, description="a 1 kHz beep after the hello (machines)")
+    hello_then: dict[str, str] = Field(
+        default_factory=dict,
+        description="said `hello_gap_s` after the hello without waiting for the bot, per "
+        "language: a voicemail greeting that starts like a person (the beep comes after it)",
+    )
+    hello_gap_s: float = Field(1.5, ge=0, description="the pause between hello and hello_then")
     screener: dict[str, str] = Field(
         default_factory=dict,
         description="a call-screening assistant's prompt said on answer, per language; the "
@@ -54,6 +70,9 @@ def load_persona(name_or_path: str) -> Persona:
     path = Path(name_or_path)
     if not path.suffix:
         path = PERSONAS / f"{name_or_path}.yaml"
+        for folder, _ in SETS.values():  # a set's own personas are found by name too
+            if not path.exists() and (folder / f"{name_or_path}.yaml").exists():
+                path = folder / f"{name_or_path}.yaml"
     try:
         return Persona.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except OSError as e:
@@ -64,4 +83,18 @@ def load_persona(name_or_path: str) -> Persona:
 
 
 def all_personas() -> list[Persona]:
+    """The built-in personas (the demo's contacts; not the sets' own)."""
     return [load_persona(str(p)) for p in sorted(PERSONAS.glob("*.yaml"))]
+
+
+def persona_set(name: str) -> list[Persona]:
+    folder, built_in = SETS[name]
+    own = [load_persona(str(p)) for p in sorted(folder.glob("*.yaml"))]
+    return [load_persona(n) for n in built_in] + own
+
+
+def choose(names: list[str] | None) -> list[Persona]:
+    """Persona names, files or set names (`situations`), in order; none: the built-in ones."""
+    if not names:
+        return all_personas()
+    return [p for n in names for p in (persona_set(n) if n in SETS else [load_persona(n)])]

@@ -66,7 +66,12 @@ class Trial(ScriptStages):
         voice = self.voice(persona)
         contact = dict(self.script.example_contact) if contact is None else contact
         await self.ring(clock, contact)
-        for first in (persona.screener.get(self.language), persona.hello.get(self.language)):
+        said_first = (
+            persona.screener.get(self.language),
+            persona.hello.get(self.language),
+            persona.hello_then.get(self.language),
+        )
+        for first in said_first:
             if first:  # the callee's side of the ringing
                 await clock.run_blocking(voice.render, first)
         if on_answer is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -17,6 +15,7 @@ from typing import Any
 import numpy as np
 import pjsua2 as pj
 
+from voicebot.core.webhook import signature
 from voicebot.telephony.sip.config import HandoffConfig, TrunkConfig
 from voicebot.telephony.sip.line import SipLine
 from voicebot.telephony.sip.media import FRAME_BYTES
@@ -112,14 +111,6 @@ class SipAgents:
                 response.read()
         except OSError as e:
             log.warning("hand-off webhook failed: %s", e)  # the URL may hold tokens: not logged
-
-
-def signature(key: str, body: bytes, now: float) -> dict[str, str]:
-    """Headers that let the receiver check a post came from us and is fresh: the HMAC-SHA256
-    of `<timestamp>.<body>` under the shared key."""
-    stamp = str(int(now))
-    mac = hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return {"X-Voicebot-Timestamp": stamp, "X-Voicebot-Signature": f"sha256={mac}"}
 
 
 async def play(leg: SipLine, pcm: np.ndarray) -> None:
