@@ -33,7 +33,7 @@ from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
-from voicebot.session.listener import HeardTurn, Listener
+from voicebot.session.listener import HeardTurn, Listener, line_trouble
 from voicebot.session.playout import PlayedLine, Playout
 from voicebot.telephony.loopback import Caption
 from voicebot.tts.stage import TextToSpeech
@@ -239,7 +239,8 @@ class CallSession(ReportActions):
             inbound = self.port.receive()
             pcm_in = inbound.pcm if inbound is not None else silence
             # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
-            for event in self.listener.push(AudioFrame(pcm_in, self.rate, now - FRAME_S)):
+            frame_in = AudioFrame(pcm_in, self.rate, now - FRAME_S)
+            for event in self.listener.push(frame_in, lost=inbound is None):
                 self._on_vad(event, now)
             speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
             if self.barge.due(now, speaking):
@@ -421,9 +422,9 @@ class CallSession(ReportActions):
     async def _on_turn(self, turn: HeardTurn) -> None:
         turn = await self.listener.expecting(turn, self.dialogue.expected())
         text = turn.transcript.text
-        if not text and not self.dialogue.ended and turn.words_lost:
+        if not text and not self.dialogue.ended and (turn.words_lost or line_trouble(turn)):
             self._event(self.clock.now(), "not_understood", turn.transcript.dropped)
-            await self._carry_out(self.dialogue.unheard(turn.speech_s), None)
+            await self._carry_out(self.dialogue.unheard(turn.speech_s, turn.level), None)
             return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
@@ -432,7 +433,9 @@ class CallSession(ReportActions):
         bot_speaking = self.playout.busy
         result = await self.clock.run_blocking(self.stages.classifier.classify, text)
         intent_at = self.clock.now()
-        actions = self.dialogue.heard(text, result, self._wall_now(), turn.transcript)
+        actions = self.dialogue.heard(
+            text, result, self._wall_now(), turn.transcript, turn.level
+        )
         latency = TurnLatency(
             speech_start=turn.speech_start,
             speech_end=turn.speech_end,
@@ -451,6 +454,9 @@ class CallSession(ReportActions):
             runners_up=list(result.runners_up),
             node=node,
             latency=latency,
+            speech_dbfs=round(turn.level.speech_dbfs, 1) if turn.level else None,
+            snr_db=round(turn.level.snr_db, 1) if turn.level else None,
+            line_loss=round(turn.line_loss, 3),
         )
         self.report.turns.append(record)
         await self._carry_out(actions, record)
