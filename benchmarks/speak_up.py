@@ -81,9 +81,7 @@ def measure(pcm: np.ndarray) -> tuple[float, float, float] | None:
 
 
 def conditions() -> list[tuple[str, float, float | None]]:
-    return [(f"level {lv:g}", lv, None) for lv in LEVELS] + [
-        (f"snr {s:g}", -24.0, s) for s in SNRS
-    ]
+    return [(f"level {lv:g}", lv, None) for lv in LEVELS] + [(f"snr {s:g}", -24.0, s) for s in SNRS]
 
 
 def run_language(language: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -138,15 +136,23 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     ]
     for (lang, cond), rs in groups.items():
         turns = [r for r in rs if r["turn"]]
-        med = lambda k: f"{statistics.median(r[k] for r in turns):.1f}" if turns else "-"  # noqa: E731
-        share = lambda p: f"{sum(map(p, rs)) / len(rs):.0%}"  # noqa: E731
-        und = share(lambda r: r.get("understood", False)) if "understood" in rs[0] else "-"
+        und = _share(rs, lambda r: r.get("understood", False)) if "understood" in rs[0] else "-"
+        quiet = _share(rs, lambda r: r["audibility"] == Audibility.QUIET.value)
+        noisy = _share(rs, lambda r: r["audibility"] == Audibility.NOISY.value)
         out.append(
-            f"| {lang} | {cond} | {len(rs)} | {share(lambda r: r['turn'])} | {med('speech_dbfs')} "
-            f"| {med('snr_db')} | {share(lambda r: r['audibility'] == Audibility.QUIET.value)} "
-            f"| {share(lambda r: r['audibility'] == Audibility.NOISY.value)} | {und} |"
+            f"| {lang} | {cond} | {len(rs)} | {_share(rs, lambda r: r['turn'])} "
+            f"| {_median(turns, 'speech_dbfs')} | {_median(turns, 'snr_db')} | {quiet} | {noisy} "
+            f"| {und} |"
         )
     return out
+
+
+def _share(rows: list[dict[str, Any]], test: Any) -> str:
+    return f"{sum(1 for r in rows if test(r)) / len(rows):.0%}"
+
+
+def _median(rows: list[dict[str, Any]], key: str) -> str:
+    return f"{statistics.median(r[key] for r in rows):.1f}" if rows else "-"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -72,7 +72,9 @@ def test_a_quiet_answer_that_was_understood_is_taken_and_the_caller_asked_once()
 
 def test_no_speak_up_before_a_goodbye() -> None:
     policy, state = start("survey_en")
-    state, actions = steps(policy, state, [Heard("not interested", "not_interested", 0.9, NOW, QUIET)])
+    state, actions = steps(
+        policy, state, [Heard("not interested", "not_interested", 0.9, NOW, QUIET)]
+    )
     assert "speak_up" not in said(actions) and state.ended == Outcome.REFUSED
 
 
@@ -103,18 +105,20 @@ def test_two_broken_turns_end_the_call_even_when_words_came_through() -> None:
 
 def test_low_confidence_on_a_lossy_line_calls_back_and_one_bad_turn_does_not() -> None:
     policy, state = start("survey_en")
-    state, actions = steps(policy, state, [unclear(loss=0.08), unclear(loss=0.08)])
+    state, actions = steps(policy, state, [unclear(loss=0.12), unclear(loss=0.12)])
     assert said(actions) == ["clarify", "line_unstable"]
     assert not any(isinstance(a, Transfer) for a in actions)
     policy, state = start("survey_en")
     state, actions = steps(
-        policy, state, [Heard("yes", "affirm", 0.9, NOW, OK, 0.3), Heard("sure", "affirm", 0.9, NOW)]
+        policy,
+        state,
+        [Heard("yes", "affirm", 0.9, NOW, OK, 0.3), Heard("sure", "affirm", 0.9, NOW)],
     )
     assert said(actions) == ["purpose", "q1"] and not state.ended
 
 
 def test_a_line_that_recovers_is_not_called_back() -> None:
     policy, state = start("survey_en")
-    events = [unclear(loss=0.08), Heard("yes speaking", "affirm", 0.9, NOW), unclear()]
+    events = [unclear(loss=0.12), Heard("yes speaking", "affirm", 0.9, NOW), unclear()]
     state, actions = steps(policy, state, events)
     assert said(actions) == ["clarify", "purpose", "clarify"] and not state.ended

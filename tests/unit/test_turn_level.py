@@ -33,15 +33,16 @@ def meter_of(speech_db: float, noise_db: float | None, lost_every: int = 0) -> L
         t = i * 0.02
         speaking = 50 <= i < 100
         lost = bool(lost_every) and speaking and i % lost_every == 0
-        if lost:
-            meter.push(t, -120.0, False, lost=True)
+        if lost:  # the tick gets nothing; the next frame shows the gap
+            meter.push(t, -120.0, False, received=False)
             continue
+        missing = int(bool(lost_every) and speaking and (i - 1) % lost_every == 0)
         db = speech_db if speaking else noise_db
         if db is None:
             meter.push(t, -120.0, False)
             continue
         level = frame_dbfs(tone_frame(db, t, rng))
-        meter.push(t, level, speaking)
+        meter.push(t, level, speaking, missing=missing)
     return meter
 
 
@@ -64,6 +65,13 @@ def test_quiet_speech_is_quiet_and_normal_speech_on_a_fair_line_is_ok() -> None:
     assert meter_of(-30.0, -55.0).turn(1.0, 2.0).audibility() is Audibility.OK
 
 
+def test_a_gap_in_the_frames_is_loss_however_late_the_frames_come() -> None:
+    meter = LevelMeter()
+    for i in range(40):  # a backlog: one frame in three lost, yet one arrives at every tick
+        meter.push(i * 0.02, -26.0, True, missing=i % 2)
+    assert meter.turn(0.0, 0.8).loss == pytest.approx(1 / 3, abs=0.01)
+
+
 def test_lost_frames_count_as_loss_not_as_silence() -> None:
     level = meter_of(-26.0, -60.0, lost_every=4).turn(1.0, 2.0)
     assert level.loss == pytest.approx(0.26, abs=0.03)
@@ -84,3 +92,12 @@ def test_thresholds_sit_between_normal_and_failing_lines() -> None:
     assert TurnLevel(-24.0, -24.0 - NOISY_SNR_DB - 0.1).audibility() is Audibility.OK
     assert TurnLevel(-24.0, -24.0 - NOISY_SNR_DB + 0.1).audibility() is Audibility.NOISY
     assert power_mean_db([-20.0, -120.0]) == pytest.approx(-23.0, abs=0.1)
+
+
+def test_a_turn_without_words_is_judged_by_its_line_not_by_its_snr() -> None:
+    burst_on_a_fair_line = TurnLevel(-48.0, -50.0)  # the VAD fired on the line's own hiss
+    assert burst_on_a_fair_line.audibility() is Audibility.NOISY
+    assert burst_on_a_fair_line.without_words() is Audibility.OK  # ignored, as before
+    assert TurnLevel(-50.0, -120.0).without_words() is Audibility.QUIET  # a faint voice
+    assert TurnLevel(-30.0, -50.0).without_words() is Audibility.OK  # a cough
+    assert TurnLevel(-28.0, -31.0).without_words() is Audibility.NOISY  # a roaring line

@@ -200,6 +200,7 @@ class CallSession(ReportActions):
         self._tts = stages.tts  # the voice of this call (slower once the caller asked)
         self._screening_said = False
         self._hello_end: float | None = None  # true end of the callee's last answer words
+        self._last_in_t: float | None = None  # timestamp of the last inbound frame
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -240,7 +241,8 @@ class CallSession(ReportActions):
             pcm_in = inbound.pcm if inbound is not None else silence
             # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
             frame_in = AudioFrame(pcm_in, self.rate, now - FRAME_S)
-            for event in self.listener.push(frame_in, lost=inbound is None):
+            missing = self._missing(inbound)
+            for event in self.listener.push(frame_in, inbound is not None, missing):
                 self._on_vad(event, now)
             speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
             if self.barge.due(now, speaking):
@@ -257,6 +259,15 @@ class CallSession(ReportActions):
                 self._audio_in.append(pcm_in)
                 self._audio_out.append(pcm_out)
             self._silence_timer(now)
+
+    def _missing(self, inbound: AudioFrame | None) -> int:
+        """Frames the line lost before this one: the gap in the frames' own timestamps (the
+        sender's on a loopback line, like RTP's; arrival times on a SIP line, where a frame
+        PJSIP did not deliver in time is a gap)."""
+        if inbound is None:
+            return 0
+        last, self._last_in_t = self._last_in_t, inbound.t
+        return 0 if last is None else max(0, round((inbound.t - last) / FRAME_S) - 1)
 
     def _on_vad(self, event: VadEvent, now: float) -> None:
         if isinstance(event, SpeechStarted):
@@ -424,7 +435,8 @@ class CallSession(ReportActions):
         text = turn.transcript.text
         if not text and not self.dialogue.ended and (turn.words_lost or line_trouble(turn)):
             self._event(self.clock.now(), "not_understood", turn.transcript.dropped)
-            await self._carry_out(self.dialogue.unheard(turn.speech_s, turn.level), None)
+            actions = self.dialogue.unheard(turn.speech_s, turn.audibility, turn.line_loss)
+            await self._carry_out(actions, None)
             return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
@@ -434,7 +446,7 @@ class CallSession(ReportActions):
         result = await self.clock.run_blocking(self.stages.classifier.classify, text)
         intent_at = self.clock.now()
         actions = self.dialogue.heard(
-            text, result, self._wall_now(), turn.transcript, turn.level
+            text, result, self._wall_now(), turn.transcript, turn.audibility, turn.line_loss
         )
         latency = TurnLatency(
             speech_start=turn.speech_start,

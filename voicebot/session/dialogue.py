@@ -18,7 +18,7 @@ from voicebot.policy.actions import Action, HandoffResult, Heard, PolicyEvent, S
 from voicebot.policy.engine import DialogueState, Policy
 from voicebot.policy.exemplars import exemplars
 from voicebot.policy.schema import Script
-from voicebot.vad.level import Audibility, TurnLevel
+from voicebot.vad.level import Audibility
 
 
 def script_classifier(script: Script, language: str, encoder: SentenceEncoder) -> IntentClassifier:
@@ -63,20 +63,22 @@ class Dialogue:
         result: IntentResult,
         now: datetime,
         transcript: Transcript | None = None,
-        level: TurnLevel | None = None,
+        audibility: Audibility = Audibility.OK,
+        line_loss: float = 0.0,
     ) -> list[Action]:
         """A caller turn already classified (the call session classifies off the event loop).
         With the transcript, the policy gets one turn confidence from ASR and NLU together;
-        with the turn's level, whether it was quiet or noisy and how much the line lost."""
+        with the turn's measures, whether it was quiet or noisy and how much the line lost."""
         confidence = result.confidence
         if transcript is not None:
             confidence = turn_confidence(result, transcript.avg_logprob, transcript.no_speech_prob)
-        audibility, loss = _hearing(level)
-        return self._step(Heard(text, result.intent, confidence, now, audibility, loss))
+        return self._step(Heard(text, result.intent, confidence, now, audibility, line_loss))
 
-    def unheard(self, speech_s: float, level: TurnLevel | None = None) -> list[Action]:
+    def unheard(
+        self, speech_s: float, audibility: Audibility = Audibility.OK, line_loss: float = 0.0
+    ) -> list[Action]:
         """The caller spoke but no words came through: heard, not understood."""
-        return self._step(Unheard(speech_s, *_hearing(level)))
+        return self._step(Unheard(speech_s, audibility, line_loss))
 
     def expected(self) -> AnswerGrammar | None:
         """The answers the current question expects, when it is a closed one."""
@@ -114,10 +116,6 @@ class Dialogue:
             raise RuntimeError("Dialogue.start() must be called first")
         self.state, actions = self.policy.step(self.state, event)
         return actions
-
-
-def _hearing(level: TurnLevel | None) -> tuple[Audibility, float]:
-    return (level.audibility(), level.loss) if level else (Audibility.OK, 0.0)
 
 
 def unvisited(script: Script, paths: list[tuple[str, ...]]) -> list[str]:

@@ -43,7 +43,12 @@ class HeardTurn:
 
     @property
     def audibility(self) -> Audibility:
-        return self.level.audibility() if self.level else Audibility.OK
+        """Quiet, noisy or ok; a turn without words is judged by its line, not by its SNR."""
+        if self.level is None:
+            return Audibility.OK
+        if self.transcript.text or self.words_lost:
+            return self.level.audibility()
+        return self.level.without_words()
 
     @property
     def line_loss(self) -> float:
@@ -136,12 +141,13 @@ class Listener:
         self.speech_started: asyncio.Event = asyncio.Event()
         self._pending: set[asyncio.Task[None]] = set()
 
-    def push(self, frame: AudioFrame, lost: bool = False) -> list[VadEvent]:
-        """One inbound frame; `lost` when the line delivered none (the frame is silence)."""
+    def push(self, frame: AudioFrame, received: bool = True, missing: int = 0) -> list[VadEvent]:
+        """One inbound frame: `received` False when the line delivered none this tick (the
+        frame is silence), `missing` the frames the line lost before it."""
         self.recognizer.push(frame)
         self._adapt_hangover()
         events = self.vad.push(frame)
-        self.meter.push(frame.t, self.vad.last_dbfs, self.vad.last_speech, lost)
+        self.meter.push(frame.t, self.vad.last_dbfs, self.vad.last_speech, received, missing)
         for event in events:
             self.recognizer.on_vad(event)
             if isinstance(event, SpeechStarted):

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 NOMINAL_DBFS = -26.0  # ITU-T P.56 nominal active speech level of a digital phone line
 QUIET_DBFS = -42.0  # 16 dB under nominal: a caller far from the phone, or a whisper
-NOISY_SNR_DB = 10.0  # measured speech (+noise) over the floor; under it words drown
+NOISY_SNR_DB = 13.0  # measured speech (+noise) over the floor; under it words drown
+NOISY_FLOOR_DBFS = NOMINAL_DBFS - NOISY_SNR_DB  # line noise that would drown a normal voice
 _AROUND_S = 1.5  # noise floor: non-speech frames this far before the turn (and its hangover)
 _MIN_FLOOR_FRAMES = 5
 SILENT_DBFS = -120.0  # digital silence
@@ -57,6 +58,16 @@ class TurnLevel:
             return Audibility.QUIET
         return Audibility.OK
 
+    def without_words(self) -> Audibility:
+        """For a turn with no words in it, whose 'speech' may be the line's noise itself: the
+        line is noisy when its floor would drown a normal voice, quiet when a faint sound stood
+        out of the line (not the line's own hiss, which a fair line has and which is ignored)."""
+        if self.noise_dbfs > NOISY_FLOOR_DBFS:
+            return Audibility.NOISY
+        if self.speech_dbfs < QUIET_DBFS and self.snr_db >= NOISY_SNR_DB:
+            return Audibility.QUIET
+        return Audibility.OK
+
 
 def power_mean_db(levels: list[float]) -> float:
     """The level of the frames' mean power (a loud frame counts for more than a quiet one)."""
@@ -69,28 +80,34 @@ def power_mean_db(levels: list[float]) -> float:
 class LevelMeter:
     """The last seconds of frame levels and VAD decisions; `turn(start, end)` measures one turn.
 
-    `push` each frame as the VAD judged it (t is the frame's start on the call clock); a frame
-    the line lost is pushed with `lost` and counts for neither speech nor noise."""
+    `push` each tick's frame as the VAD judged it (t is the frame's start on the call clock):
+    `received` False when the line delivered nothing this tick (the frame is silence, counted for
+    neither speech nor noise), `missing` the frames the line lost before this one (a gap in the
+    sender's timestamps, as RTP sequence numbers show it)."""
 
     def __init__(self, frame_s: float = 0.02, history_s: float = 40.0) -> None:
         self.frame_s = frame_s
-        self._frames: deque[tuple[float, float, bool, bool]] = deque(
+        self._frames: deque[tuple[float, float, bool, bool, int]] = deque(
             maxlen=int(history_s / frame_s)
         )
 
-    def push(self, t: float, dbfs: float, speech: bool, lost: bool = False) -> None:
-        self._frames.append((t, dbfs, speech, lost))
+    def push(
+        self, t: float, dbfs: float, speech: bool, received: bool = True, missing: int = 0
+    ) -> None:
+        self._frames.append((t, dbfs, speech, received, missing))
 
     def turn(self, start: float, end: float) -> TurnLevel:
         eps = self.frame_s / 2
         span = [f for f in self._frames if start - eps <= f[0] < end - eps]
-        loss = sum(f[3] for f in span) / len(span) if span else 0.0
-        inside = [(db, sp) for _, db, sp, lost in span if not lost]
+        missing = sum(f[4] for f in span)
+        arrived = sum(f[3] for f in span)
+        loss = missing / (arrived + missing) if missing else 0.0
+        inside = [(db, sp) for _, db, sp, got, _ in span if got]
         speech = [db for db, sp in inside if sp] or [db for db, _ in inside]
         around = [
             db
-            for t, db, sp, lost in self._frames
-            if not sp and not lost and start - _AROUND_S <= t and not (start - eps <= t < end - eps)
+            for t, db, sp, got, _ in self._frames
+            if not sp and got and start - _AROUND_S <= t and not (start - eps <= t < end - eps)
         ]
         quiet = around + [db for db, sp in inside if not sp]
         if len(quiet) < _MIN_FLOOR_FRAMES:  # no pause to measure: the quietest tenth of the turn
