@@ -263,10 +263,15 @@ class CallSession(ReportActions):
     def _missing(self, inbound: AudioFrame | None) -> int:
         """Frames the line lost before this one: the gap in the frames' own timestamps (the
         sender's on a loopback line, like RTP's; arrival times on a SIP line, where a frame
-        PJSIP did not deliver in time is a gap)."""
+        PJSIP did not deliver in time is a gap).
+        A frame that comes after a later one (reordered by jitter) fills a gap counted before:
+        -1."""
         if inbound is None:
             return 0
-        last, self._last_in_t = self._last_in_t, inbound.t
+        last = self._last_in_t
+        if last is not None and inbound.t < last - FRAME_S / 2:
+            return -1
+        self._last_in_t = inbound.t
         return 0 if last is None else max(0, round((inbound.t - last) / FRAME_S) - 1)
 
     def _on_vad(self, event: VadEvent, now: float) -> None:

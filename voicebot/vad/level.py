@@ -101,7 +101,7 @@ class LevelMeter:
         span = [f for f in self._frames if start - eps <= f[0] < end - eps]
         missing = sum(f[4] for f in span)
         arrived = sum(f[3] for f in span)
-        loss = missing / (arrived + missing) if missing else 0.0
+        loss = missing / (arrived + missing) if missing > 0 else 0.0
         inside = [(db, sp) for _, db, sp, got, _ in span if got]
         speech = [db for db, sp in inside if sp] or [db for db, _ in inside]
         around = [
