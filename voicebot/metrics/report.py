@@ -74,6 +74,9 @@ class Turn(BaseModel):
     runners_up: list[tuple[str, float]] = Field(default_factory=list)
     node: str = Field(description="the node the caller answered")
     latency: TurnLatency
+    speech_dbfs: float | None = Field(None, description="active speech level of the turn")
+    snr_db: float | None = Field(None, description="speech over the noise floor around it")
+    line_loss: float = Field(0.0, description="share of the turn's frames the line lost")
 
 
 class BotLine(BaseModel):

@@ -10,25 +10,32 @@ from datetime import datetime
 from typing import Protocol
 
 from voicebot.core.outcomes import Outcome
+from voicebot.vad.level import Audibility
 
 
 @dataclass(frozen=True, slots=True)
 class Heard:
     """A caller turn, already classified. `now` is the call's wall time, for dates like
-    "tomorrow"; the policy never reads a clock."""
+    "tomorrow"; the policy never reads a clock. `audibility` is what the turn's audio level and
+    SNR say (quiet, noisy or ok); `line_loss` the share of the turn's frames the line lost."""
 
     text: str
     intent: str
     confidence: float
     now: datetime
+    audibility: Audibility = Audibility.OK
+    line_loss: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Unheard:
     """The caller spoke (speech of real length) but the recogniser has no usable text: the bot
-    asks again in other words; this is never taken for silence."""
+    asks again in other words (or to speak up, when the audio was quiet or noisy); this is never
+    taken for silence."""
 
     speech_s: float
+    audibility: Audibility = Audibility.OK
+    line_loss: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

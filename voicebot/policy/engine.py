@@ -10,6 +10,7 @@ from typing import Any
 
 from voicebot.core.outcomes import Outcome
 from voicebot.nlu import slots
+from voicebot.policy import trouble
 from voicebot.policy.actions import (
     Action,
     HandoffResult,
@@ -50,6 +51,9 @@ class DialogueState:
     awaiting_handoff: bool = False
     identity_confirmed: bool = False  # the opening identity question was answered yes
     slower: bool = False  # the caller asked the bot to speak more slowly
+    speak_up: int = 0  # asks to speak up in a row (quiet or noisy turns not understood)
+    asked_louder: bool = False  # the caller was asked to speak up once already
+    losses: tuple[float, ...] = ()  # share of frames the line lost, last turns
     ended: Outcome | None = None
     said: tuple[str, ...] = field(default=(), repr=False)
 
@@ -79,11 +83,21 @@ class Policy:
             return self._close(state, Outcome.NO_INPUT, self.script.lines.no_input_goodbye, "turns")
         if isinstance(event, HandoffResult):
             return self._handoff_result(state, event)
+        if isinstance(event, Heard | Unheard):
+            state = replace(state, losses=trouble.remember(state.losses, event.line_loss))
+            if trouble.broken_line(state.losses):
+                return self._line_unstable(state)
         if isinstance(event, Unheard):
-            return self._unheard(replace(state, no_input=0))
+            return self._unheard(replace(state, no_input=0), event)
         if not isinstance(event, Heard):
             return self._no_input(state)
         state = replace(state, no_input=0, unheard=0)
+        if event.confidence >= self.script.settings.min_confidence:
+            state = replace(state, speak_up=0)
+        after, actions = self._heard(state, event)
+        return self._ask_louder(state, event, after, actions)
+
+    def _heard(self, state: DialogueState, event: Heard) -> tuple[DialogueState, list[Action]]:
         if event.intent == "abuse" and event.confidence >= self.script.settings.min_confidence:
             return self._abuse(state)
         handler = self.script.globals.get(event.intent)
@@ -128,7 +142,7 @@ class Policy:
         actions: list[Action] = []
         target, value = self._route(node, event)
         if target is None and event.confidence < self.script.settings.min_confidence:
-            return self._low_confidence(state)
+            return self._low_confidence(state, event)
         if target is None:
             return self._no_match(state, node)
         state = replace(state, low_confidence=0, reprompts=0)
@@ -218,16 +232,29 @@ class Policy:
             return state, [self._say(state, f"{state.node}.reprompt", line, node.protected)]
         return self._enter(replace(state, reprompts=0), node.on_fail or self._fail_node())
 
-    def _low_confidence(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
+    def _low_confidence(
+        self, state: DialogueState, event: Heard
+    ) -> tuple[DialogueState, list[Action]]:
+        if trouble.faint(event.audibility) and self.script.lines.speak_up is not None:
+            return self._speak_up(state)
+        if trouble.unstable_line(state.losses):
+            return self._line_unstable(state)
         count = state.low_confidence + 1
         state = replace(state, low_confidence=count)
         if count >= self.script.settings.max_low_confidence:
+            if trouble.lossy(state.losses):
+                return self._line_unstable(state)
             return self._transfer(state, "low confidence")
         return state, [self._say(state, "clarify", self.script.lines.clarify)]
 
-    def _unheard(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
+    def _unheard(self, state: DialogueState, event: Unheard) -> tuple[DialogueState, list[Action]]:
         """Speech without words: the clarify line, then the question in other words (the
-        node's reprompt, else its own line again), then a person."""
+        node's reprompt, else its own line again), then a person. Quiet or noisy speech asks
+        the caller to speak up instead; on a line that keeps losing frames the bot calls back."""
+        if trouble.faint(event.audibility) and self.script.lines.speak_up is not None:
+            return self._speak_up(state)
+        if trouble.unstable_line(state.losses):
+            return self._line_unstable(state)
         count = state.unheard + 1
         state = replace(state, unheard=count)
         if count == 1:
@@ -236,7 +263,43 @@ class Policy:
         if count == 2:
             line = node.reprompt[0] if node.reprompt else node.say
             return state, [self._say(state, f"{state.node}.reprompt", line, node.protected)]
+        if trouble.lossy(state.losses):
+            return self._line_unstable(state)
         return self._transfer(replace(state, unheard=0), "caller not understood")
+
+    def _speak_up(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
+        """Too quiet or too noisy to understand: ask to speak up (never a person for it); when
+        asking has not helped, the line is the problem and the bot calls back."""
+        line = self.script.lines.speak_up
+        count = state.speak_up + 1
+        if line is None or count > trouble.MAX_SPEAK_UP:
+            return self._line_unstable(replace(state, speak_up=0))
+        state = replace(state, speak_up=count, asked_louder=True)
+        return state, [self._say(state, "speak_up", line)]
+
+    def _ask_louder(
+        self, before: DialogueState, event: Heard, state: DialogueState, actions: list[Action]
+    ) -> tuple[DialogueState, list[Action]]:
+        """An answer understood although it was quiet or noisy: asked once in the call to speak
+        up, before the bot goes on (never before a goodbye or a hand-off)."""
+        line = self.script.lines.speak_up
+        if (
+            line is None
+            or not trouble.faint(event.audibility)
+            or before.asked_louder
+            or state.asked_louder
+            or state.ended
+            or state.awaiting_handoff
+        ):
+            return state, actions
+        state = replace(state, asked_louder=True)
+        return state, [self._say(state, "speak_up", line), *actions]
+
+    def _line_unstable(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
+        """The line is breaking up: say so, book a callback and end (never a transfer)."""
+        line = self.script.lines.line_unstable or self.script.lines.no_input_goodbye
+        state, actions = self._close(state, Outcome.CALLBACK, line, "line_unstable")
+        return state, [ScheduleCallback(None), *actions]
 
     def _no_input(self, state: DialogueState) -> tuple[DialogueState, list[Action]]:
         count = state.no_input + 1

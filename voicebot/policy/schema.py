@@ -136,6 +136,12 @@ class StandardLines(_Strict):
     screening: Line | None = Field(
         None, description="said to a call-screening assistant: who calls and why, no personal data"
     )
+    speak_up: Line | None = Field(
+        None, description="the caller's speech was too quiet or too noisy: ask them to speak up"
+    )
+    line_unstable: Line | None = Field(
+        None, description="the line keeps breaking up: say so, book a callback and end"
+    )
 
 
 class Compliance(_Strict):

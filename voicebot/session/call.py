@@ -35,7 +35,7 @@ from voicebot.session.actions import ReportActions
 from voicebot.session.amd import AnsweringMachineDetector, BeepDetector
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
-from voicebot.session.listener import HeardTurn, Listener
+from voicebot.session.listener import HeardTurn, Listener, line_trouble
 from voicebot.session.playout import PlayedLine, Playout
 from voicebot.telephony.loopback import Caption
 from voicebot.tts.stage import TextToSpeech
@@ -241,6 +241,7 @@ class CallSession(ReportActions):
         self._screening_said = False
         self._hello_end: float | None = None  # true end of the callee's last answer words
         self._rendering: asyncio.Future[None] | None = None  # the contact's other lines
+        self._last_in_t: float | None = None  # timestamp of the last inbound frame
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -289,7 +290,9 @@ class CallSession(ReportActions):
             inbound = self.port.receive()
             pcm_in = inbound.pcm if inbound is not None else silence
             # the frame that arrives now holds the last 20 ms of audio: it started a frame ago
-            for event in self.listener.push(AudioFrame(pcm_in, self.rate, now - FRAME_S)):
+            frame_in = AudioFrame(pcm_in, self.rate, now - FRAME_S)
+            missing = self._missing(inbound)
+            for event in self.listener.push(frame_in, inbound is not None, missing):
                 self._on_vad(event, now)
             speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
             if self.barge.due(now, speaking):
@@ -308,6 +311,20 @@ class CallSession(ReportActions):
                 self._audio_in.append(pcm_in)
                 self._audio_out.append(pcm_out)
             self._silence_timer(now)
+
+    def _missing(self, inbound: AudioFrame | None) -> int:
+        """Frames the line lost before this one: the gap in the frames' own timestamps (the
+        sender's on a loopback line, like RTP's; arrival times on a SIP line, where a frame
+        PJSIP did not deliver in time is a gap).
+        A frame that comes after a later one (reordered by jitter) fills a gap counted before:
+        -1."""
+        if inbound is None:
+            return 0
+        last = self._last_in_t
+        if last is not None and inbound.t < last - FRAME_S / 2:
+            return -1
+        self._last_in_t = inbound.t
+        return 0 if last is None else max(0, round((inbound.t - last) / FRAME_S) - 1)
 
     def _on_vad(self, event: VadEvent, now: float) -> None:
         if isinstance(event, SpeechStarted):
@@ -512,9 +529,10 @@ class CallSession(ReportActions):
     async def _on_turn(self, turn: HeardTurn) -> None:
         turn = await self.listener.expecting(turn, self.dialogue.expected())
         text = turn.transcript.text
-        if not text and not self.dialogue.ended and turn.words_lost:
+        if not text and not self.dialogue.ended and (turn.words_lost or line_trouble(turn)):
             self._event(self.clock.now(), "not_understood", turn.transcript.dropped)
-            await self._carry_out(self.dialogue.unheard(turn.speech_s), None)
+            actions = self.dialogue.unheard(turn.speech_s, turn.audibility, turn.line_loss)
+            await self._carry_out(actions, None)
             return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
@@ -526,7 +544,9 @@ class CallSession(ReportActions):
         bot_speaking = self.playout.busy
         result = await self.clock.run_blocking(self.stages.classifier.classify, text)
         intent_at = self.clock.now()
-        actions = self.dialogue.heard(text, result, self._wall_now(), turn.transcript)
+        actions = self.dialogue.heard(
+            text, result, self._wall_now(), turn.transcript, turn.audibility, turn.line_loss
+        )
         latency = TurnLatency(
             speech_start=turn.speech_start,
             speech_end=turn.speech_end,
@@ -545,6 +565,9 @@ class CallSession(ReportActions):
             runners_up=list(result.runners_up),
             node=node,
             latency=latency,
+            speech_dbfs=round(turn.level.speech_dbfs, 1) if turn.level else None,
+            snr_db=round(turn.level.snr_db, 1) if turn.level else None,
+            line_loss=round(turn.line_loss, 3),
         )
         self.report.turns.append(record)
         await self._carry_out(actions, record)

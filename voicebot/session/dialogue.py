@@ -18,6 +18,7 @@ from voicebot.policy.actions import Action, HandoffResult, Heard, PolicyEvent, S
 from voicebot.policy.engine import DialogueState, Policy
 from voicebot.policy.exemplars import exemplars
 from voicebot.policy.schema import Script
+from voicebot.vad.level import Audibility
 
 
 def script_classifier(script: Script, language: str, encoder: SentenceEncoder) -> IntentClassifier:
@@ -63,18 +64,27 @@ class Dialogue:
         return Reply(text, result, self._step(Heard(text, result.intent, result.confidence, now)))
 
     def heard(
-        self, text: str, result: IntentResult, now: datetime, transcript: Transcript | None = None
+        self,
+        text: str,
+        result: IntentResult,
+        now: datetime,
+        transcript: Transcript | None = None,
+        audibility: Audibility = Audibility.OK,
+        line_loss: float = 0.0,
     ) -> list[Action]:
         """A caller turn already classified (the call session classifies off the event loop).
-        With the transcript, the policy gets one turn confidence from ASR and NLU together."""
+        With the transcript, the policy gets one turn confidence from ASR and NLU together;
+        with the turn's measures, whether it was quiet or noisy and how much the line lost."""
         confidence = result.confidence
         if transcript is not None:
             confidence = turn_confidence(result, transcript.avg_logprob, transcript.no_speech_prob)
-        return self._step(Heard(text, result.intent, confidence, now))
+        return self._step(Heard(text, result.intent, confidence, now, audibility, line_loss))
 
-    def unheard(self, speech_s: float) -> list[Action]:
+    def unheard(
+        self, speech_s: float, audibility: Audibility = Audibility.OK, line_loss: float = 0.0
+    ) -> list[Action]:
         """The caller spoke but no words came through: heard, not understood."""
-        return self._step(Unheard(speech_s))
+        return self._step(Unheard(speech_s, audibility, line_loss))
 
     def expected(self) -> AnswerGrammar | None:
         """The answers the current question expects, when it is a closed one."""

@@ -19,8 +19,10 @@ from voicebot.asr.whisper import MIN_LOST_SPEECH_S, Transcript, WhisperRecognize
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock
 from voicebot.nlu.grammar import AnswerGrammar
+from voicebot.policy.trouble import LOSSY_TURN
 from voicebot.vad.completion import Completion, completion
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded, SpeechStarted, VadEvent
+from voicebot.vad.level import Audibility, LevelMeter, TurnLevel
 from voicebot.vad.webrtc import VoiceActivity
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,20 @@ class HeardTurn:
     asr_final_at: float  # when the transcript was ready
     speculative: bool
     pcm: np.ndarray | None = field(default=None, repr=False, compare=False)  # 16 kHz turn audio
+    level: TurnLevel | None = None  # speech level, noise floor and frame loss of the turn
+
+    @property
+    def audibility(self) -> Audibility:
+        """Quiet, noisy or ok; a turn without words is judged by its line, not by its SNR."""
+        if self.level is None:
+            return Audibility.OK
+        if self.transcript.text or self.words_lost:
+            return self.level.audibility()
+        return self.level.without_words()
+
+    @property
+    def line_loss(self) -> float:
+        return self.level.loss if self.level else 0.0
 
     @property
     def speech_s(self) -> float:
@@ -46,6 +62,14 @@ class HeardTurn:
     def words_lost(self) -> bool:
         """Speech was heard but no usable words came through (see asr.whisper.words_lost)."""
         return words_lost(self.transcript, self.speech_s)
+
+
+def line_trouble(turn: HeardTurn) -> bool:
+    """A turn without words that the line explains: quiet or noisy speech, or a turn the line
+    lost frames of (never a tone, never a click too short to be words)."""
+    if turn.speech_s < MIN_LOST_SPEECH_S or turn.transcript.dropped == "tone":
+        return False
+    return turn.audibility is not Audibility.OK or turn.line_loss >= LOSSY_TURN
 
 
 # Calibrated on the dev split of `./dev bench understanding`: the best expected answer must fit
@@ -98,6 +122,7 @@ class Listener:
         language: str = "en",
     ) -> None:
         self.vad = VoiceActivity(endpoint, aggressiveness)
+        self.meter = LevelMeter(self.vad.endpoint.config.frame_ms / 1000)
         self.config = self.vad.endpoint.config
         self.recognizer = TurnRecognizer(
             asr,
@@ -116,10 +141,13 @@ class Listener:
         self.speech_started: asyncio.Event = asyncio.Event()
         self._pending: set[asyncio.Task[None]] = set()
 
-    def push(self, frame: AudioFrame) -> list[VadEvent]:
+    def push(self, frame: AudioFrame, received: bool = True, missing: int = 0) -> list[VadEvent]:
+        """One inbound frame: `received` False when the line delivered none this tick (the
+        frame is silence), `missing` the frames the line lost before it."""
         self.recognizer.push(frame)
         self._adapt_hangover()
         events = self.vad.push(frame)
+        self.meter.push(frame.t, self.vad.last_dbfs, self.vad.last_speech, received, missing)
         for event in events:
             self.recognizer.on_vad(event)
             if isinstance(event, SpeechStarted):
@@ -152,6 +180,7 @@ class Listener:
         return self.vad.in_speech
 
     async def _finish(self, ended: SpeechEnded) -> None:
+        level = self.meter.turn(ended.start, ended.end)  # before later frames arrive
         try:
             final = await self.recognizer.final(ended)
             transcript, speculative, pcm = final.transcript, final.speculative, final.pcm
@@ -170,6 +199,7 @@ class Listener:
                 asr_final_at=self.clock.now(),
                 speculative=speculative,
                 pcm=pcm,
+                level=level,
             )
         )
 

@@ -48,6 +48,7 @@ class SimulatedCallee:
         self._bot_audio_at = -1.0
         self._bot_started_at: float | None = None
         self._replies: dict[str, int] = {}
+        self._quiet = persona.quiet_dbfs  # until the bot asks to speak up
 
     async def run(self) -> None:
         silence = np.zeros(samples_per_frame(self.line.rate), np.int16)
@@ -73,6 +74,8 @@ class SimulatedCallee:
         while not self.port.captions.empty():
             self._caption = self.port.captions.get_nowait()
             self._bot_started_at = None
+            if self._caption.node == "speak_up":
+                self._quiet = None
         frame = self.port.receive()
         if (
             frame is not None
@@ -106,13 +109,25 @@ class SimulatedCallee:
         reply = self.persona.reply(self.language, cue, self._replies.get(cue, 0))
         self._replies[cue] = self._replies.get(cue, 0) + 1
         if reply:
-            await self._speak(reply)
+            await self._speak(reply, quiet_dbfs=self._quiet)
 
-    async def _speak(self, text: str, delay_s: float = 0.0) -> None:
+    async def _speak(
+        self, text: str, delay_s: float = 0.0, quiet_dbfs: float | None = None
+    ) -> None:
         pcm = await self.clock.run_blocking(self.voice.render, text)
+        if quiet_dbfs is not None:
+            pcm = at_level(pcm, quiet_dbfs)
         self.said.append((self.clock.now(), text))
         lead = np.zeros(int(delay_s * self.line.rate), np.int16)
         self._out.extend(f.pcm for f in split_frames(np.concatenate([lead, pcm]), self.line.rate))
+
+
+def at_level(pcm: np.ndarray, dbfs: float) -> np.ndarray:
+    """The speech at this RMS level (dBFS), through mu-law again."""
+    x = pcm.astype(np.float64)
+    rms = float(np.sqrt(np.mean(x * x))) or 1.0
+    scaled = np.clip(x * 32768 * 10 ** (dbfs / 20) / rms, -32768, 32767).astype(np.int16)
+    return ulaw_decode(ulaw_encode(scaled))
 
 
 def _beep(rate: int) -> np.ndarray:

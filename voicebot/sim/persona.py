@@ -53,6 +53,11 @@ class Persona(BaseModel):
     think_s: float = Field(0.6, description="pause after the bot stops before answering")
     barge_in_after_s: float | None = Field(None, description="talk over the bot after this long")
     line: Impairment = Field(default_factory=Impairment)
+    quiet_dbfs: float | None = Field(
+        None,
+        description="replies at this speech level (RMS dBFS) until the bot asks to speak up "
+        "(a caller far from the phone); then at the voice's own level",
+    )
     expect: dict[str, str] = Field(description="script name (or 'default') -> expected outcome")
 
     def expected(self, script: str) -> str:

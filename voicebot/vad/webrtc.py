@@ -39,11 +39,15 @@ class VoiceActivity:
         self.classifier = WebRtcVad(aggressiveness)
         self.endpoint = EndOfTurn(config)
         self.floor = self.endpoint.config.energy_floor_dbfs
+        self.last_speech = False  # the last frame's decision
+        self.last_dbfs = -120.0  # ... and its level
 
     def push(self, frame: AudioFrame) -> list[VadEvent]:
         speech = self.classifier.is_speech(frame)
-        if speech and self.floor is not None and frame_dbfs(frame) < self.floor:
+        self.last_dbfs = frame_dbfs(frame)
+        if speech and self.floor is not None and self.last_dbfs < self.floor:
             speech = False
+        self.last_speech = speech
         return self.endpoint.step(speech, frame.t)
 
     @property
