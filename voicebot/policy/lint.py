@@ -252,7 +252,7 @@ def _check_loops(script: Script, closing: set[str], add: Callable[[list[str], st
     answer goes on), and the counters the policy keeps itself (reprompts, low confidence, no
     input, unheard turns, abuse warnings, and `max_turns` for every call)."""
     nodes = script.nodes
-    for cycle in _cycles(script, lambda n: [nodes[n].next] if nodes[n].next else []):
+    for cycle in _cycles(script, lambda n: [t for t in [nodes[n].next] if t]):
         add(
             ["nodes", cycle[0], "next"],
             f"`next` loop {_path(cycle)}: the policy follows it without waiting for the caller "
