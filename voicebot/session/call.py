@@ -30,7 +30,7 @@ from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
-from voicebot.session.amd import AnsweringMachineDetector
+from voicebot.session.amd import AnsweringMachineDetector, Verdict, is_recording, judge
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener
@@ -50,6 +50,7 @@ from voicebot.vad.endpoint import (
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
 SCREENED_WAIT_S = 10.0  # after a screener, greet a silent line only after this long
+LATE_AMD_S = 20.0  # a machine found this soon after answer, before any answer, still gets voicemail
 
 
 class CallOptions(BaseModel):
@@ -110,6 +111,13 @@ class CallStages:
 
 
 @dataclass(frozen=True, slots=True)
+class MachineBeep:
+    """A voicemail beep heard after the bot greeted: a machine was greeted."""
+
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
 class Keypress:
     """A phone key the caller pressed (DTMF)."""
 
@@ -155,7 +163,7 @@ class CallSession(ReportActions):
         self.setup, self.stages, self.port, self.control = setup, stages, port, control
         self.clock, self.agents, self.rate = clock, agents, rate
         self.options = options or CallOptions()
-        self.events: asyncio.Queue[HeardTurn | Silence | Keypress] = asyncio.Queue()
+        self.events: asyncio.Queue[HeardTurn | Silence | Keypress | MachineBeep] = asyncio.Queue()
         self.listener = Listener(
             stages.listener_asr,
             clock,
@@ -244,8 +252,11 @@ class CallSession(ReportActions):
             speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
             if self.barge.due(now, speaking):
                 self._cut(now, "held speech")
-            if self._answering:
+            if self._answering or self._machine_may_be_greeted(now):
+                beeped = self.amd.beep_at
                 self.amd.frame(pcm_in, now - FRAME_S)
+                if not self._answering and self.amd.beep_at != beeped:
+                    self.events.put_nowait(MachineBeep(now))
             for digit in self.port.dtmf():
                 self._on_key(digit, now)
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
@@ -324,9 +335,54 @@ class CallSession(ReportActions):
             if isinstance(event, Keypress):
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
                 continue
+            if isinstance(event, MachineBeep):
+                if self._machine_may_be_greeted(self.clock.now()):
+                    await self._late_machine("beep")
+                    return
+                continue
             self._pending_turns -= 1
+            if self._late_machine_words(event):
+                await self._late_machine("greeting phrase")
+                return
             self._judge_overlap(event)
             await self._on_turn(event)
+
+    def _machine_may_be_greeted(self, now: float) -> bool:
+        """The bot greeted what it took for a person, and nothing it heard since has been an
+        answer yet: a beep or a machine's words can still show it was a machine."""
+        return (
+            self.options.amd
+            and self._greeted
+            and not self._finished
+            and not self.report.turns
+            and now < LATE_AMD_S
+        )
+
+    def _late_machine_words(self, turn: HeardTurn) -> bool:
+        """After the greeting, a turn that is a recording's words (after the tone, 您拨打的), or
+        a greeting's words spoken over the bot's first line (a person waits for it to end);
+        never with words to the caller ("who's calling?")."""
+        if not self._machine_may_be_greeted(self.clock.now()):
+            return False
+        first = self.playout.lines[0] if self.playout.lines else None
+        over_greeting = first is not None and (
+            first.ended_at is None or turn.speech_start < first.ended_at
+        )
+        text = turn.transcript.text
+        words = " ".join([*self.amd.heard, text])
+        if judge(words, self.amd.spoke_s + turn.speech_s, False) is not Verdict.MACHINE:
+            return False
+        return over_greeting or is_recording(text)
+
+    async def _late_machine(self, why: str) -> None:
+        """A machine was greeted: the greeting is cut and the script's voicemail handling
+        follows (the message after the beep, or a hang-up)."""
+        now = self.clock.now()
+        self.playout.stop(now)
+        self._event(now, "answering_machine", f"late: {why}")
+        self._answering = True
+        self._last_activity = now
+        await self._voicemail()
 
     async def _answer(self) -> bool:
         """Greet once the callee said hello and paused, or stayed silent a moment. A machine
@@ -342,7 +398,12 @@ class CallSession(ReportActions):
                 self._event(now, "answering_machine", self.amd.reason(talking))
                 await self._voicemail()
                 return False
-            quiet = not self.listener.in_speech and self._pending_turns == 0
+            # a tone sounding is no quiet line: it may be the beep (VAD need not call it speech)
+            quiet = (
+                not self.listener.in_speech
+                and self._pending_turns == 0
+                and not self.amd.beeps.sounding
+            )
             pause = self._answer_pause()
             if self._screening_said and not self.amd.spoke_s:
                 pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet

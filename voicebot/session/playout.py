@@ -75,10 +75,14 @@ class Playout:
         line = self.current
         if line is None or line.protected or line.first_audio_at is None:
             return False
+        self.stop(t)
+        return True
+
+    def stop(self, t: float) -> None:
+        """Cut every line, protected ones too (a machine, not a person, is on the line)."""
         for cut in self.queue:
             cut.interrupted_at = t
             cut.ended_at = t
             cut.audio.clear()
         self.queue.clear()
         self._pending = np.zeros(0, np.int16)
-        return True
