@@ -81,9 +81,21 @@ def test_the_detector_decides_on_heard_turns_never_on_speech_still_going_on() ->
     amd.turn("hello?", 1.5)  # a 4-second hello
     assert amd.verdict() is Verdict.PERSON and amd.spoke_s == 4.0
     t = np.arange(int(0.4 * RATE)) / RATE
-    beep = np.concatenate([(8000 * np.sin(2 * np.pi * 1000 * t)), np.zeros(320)]).astype(np.int16)
+    beep = np.concatenate([(8000 * np.sin(2 * np.pi * 1000 * t)), np.zeros(2400)]).astype(np.int16)
     machine = AnsweringMachineDetector(RATE)
     machine.turn("Hi, it's Jo.", 1.0)
     for i in range(0, len(beep) - 159, 160):
         machine.frame(beep[i : i + 160], i / RATE)
     assert machine.verdict() is Verdict.MACHINE and machine.reason().startswith("beep at")
+
+
+def test_a_steady_vowel_followed_by_speech_is_no_beep() -> None:
+    t = np.arange(int(0.3 * RATE)) / RATE
+    vowel = 8000 * np.sin(2 * np.pi * 620 * t)
+    speech = np.random.default_rng(0).normal(0, 3000, int(0.5 * RATE))
+    for after, beeps in ((speech, False), (np.zeros(int(0.5 * RATE)), True)):
+        pcm = np.concatenate([np.zeros(800), vowel, after, np.zeros(800)]).astype(np.int16)
+        amd = AnsweringMachineDetector(RATE)
+        for i in range(0, len(pcm) - 159, 160):
+            amd.frame(pcm[i : i + 160], i / RATE)
+        assert (amd.beep_at is not None) is beeps

@@ -140,7 +140,7 @@ def test_machine_verdict_from_phrases_long_greetings_or_a_beep() -> None:
     long.turn("and we will call you back", 1.5)
     assert long.machine()  # a greeting heard in full, with a greeting's words
     beep = AnsweringMachineDetector(RATE)
-    for i, f in enumerate(frames(np.concatenate([tone(800, 0.3), np.zeros(320, np.int16)]))):
+    for i, f in enumerate(frames(np.concatenate([tone(800, 0.3), np.zeros(1600, np.int16)]))):
         beep.frame(f, i * 0.02)
     assert beep.machine() and beep.reason().startswith("beep at")
 

@@ -150,32 +150,47 @@ def tone_hz(pcm: np.ndarray, rate: int, min_rms: float = 300.0) -> float | None:
 
 @dataclass
 class BeepDetector:
-    """A voicemail beep: one steady tone for at least `min_s`. `push` returns the time the beep
-    ended, once, on the first frame after it."""
+    """A voicemail beep: one steady tone for at least `min_s`, then a quiet line (the machine
+    records). A steady vowel in a person's speech is followed by more speech, not quiet. `push`
+    returns the time the beep ended, once, when the quiet after it is confirmed."""
 
     rate: int = 8000
     min_s: float = 0.12
     max_s: float = 2.0  # a longer tone is a ringback or a fax, not a beep
+    quiet_s: float = 0.16  # the quiet a beep is followed by
+    quiet_rms: float = 300.0
     _start: float | None = None
     _hz: float = 0.0
     _last: float = 0.0
+    _ended: float | None = None  # a tone ended here; waiting for the quiet after it
 
     @property
     def sounding(self) -> bool:
-        """A steady tone is sounding now (it may be a beep still going on)."""
-        return self._start is not None
+        """A steady tone is sounding now, or has just ended (it may be a beep)."""
+        return self._start is not None or self._ended is not None
 
     def push(self, pcm: np.ndarray, t: float) -> float | None:
         hz = tone_hz(pcm, self.rate)
         steady = hz is not None and (self._start is None or abs(hz - self._hz) <= 16.0)
         if steady:
             if self._start is None:
-                self._start, self._hz = t, hz or 0.0
+                self._start, self._hz, self._ended = t, hz or 0.0, None
             self._last = t + len(pcm) / self.rate
             return None
         start, self._start = self._start, None
-        if start is not None and self.min_s <= self._last - start <= self.max_s:
-            return self._last
+        if start is not None:  # this frame holds the tone's last moment: judge the next ones
+            if self.min_s <= self._last - start <= self.max_s:
+                self._ended = self._last
+            return None
+        if self._ended is None:
+            return None
+        x = pcm.astype(np.float64)
+        if len(x) and np.sqrt(np.mean(x * x)) >= self.quiet_rms:
+            self._ended = None  # speech right after the tone: a voice, not a beep
+            return None
+        if t + len(pcm) / self.rate - self._ended >= self.quiet_s:
+            ended, self._ended = self._ended, None
+            return ended
         return None
 
 
