@@ -99,3 +99,13 @@ def test_a_steady_vowel_followed_by_speech_is_no_beep() -> None:
         for i in range(0, len(pcm) - 159, 160):
             amd.frame(pcm[i : i + 160], i / RATE)
         assert (amd.beep_at is not None) is beeps
+
+
+def test_a_beep_on_a_noisy_line_is_still_a_beep() -> None:
+    t = np.arange(int(0.4 * RATE)) / RATE
+    noise = np.random.default_rng(1).normal(0, 900, int(0.6 * RATE))
+    pcm = np.concatenate([8000 * np.sin(2 * np.pi * 1000 * t), noise]).astype(np.int16)
+    amd = AnsweringMachineDetector(RATE)
+    for i in range(0, len(pcm) - 159, 160):
+        amd.frame(pcm[i : i + 160], i / RATE)
+    assert amd.beep_at is not None and abs(amd.beep_at - 0.4) < 0.05

@@ -158,11 +158,12 @@ class BeepDetector:
     min_s: float = 0.12
     max_s: float = 2.0  # a longer tone is a ringback or a fax, not a beep
     quiet_s: float = 0.16  # the quiet a beep is followed by
-    quiet_rms: float = 300.0
+    quiet_rms: float = 300.0  # at least; and a quarter of the tone's level (line noise)
     _start: float | None = None
     _hz: float = 0.0
     _last: float = 0.0
     _ended: float | None = None  # a tone ended here; waiting for the quiet after it
+    _rms: float = 0.0  # the tone's level
 
     @property
     def sounding(self) -> bool:
@@ -172,9 +173,11 @@ class BeepDetector:
     def push(self, pcm: np.ndarray, t: float) -> float | None:
         hz = tone_hz(pcm, self.rate)
         steady = hz is not None and (self._start is None or abs(hz - self._hz) <= 16.0)
+        x = pcm.astype(np.float64)
+        rms = float(np.sqrt(np.mean(x * x))) if len(x) else 0.0
         if steady:
             if self._start is None:
-                self._start, self._hz, self._ended = t, hz or 0.0, None
+                self._start, self._hz, self._ended, self._rms = t, hz or 0.0, None, rms
             self._last = t + len(pcm) / self.rate
             return None
         start, self._start = self._start, None
@@ -184,8 +187,7 @@ class BeepDetector:
             return None
         if self._ended is None:
             return None
-        x = pcm.astype(np.float64)
-        if len(x) and np.sqrt(np.mean(x * x)) >= self.quiet_rms:
+        if rms >= max(self.quiet_rms, self._rms / 4):
             self._ended = None  # speech right after the tone: a voice, not a beep
             return None
         if t + len(pcm) / self.rate - self._ended >= self.quiet_s:
