@@ -145,7 +145,7 @@ def test_playout_waits_for_synthesis_without_ending_the_line() -> None:
         ("Hi, you've reached Ann, leave a message after the tone", 3.0, True),
         ("喂，你好", 0.8, False),
         ("您拨打的用户暂时无法接听", 2.5, True),
-        ("hello hello", 5.0, True),
+        ("hello hello", 5.0, False),  # a long hello is a person (issue 15)
     ],
 )
 def test_answering_machine_from_first_words(words: str, seconds: float, machine: bool) -> None:

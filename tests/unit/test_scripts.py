@@ -77,7 +77,7 @@ BROKEN = sorted((FIXTURES / "broken_scripts").glob("*.yaml"))
 def test_broken_scripts_fail_naming_the_line(path: Path) -> None:
     header = re.match(r"# expect: (\d+): (.*)", path.read_text(encoding="utf-8"))
     problems = check_file(path)
-    if header is None:  # the one valid file the broken ones were made from
+    if header is None:  # valid files: the one the broken ones were made from, accepted loops
         assert problems == []
         return
     line, message = header.groups()

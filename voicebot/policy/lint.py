@@ -108,6 +108,7 @@ def lint(script: Script, source: str = "") -> list[Finding]:
     for nid in nodes:
         if nid not in closing:
             add(["nodes", nid], "no path from here reaches a closing (the loop is not closed)")
+    _check_loops(script, closing, add)
     for var in script.variables:
         if script.example_contact and var not in script.example_contact:
             add(["example_contact"], f"example contact has no {var!r}")
@@ -345,16 +346,124 @@ def _reachable(script: Script) -> set[str]:
     return seen
 
 
-def _reaches_closing(script: Script) -> set[str]:
+def _reaches_closing(script: Script, with_globals: bool = True) -> set[str]:
     good = {n for n, node in script.nodes.items() if node.end or node.transfer}
+    edges = _edges if with_globals else _own_edges
     changed = True
     while changed:
         changed = False
         for nid in script.nodes:
-            if nid not in good and _edges(script, nid) & good:
+            if nid not in good and edges(script, nid) & good:
                 good.add(nid)
                 changed = True
     return good
+
+
+def _check_loops(script: Script, closing: set[str], add: Callable[[list[str], str], None]) -> None:
+    """Loops the policy can enter at run time and never leave by itself.
+
+    Rejected: a `next` loop (the policy follows `next` without waiting for the caller: it would
+    never stop); a no-match loop (`on_fail` leads, through `next` chains, back to where it
+    started: a caller who is never understood is asked round it until `max_turns` ends the call
+    as no-input, minutes of the same questions); a loop of the script's own flow that no answer
+    leaves (every goto, next and on_fail from it stays inside, so only a global handler such as
+    stop_calling ends the call).
+    Accepted: loops a caller's answer leaves (a deny that asks again, "repeat that", a global
+    handler whose `then` goes back, `then: return`: each turn is the caller's choice and some
+    answer goes on), and the counters the policy keeps itself (reprompts, low confidence, no
+    input, unheard turns, abuse warnings, and `max_turns` for every call)."""
+    nodes = script.nodes
+    for cycle in _cycles(script, lambda n: [t for t in [nodes[n].next] if t]):
+        add(
+            ["nodes", cycle[0], "next"],
+            f"`next` loop {_path(cycle)}: the policy follows it without waiting for the caller "
+            "and never stops",
+        )
+    for cycle in _cycles(script, lambda n: _fail_edge(script, n)):
+        add(
+            ["nodes", cycle[0], "on_fail"] if nodes[cycle[0]].on_fail else ["nodes", cycle[0]],
+            f"no-match loop {_path(cycle)}: a caller who is not understood is asked round it "
+            "until max_turns ends the call; send one on_fail to a closing or a hand-off",
+        )
+    own = _reaches_closing(script, with_globals=False)
+    reported: set[str] = set()
+    for nid in nodes:
+        if nid in closing and nid not in own and nid not in reported:
+            trapped = _trapped(script, nid, own)
+            reported |= trapped
+            names = ", ".join(sorted(trapped, key=list(nodes).index))
+            add(
+                ["nodes", nid],
+                f"no answer leads out of the loop through {names}: every goto, next and on_fail "
+                "stays inside, only a global handler ends the call",
+            )
+
+
+def _own_edges(script: Script, nid: str) -> set[str]:
+    """Where the script's own flow goes from a node (no global handlers)."""
+    node = script.nodes[nid]
+    out = set(node.goto.values()) | {t for t in (node.next, node.on_fail) if t}
+    if (node.goto or node.ask) and not node.on_fail and _has_completed(script):
+        out.add(next(n for n, x in script.nodes.items() if x.end == "completed"))
+    return {t for t in out if t in script.nodes}
+
+
+def _settle(script: Script, nid: str) -> str | None:
+    """The node where entering `nid` waits for the caller (following `next`), or None when it
+    ends the call, hands off, or loops."""
+    seen: set[str] = set()
+    while nid in script.nodes and nid not in seen:
+        seen.add(nid)
+        node = script.nodes[nid]
+        if node.end or node.transfer:
+            return None
+        if node.next is None:
+            return nid
+        nid = node.next
+    return None
+
+
+def _fail_edge(script: Script, nid: str) -> list[str]:
+    """Where a no-match leaves a listening node once its reprompts are spent."""
+    node = script.nodes[nid]
+    if node.end or node.transfer or not (node.goto or node.ask) or node.next:
+        return []
+    target = node.on_fail or next((n for n, x in script.nodes.items() if x.end == "completed"), "")
+    settled = _settle(script, target)
+    return [settled] if settled else []
+
+
+def _cycles(script: Script, edges: Callable[[str], list[str]]) -> list[list[str]]:
+    """The cycles of a graph where each node has at most one edge, each once, from its first
+    node in script order."""
+    out: list[list[str]] = []
+    done: set[str] = set()
+    for start in script.nodes:
+        path: list[str] = []
+        nid: str | None = start
+        while nid is not None and nid in script.nodes and nid not in done and nid not in path:
+            path.append(nid)
+            nxt = edges(nid)
+            nid = nxt[0] if nxt else None
+        if nid is not None and nid in path:
+            out.append(path[path.index(nid) :])
+        done |= set(path)
+    return out
+
+
+def _trapped(script: Script, nid: str, own: set[str]) -> set[str]:
+    """The nodes the script's own flow can reach from `nid` (none of which reaches a closing)."""
+    seen, todo = set(), [nid]
+    while todo:
+        n = todo.pop()
+        if n not in seen and n not in own:
+            seen.add(n)
+            todo += _own_edges(script, n)
+    return seen
+
+
+def _path(cycle: list[str]) -> str:
+    return " -> ".join([*cycle, cycle[0]])
 
 
 def script_lines(script: Script) -> list[tuple[list[str], Line]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
-from voicebot.session.amd import AnsweringMachineDetector, BeepDetector
+from voicebot.session.amd import AnsweringMachineDetector, Verdict, is_recording, judge
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener, line_trouble
@@ -52,6 +51,7 @@ from voicebot.vad.endpoint import (
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
 SCREENED_WAIT_S = 10.0  # after a screener, greet a silent line only after this long
+LATE_AMD_S = 20.0  # a machine found this soon after answer, before any answer, still gets voicemail
 
 
 class CallOptions(BaseModel):
@@ -122,17 +122,9 @@ class CallStages:
     ended: Callable[[dict[str, Any]], object] | None = None
 
 
-# what only a machine says once the bot has greeted (not "not available" or "can't take your
-# call": a person says those too, e.g. "she's not available")
-_LATE_MACHINE = re.compile(
-    r"leave (a|your) message|after the (tone|beep)|voice ?mail|留言|提示音|语音信箱", re.IGNORECASE
-)
-
-
 @dataclass(frozen=True, slots=True)
 class MachineBeep:
-    """A voicemail beep heard after the bot greeted, while the call is still at its opening:
-    the "person" was a machine's greeting (ended at `t`)."""
+    """A voicemail beep heard after the bot greeted: a machine was greeted."""
 
     t: float
 
@@ -203,7 +195,6 @@ class CallSession(ReportActions):
         )
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
-        self._opening_beeps = BeepDetector(rate)  # a beep after the greeting: a late machine
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self.report = CallReport(
             call_id=setup.call_id,
@@ -297,10 +288,11 @@ class CallSession(ReportActions):
             speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
             if self.barge.due(now, speaking):
                 self._cut(now, "held speech")
-            if self._answering:
+            if self._answering or self._machine_may_be_greeted(now):
+                beeped = self.amd.beep_at
                 self.amd.frame(pcm_in, now - FRAME_S)
-            elif self._greeted and self._at_opening():
-                self._listen_for_beep(pcm_in, now - FRAME_S)
+                if not self._answering and self.amd.beep_at != beeped:
+                    self.events.put_nowait(MachineBeep(now))
             for digit in self.port.dtmf():
                 self._on_key(digit, now)
             pcm_out = self.playout.next_frame(max(now, self.clock.now()))  # late ticks: real time
@@ -398,12 +390,53 @@ class CallSession(ReportActions):
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
                 continue
             if isinstance(event, MachineBeep):
-                if self._at_opening() and not self.dialogue.ended:
-                    await self._late_voicemail(event.t)
+                if self._machine_may_be_greeted(self.clock.now()):
+                    await self._late_machine("beep")
+                    return
                 continue
             self._pending_turns -= 1
+            if self._late_machine_words(event):
+                await self._late_machine("greeting phrase")
+                return
             self._judge_overlap(event)
             await self._on_turn(event)
+
+    def _machine_may_be_greeted(self, now: float) -> bool:
+        """The bot greeted what it took for a person, and nothing it heard since has been an
+        answer yet: a beep or a machine's words can still show it was a machine."""
+        return (
+            self.options.amd
+            and self._greeted
+            and not self._finished
+            and not self.report.turns
+            and now < LATE_AMD_S
+        )
+
+    def _late_machine_words(self, turn: HeardTurn) -> bool:
+        """After the greeting, a turn that is a recording's words (after the tone, 您拨打的), or
+        a greeting's words spoken over the bot's first line (a person waits for it to end);
+        never with words to the caller ("who's calling?")."""
+        if not self._machine_may_be_greeted(self.clock.now()):
+            return False
+        first = self.playout.lines[0] if self.playout.lines else None
+        over_greeting = first is not None and (
+            first.ended_at is None or turn.speech_start < first.ended_at
+        )
+        text = turn.transcript.text
+        words = " ".join([*self.amd.heard, text])
+        if judge(words, self.amd.spoke_s + turn.speech_s, False) is not Verdict.MACHINE:
+            return False
+        return over_greeting or is_recording(text)
+
+    async def _late_machine(self, why: str) -> None:
+        """A machine was greeted: the greeting is cut and the script's voicemail handling
+        follows (the message after the beep, or a hang-up)."""
+        now = self.clock.now()
+        self.playout.stop(now)
+        self._event(now, "answering_machine", f"late: {why}")
+        self._answering = True
+        self._last_activity = now
+        await self._voicemail()
 
     async def _answer(self) -> bool:
         """Greet once the callee said hello and paused, or stayed silent a moment. A machine
@@ -419,7 +452,12 @@ class CallSession(ReportActions):
                 self._event(now, "answering_machine", self.amd.reason(talking))
                 await self._voicemail()
                 return False
-            quiet = not self.listener.in_speech and self._pending_turns == 0
+            # a tone sounding is no quiet line: it may be the beep (VAD need not call it speech)
+            quiet = (
+                not self.listener.in_speech
+                and self._pending_turns == 0
+                and not self.amd.beeps.sounding
+            )
             pause = self._answer_pause()
             if self._screening_said and not self.amd.spoke_s:
                 pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet
@@ -483,37 +521,6 @@ class CallSession(ReportActions):
             self._event(self.clock.now(), "voicemail_message")
         await self._carry_out(actions, None)
 
-    def _listen_for_beep(self, pcm: np.ndarray, t: float) -> None:
-        if (beep := self._opening_beeps.push(pcm, t)) is not None:
-            self.events.put_nowait(MachineBeep(beep))
-
-    def _at_opening(self) -> bool:
-        """Detection is on and the callee has not yet answered the opening question."""
-        state = self.dialogue.state
-        return bool(
-            self.options.amd and state is not None and state.node == self.setup.script.start
-        )
-
-    def _late_machine(self, text: str) -> bool:
-        """A voicemail greeting that started like a person ("Hello?" ... "ha, got you, leave a
-        message after the beep"): its machine phrases, heard after the bot greeted but before
-        the callee answered the opening question (no person says them then); its beep is the
-        other sign (`MachineBeep`)."""
-        return self._at_opening() and bool(_LATE_MACHINE.search(text))
-
-    async def _late_voicemail(self, beep_at: float | None = None) -> None:
-        """Stop talking to the machine (protected lines too), listen for its beep (unless it
-        was the sign), then the script's voicemail handling, as for a machine known at answer."""
-        now = self.clock.now()
-        why = "beep" if beep_at is not None else "greeting phrase"
-        self._event(now, "answering_machine", f"{why} after the bot greeted")
-        self.playout.interrupt(now, force=True)
-        self.amd = AnsweringMachineDetector(self.rate)
-        self.amd.beep_at = beep_at
-        self._answering = True  # the beep detector hears the line again
-        self._last_activity = now
-        await self._voicemail()
-
     async def _after_greeting(self, wait_s: float, quiet_s: float = 2.0) -> None:
         deadline = self.clock.now() + wait_s
         while self.clock.now() < deadline and not self.control.ended.is_set():
@@ -536,9 +543,6 @@ class CallSession(ReportActions):
             return
         if not text or self.dialogue.ended:
             self._event(self.clock.now(), "noise" if not text else "late_turn")
-            return
-        if self._late_machine(text):
-            await self._late_voicemail()
             return
         node = self.dialogue.state.node if self.dialogue.state else ""
         bot_speaking = self.playout.busy

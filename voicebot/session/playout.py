@@ -70,16 +70,19 @@ class Playout:
             self.queue.popleft()
         return None
 
-    def interrupt(self, t: float, force: bool = False) -> bool:
-        """Barge-in: cut the playing line and drop the queued ones, unless protected (`force`:
-        protected or not, started or not: nobody is listening, e.g. it is a machine)."""
+    def interrupt(self, t: float) -> bool:
+        """Barge-in: cut the playing line and drop the queued ones, unless protected."""
         line = self.current
-        if line is None or (not force and (line.protected or line.first_audio_at is None)):
+        if line is None or line.protected or line.first_audio_at is None:
             return False
+        self.stop(t)
+        return True
+
+    def stop(self, t: float) -> None:
+        """Cut every line, protected ones too (a machine, not a person, is on the line)."""
         for cut in self.queue:
             cut.interrupted_at = t
             cut.ended_at = t
             cut.audio.clear()
         self.queue.clear()
         self._pending = np.zeros(0, np.int16)
-        return True
