@@ -41,7 +41,7 @@ ZH_FAILS = (
     "whisper (zh) hears the machine's 哈哈骗到你了吧 / 我现在不方便接听 as 哈哈偏到你了吧 / "
     "我现在不方便接庭 and drops 请在提示音后留言, so no machine phrase is heard; the policy takes "
     "the 不 as a no to the identity question (wrong_person_close) before the beep, and a beep "
-    "is only taken as a machine while the call is still at its opening node"
+    "counts as a machine only before any caller answer"
 )
 
 
