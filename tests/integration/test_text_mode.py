@@ -92,7 +92,10 @@ def test_chat_shows_intent_state_and_records_and_ends_with_coverage(store) -> No
     assert "bot> Hello, this is" in text and "[affirm " in text
     assert "[node remind; recorded {}]" in text
     assert "'appointment.status': 'confirmed'" in text
-    assert "nodes not visited: reschedule, reschedule_close, when_callback, callback_close" in text
+    assert (
+        "nodes not visited: reschedule, reschedule_close, when_callback, decline_close, "
+        "callback_close"
+    ) in text
 
 
 def test_script_graph_renders_svg_with_every_node(tmp_path) -> None:

@@ -112,6 +112,48 @@ def test_busy_caller_gets_a_callback_booked_at_the_time_they_said() -> None:
     assert state.recorded()["callback.at"] == "2026-11-25T15:00"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("No thanks, I'm not interested.", "deny"),  # a loaded CI run's reading, twice over
+        ("No.", "other"),
+        ("No, don't bother.", "deny"),
+    ],
+)
+def test_a_no_to_when_shall_we_call_back_books_no_callback(text: str, intent: str) -> None:
+    state, actions = run([heard("yes", "affirm"), heard(text, "deny", 0.52), heard(text, intent)])
+    assert state.ended == "refused", actions
+    assert not [a for a in actions if isinstance(a, ScheduleCallback)]
+    assert "callback.requested" not in state.recorded()
+
+
+def test_a_no_with_a_time_is_a_time() -> None:
+    state, actions = run(
+        [heard("yes", "affirm"), heard("no", "deny"), heard("No, tomorrow at 3 pm.", "deny")]
+    )
+    assert state.ended == "callback"
+    assert ScheduleCallback(datetime(2026, 11, 25, 15, 0)) in actions
+
+
+def test_the_scripts_ask_for_a_callback_time_only_with_a_way_to_say_no(tmp_path) -> None:
+    from voicebot.policy.lint import lint
+
+    source = SURVEY.read_text(encoding="utf-8").replace(
+        "goto: {filled: callback_close, deny: decline_close}", "goto: {filled: callback_close}"
+    )
+    assert source != SURVEY.read_text(encoding="utf-8")
+    findings = lint(load_script_text(source, tmp_path), source)
+    assert "nodes.when_callback.goto" in [f.where for f in findings], findings
+    for path in sorted((ROOT / "prompts").glob("*.yaml")):
+        assert lint(load_script(path), path.read_text(encoding="utf-8")) == [], path
+
+
+def load_script_text(source: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "script.yaml"
+    path.write_text(source, encoding="utf-8")
+    return load_script(path)
+
+
 def test_silence_reprompts_then_says_goodbye() -> None:
     state, actions = run([Silence(), Silence(), Silence()])
     says = [a.node for a in actions if isinstance(a, Say)]

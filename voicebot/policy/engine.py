@@ -159,6 +159,11 @@ class Policy:
     def _route(self, node: Node, event: Heard) -> tuple[str | None, Any]:
         ask = node.ask
         yes_target = node.goto.get("affirm")
+        if ask is not None and ask.slot == "when" and "filled" in node.goto:
+            # "No, call me tomorrow" gives a time: the time answers, not the no
+            when = self._parse_slot(node, event)
+            if when is not None:
+                return node.goto["filled"], when
         if event.intent in node.goto and event.confidence >= self.script.settings.min_confidence:
             value: Any = event.text if ask and ask.slot == "text" else None
             if ask and ask.slot == "yes_no":
@@ -172,6 +177,8 @@ class Policy:
         if ask.slot == "text" and no_key and self._says_no(event):
             # kept as said: "No, but the technician was late" is still a comment
             return node.goto[no_key], event.text.strip()
+        if ask.slot == "when" and no_key and self._says_no(event):
+            return node.goto[no_key], None  # "when shall we call?" - "no": no time booked
         value = self._parse_slot(node, event)
         if value is None:
             return None, None

@@ -85,6 +85,15 @@ def lint(script: Script, source: str = "") -> list[Finding]:
                     f"key {digit} means {intent!r}, "
                     "which neither this node's goto nor a global handler takes",
                 )
+        ask = node.ask
+        if ask and ask.slot == "when" and ask.record == "callback.at" and "deny" not in node.goto:
+            books = [t for t in (node.goto.get("filled"), node.on_fail) if t in nodes]
+            if any(nodes[t].callback for t in books):
+                add(
+                    ["nodes", nid, "goto"],
+                    "a 'no' to this question books a callback the caller declined: "
+                    "add a `deny` route to a closing that calls no one back",
+                )
         expects = bool(node.goto or node.ask)
         if not node.end and not expects and not node.next and not node.transfer:
             add(["nodes", nid], "a statement with no `next` and nothing expected: call stalls")
