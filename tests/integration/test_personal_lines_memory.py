@@ -107,3 +107,22 @@ def test_with_the_real_voice_the_greeting_is_ready_before_the_call_and_gone_afte
         assert not stages.tts.ready(greeting)
         kept = set(stages.tts.cache.personal_keys())
         assert len([k for k in stages.tts.keys(greeting) if k not in kept]) == 1  # the name's
+
+
+def test_a_trial_keeps_the_example_contacts_lines_and_drops_anyone_elses(store) -> None:  # type: ignore[no-untyped-def]
+    from voicebot.sim.trial import Trial
+
+    trial = Trial(SURVEY, store)
+    voice = CountingVoice()
+    trial.tts.voice = voice
+    trial.tts.cache = LineCache(rate=trial.tts.rate)
+    example = dict(trial.script.example_contact)
+    call(trial, example, answered=True)
+    said = len(voice.said)
+    trial.ended(example)
+    call(trial, example, answered=True)  # the next trial call renders nothing again
+    assert said > 0 and len(voice.said) == said
+    someone = {**example, "name": "Quilliam Zebedee"}
+    call(trial, someone, answered=True)
+    trial.ended(someone)
+    assert not any(trial.tts.ready(line) for line in own(trial, someone))
