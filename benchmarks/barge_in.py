@@ -1,13 +1,16 @@
 """Backchannels vs real interruptions over the bot's line, English and Mandarin.
 
-    .venv/bin/python benchmarks/barge_in.py [--out benchmarks/results]
+    .venv/bin/python -m benchmarks.barge_in [--voices N] [--out benchmarks/results]
 
-Each case is a callee-side recording made with the script's own voice: "hello" at 0.3 s,
-"yes, speaking" after the (protected) greeting, then, while the bot's next line plays, either
-a backchannel ("uh-huh", "okay", 嗯, 对) or a real interruption ("sorry, who is this?",
-我现在没空). It is replayed through the full pipeline in virtual time (compute charged at its
-real cost). A backchannel that cut the line is a false barge-in; an interruption that did not
-is a missed one; for the cuts, the delay from the caller's audible onset to the cut.
+Each case is a callee-side recording spoken by a caller voice that is not the bot's (the
+understanding benchmark's test-split voices: espeak-ng variants, shifted piper, other Kokoro
+speakers): "hello" at 0.3 s, "yes, speaking" after the (protected) greeting, then, while the
+bot's next line plays, either a backchannel ("uh-huh", "okay", 嗯, 对) or a real interruption
+("sorry, who is this?", 我现在没空). It is replayed through the full pipeline in virtual time
+(compute charged at its real cost), with the default barge-in settings. A backchannel that cut
+the line is a false barge-in; an interruption that did not is a missed one. For every overlap,
+the delay from the caller's audible onset to the bot going quiet (the line paused or cut), and
+for backchannels how long the line stayed paused before it went on.
 Writes barge_in.{json,md}.
 """
 
@@ -21,8 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.understanding.cases import load_voices
+from benchmarks.understanding.render import CallerVoice
 from voicebot.app.config import VoicebotConfig
 from voicebot.app.stages import LINE_RATE, ScriptStages
+from voicebot.audio.resample import resample
 from voicebot.bench.replay import Recording, replay_one
 from voicebot.core.clock import VirtualClock
 from voicebot.core.runtime import configure_threads
@@ -35,7 +41,6 @@ from voicebot.policy.schema import filled, text_of
 from voicebot.session.call import CallOptions
 
 ROOT = Path(__file__).resolve().parent.parent
-HOLD_S = 0.5
 GREET_AFTER_S = 0.9  # the greeting starts about this long after the hello ends
 ANSWER_AFTER_S = 0.6  # the callee confirms this long after the greeting ends
 OVERLAP_AFTER_S = 1.6  # the overlap starts this long after the confirmation ends
@@ -43,25 +48,31 @@ CASES = {
     "survey_en": (
         "Hello?",
         "Yes, speaking.",
-        ["Uh-huh.", "Okay.", "Right.", "Mm-hmm.", "Yeah."],
+        ["Uh-huh.", "Okay.", "Right.", "Mm-hmm.", "Yeah.", "Sure.", "I see.", "Got it."],
         [
             "Sorry, who is this?",
             "I'm not interested, thank you.",
             "Can you call me back later?",
             "Wait, what is this about?",
             "No, I don't have time now.",
+            "Hold on a second.",
+            "Who gave you my number?",
+            "Stop, please, I'm driving.",
         ],
     ),
     "upgrade_zh": (
         "喂，你好。",
         "是的，我就是。",
-        ["嗯。", "对。", "嗯嗯。", "对对。", "好的。"],
+        ["嗯。", "对。", "嗯嗯。", "对对。", "好的。", "是的。", "哦。", "明白。"],
         [
             "不好意思，我现在没空。",
             "你是哪里？",
             "等一下，你说什么？",
             "我不需要，谢谢。",
             "你打错了吧。",
+            "你先停一下。",
+            "这个多少钱？",
+            "我在开车呢。",
         ],
     ),
 }
@@ -72,21 +83,25 @@ def pause(seconds: float) -> np.ndarray:
 
 
 def recording(
-    stages: ScriptStages, hello: str, identity: str, overlap: str, name: str
+    stages: ScriptStages, voice: CallerVoice, hello: str, identity: str, overlap: str, name: str
 ) -> Recording:
     contact = dict(stages.script.example_contact)
     greeting = stages.tts.render(
         filled(text_of(stages.script.nodes[stages.script.start].say, stages.language), contact)
     )
     greet_s = GREET_AFTER_S + len(greeting) / LINE_RATE + ANSWER_AFTER_S
+
+    def say(text: str) -> np.ndarray:
+        return resample(voice.synthesize(text), voice.sample_rate, LINE_RATE)
+
     pcm = np.concatenate(
         [
             pause(0.3),
-            stages.tts.render(hello),
+            say(hello),
             pause(greet_s),
-            stages.tts.render(identity),
+            say(identity),
             pause(OVERLAP_AFTER_S),
-            stages.tts.render(overlap),
+            say(overlap),
             pause(2.0),
         ]
     )
@@ -103,10 +118,20 @@ def judge(report: CallReport, onset: float) -> dict[str, object]:
     if not playing:
         return {"overlapped": False}
     line = playing[0]
-    cut_ms = (
-        round((line.ended_at - onset) * 1000, 1) if line.interrupted and line.ended_at else None
+    quiet = [p for p in line.paused_at if p >= onset]
+    if line.interrupted and line.ended_at is not None:
+        quiet.append(line.ended_at)
+    quiet_ms = round((min(quiet) - onset) * 1000, 1) if quiet else None
+    resumed = [e.t for e in report.timeline if e.kind == "resumed" and quiet and e.t >= min(quiet)]
+    paused_ms = (
+        round((resumed[0] - min(quiet)) * 1000, 1) if resumed and not line.interrupted else None
     )
-    return {"overlapped": True, "cut": line.interrupted, "cut_ms": cut_ms}
+    return {
+        "overlapped": True,
+        "cut": line.interrupted,
+        "quiet_ms": quiet_ms,
+        "paused_ms": paused_ms,
+    }
 
 
 async def one(stages: ScriptStages, rec: Recording) -> CallReport:
@@ -116,6 +141,9 @@ async def one(stages: ScriptStages, rec: Recording) -> CallReport:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--voices", type=int, default=2, help="caller voices per phrase")
+    parser.add_argument("--split", default="test", choices=["dev", "test"], help="caller voices")
+    parser.add_argument("--lang", default="en,zh", help="languages to run")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
     configure_threads()
@@ -124,27 +152,40 @@ def main() -> None:
     store = ModelStore(config.model_copy(update={"tts": tts}))  # fixed lines rendered once
     rows = []
     for script, (hello, identity, backchannels, interruptions) in CASES.items():
-        options = CallOptions(barge_in_hold_s=HOLD_S)  # the backchannel-tolerant barge-in
-        stages = ScriptStages(ROOT / "prompts" / f"{script}.yaml", store, options)
+        if script.rsplit("_", 1)[1] not in args.lang.split(","):
+            continue
+        stages = ScriptStages(ROOT / "prompts" / f"{script}.yaml", store, CallOptions())
         stages.prerender()
+        voices = [CallerVoice(v) for v in load_voices(stages.language, args.split)]
         for kind, texts in (("backchannel", backchannels), ("interruption", interruptions)):
             for i, text in enumerate(texts):
-                rec = recording(stages, hello, identity, text, f"{script}-{kind}-{i}")
-                onset = utterances(frame_dbfs(rec.pcm, LINE_RATE))[-1][0]
-                row = {
-                    "script": script,
-                    "kind": kind,
-                    "case": i,
-                    **judge(asyncio.run(one(stages, rec)), onset),
-                }
-                rows.append(row)
-                print(row, flush=True)
-    result = {"machine": platform.machine(), "cases": rows, "summary": summary(rows)}
+                for k in range(args.voices):
+                    voice = voices[(i + k) % len(voices)]
+                    name = f"{script}-{kind}-{i}-{voice.name}"
+                    rec = recording(stages, voice, hello, identity, text, name)
+                    onset = utterances(frame_dbfs(rec.pcm, LINE_RATE))[-1][0]
+                    row = {
+                        "script": script,
+                        "kind": kind,
+                        "case": i,
+                        "voice": voice.name,
+                        **judge(asyncio.run(one(stages, rec)), onset),
+                    }
+                    rows.append(row)
+                    print(row, flush=True)
+    result = {
+        "machine": platform.machine(),
+        "split": args.split,
+        "hold_s": CallOptions().barge_in_hold_s,
+        "cases": rows,
+        "summary": summary(rows),
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "barge_in.json").write_text(json.dumps(result, indent=2))
-    (out / "barge_in.md").write_text(markdown(result["summary"]))
-    print(markdown(result["summary"]))
+    (out / f"barge_in_{args.split}.json").write_text(json.dumps(result, indent=2))
+    text = markdown(result["summary"], args.split, result["hold_s"])
+    (out / f"barge_in_{args.split}.md").write_text(text)
+    print(text)
 
 
 def summary(rows: list[dict[str, object]]) -> dict[str, dict[str, object]]:
@@ -153,14 +194,16 @@ def summary(rows: list[dict[str, object]]) -> dict[str, dict[str, object]]:
         mine = [r for r in rows if str(r["script"]).endswith(lang) and r["overlapped"]]
         back = [r for r in mine if r["kind"] == "backchannel"]
         real = [r for r in mine if r["kind"] == "interruption"]
-        cuts = summarize([float(r["cut_ms"]) for r in real if r["cut_ms"] is not None])  # type: ignore[arg-type]
+        quiet = summarize([float(r["quiet_ms"]) for r in real if r["quiet_ms"] is not None])  # type: ignore[arg-type]
+        held = summarize([float(r["paused_ms"]) for r in back if r["paused_ms"] is not None])  # type: ignore[arg-type]
         out[lang] = {
             "backchannels": len(back),
             "false_barge_in": sum(bool(r["cut"]) for r in back),
             "interruptions": len(real),
             "missed": sum(not r["cut"] for r in real),
-            "cut_ms_p50": round(cuts.p50),
-            "cut_ms_max": round(cuts.max),
+            "quiet_ms_p50": round(quiet.p50),
+            "quiet_ms_p95": round(quiet.p95),
+            "backchannel_pause_ms_p50": round(held.p50),
             "not_overlapped": sum(
                 not r["overlapped"] for r in rows if str(r["script"]).endswith(lang)
             ),
@@ -168,22 +211,28 @@ def summary(rows: list[dict[str, object]]) -> dict[str, dict[str, object]]:
     return out
 
 
-def markdown(s: dict[str, dict[str, object]]) -> str:
+def markdown(s: dict[str, dict[str, object]], split: str, hold_s: float) -> str:
     lines = [
         "# Barge-in: backchannels vs real interruptions over the bot's first line",
         "",
-        "Synthetic callee recordings (the script's voice), virtual time, full pipeline. "
-        "Cut delay = caller's audible onset -> the line cut. Command: "
-        "`python benchmarks/barge_in.py`.",
+        f"Callee recordings spoken by the understanding benchmark's {split}-split voices (not "
+        f"the bot's), virtual time, full pipeline, default barge-in settings (hold {hold_s} s). "
+        "Quiet = caller's "
+        "audible onset -> the bot's line paused or cut; backchannel pause = how long a line "
+        "held for a backchannel stayed quiet before it went on. Command: "
+        f"`python -m benchmarks.barge_in --split {split}`.",
         "",
-        "| language | backchannels | false barge-ins | interruptions | missed | cut p50 ms "
-        "| cut max ms |",
-        "|---|---|---|---|---|---|---|",
+        "| language | backchannels | false barge-ins | interruptions | missed | quiet p50 ms "
+        "| quiet p95 ms | backchannel pause p50 ms | not overlapped |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for lang, r in s.items():
+        if not r["backchannels"] and not r["interruptions"]:
+            continue
         lines.append(
             f"| {lang} | {r['backchannels']} | {r['false_barge_in']} | {r['interruptions']} | "
-            f"{r['missed']} | {r['cut_ms_p50']} | {r['cut_ms_max']} |"
+            f"{r['missed']} | {r['quiet_ms_p50']} | {r['quiet_ms_p95']} | "
+            f"{r['backchannel_pause_ms_p50']} | {r['not_overlapped']} |"
         )
     return "\n".join(lines) + "\n"
 

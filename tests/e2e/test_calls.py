@@ -90,12 +90,20 @@ def test_barge_in_stops_playback_within_150_ms_but_not_protected_lines(survey: T
     cut = [line for line in report.bot_lines if line.interrupted]
     assert cut, "the caller talked over the bot but no line was cut"
     assert not any(line.interrupted for line in report.bot_lines if line.node == "greet")
-    barge_ins = [e.t for e in report.timeline if e.kind == "barge_in"]
+    # the line goes quiet (paused, then cut once the speech is judged) at the caller's onset
+    onsets = [
+        float(e.detail.removeprefix("speech at "))
+        for e in report.timeline
+        if e.kind in ("paused", "barge_in") and e.detail.startswith("speech at ")
+    ]
     pcm, rate = read_wav(Path(survey.record_to or ".") / f"{report.call_id}.wav", channel=0)
-    for line in cut:
+    starts = sorted(b.first_audio_at for b in report.bot_lines if b.first_audio_at is not None)
+    for line in [c for c in cut if c.first_audio_at is not None]:  # (not those still queued)
         assert line.ended_at is not None
-        assert any(0 <= line.ended_at - t <= 0.15 for t in barge_ins)
-        after = pcm[int((line.ended_at + 0.02) * rate) : int((line.ended_at + 0.3) * rate)]
+        quiet = line.paused_at[-1] if line.paused_at else line.ended_at
+        assert any(0 <= quiet - t <= 0.15 for t in onsets), (quiet, onsets)
+        reply = next((t for t in starts if t > quiet), quiet + 0.3)  # the bot's answer may follow
+        after = pcm[int((quiet + 0.02) * rate) : int(min(quiet + 0.3, reply) * rate)]
         assert np.abs(after).max(initial=0) < 200, "the bot kept talking after barge-in"
 
 

@@ -86,6 +86,9 @@ class BotLine(BaseModel):
     first_audio_at: float | None
     ended_at: float | None
     interrupted: bool
+    paused_at: list[float] = Field(
+        default_factory=list, description="when caller speech over it held it (then resumed)"
+    )
 
 
 class TimelineEvent(BaseModel):

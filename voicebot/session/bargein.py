@@ -1,9 +1,11 @@
 """When caller speech over the bot cuts the line.
 
-Speech that goes on for `hold_s` cuts at once (a caller taking the turn). Shorter speech waits
+The line goes quiet at the speech's onset (the session pauses it) while the speech is judged.
+Speech that goes on for `hold_s` cuts the line (a caller taking the turn). Shorter speech waits
 for its words: a backchannel ("uh-huh", "okay", "right", 嗯, 对) means the caller is listening,
-and the line plays on; anything else cuts as soon as its words are known. Pure: the call session
-feeds it the onset, the clock and the words."""
+and the line goes on from where it paused; so does speech without words (a cough); anything
+else cuts as soon as its words are known. Pure: the call session feeds it the onset, the clock
+and the words."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ class BargeIn:
         if self.onset is None or abs(speech_start - self.onset) > 1e-6:
             return None
         self.onset = None
-        return not is_backchannel(text, self.language)
+        return bool(text.strip()) and not is_backchannel(text, self.language)
 
     def clear(self) -> None:
         """The speech was noise, or the line ended: nothing is waiting."""

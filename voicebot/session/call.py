@@ -74,10 +74,11 @@ class CallOptions(BaseModel):
     amd: bool = Field(True, description="answering-machine detection on the first words")
     barge_in: bool = True
     barge_in_hold_s: float = Field(
-        0.0,
-        description="caller speech over the bot this long cuts the line; shorter speech cuts "
-        "once its words are known, unless it is a backchannel (uh-huh, okay, 嗯); 0: at once "
-        "(the default until the e2e barge-in test allows a reply right after a late cut)",
+        1.0,
+        description="caller speech over the bot pauses the line at once; speech this long "
+        "cuts it (backchannels are shorter: 'mm-hmm' is ~0.7 s), shorter speech once its "
+        "words are known, unless it is a backchannel (uh-huh, okay, 嗯) or has no words: then "
+        "the line goes on from where it paused. 0: any speech cuts at once",
     )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
     sms: Webhook | None = Field(
@@ -196,6 +197,7 @@ class CallSession(ReportActions):
         self.playout = Playout(rate)
         self.amd = AnsweringMachineDetector(rate)
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
+        self._draining = False  # the conversation waits for the lines to play out
         self.report = CallReport(
             call_id=setup.call_id,
             script=setup.script.name,
@@ -288,6 +290,7 @@ class CallSession(ReportActions):
             speaking = self.listener.in_speech and self.listener.vad.endpoint.pause_at is None
             if self.barge.due(now, speaking):
                 self._cut(now, "held speech")
+            self._resume_if_judged(now)
             if self._answering or self._machine_may_be_greeted(now):
                 beeped = self.amd.beep_at
                 self.amd.frame(pcm_in, now - FRAME_S)
@@ -324,11 +327,26 @@ class CallSession(ReportActions):
             over_bot = self.options.barge_in and self._greeted and self._cuttable()
             if over_bot and self.barge.speech_started(event.t):
                 self._cut(now, f"speech at {event.t:.2f}")
+            elif over_bot and self.playout.pause(now):  # quiet at once while it is judged
+                self._event(now, "paused", f"speech at {event.t:.2f}")
         elif isinstance(event, NoiseIgnored):
             self.barge.clear()
         elif isinstance(event, SpeechEnded):
             self._last_activity = now
             self._pending_turns += 1
+
+    def _resume_if_judged(self, now: float) -> None:
+        """A paused line goes on once the speech over it was judged not to cut it (a
+        backchannel, noise), or when no judgement is still to come (the speech ended and its
+        turn, if any, has been taken)."""
+        if not self.playout.paused:
+            return
+        judged = self.barge.onset is None
+        nothing_to_come = self._pending_turns == 0 or self._draining
+        if judged or (not self.listener.in_speech and nothing_to_come):
+            self.barge.clear()
+            self.playout.resume()
+            self._event(now, "resumed")
 
     def _cuttable(self) -> bool:
         line = self.playout.current
@@ -629,9 +647,14 @@ class CallSession(ReportActions):
         await self._carry_out(self.dialogue.handoff(connected), None)
 
     async def _idle(self) -> None:
-        """Wait until every queued line has been played (bounded by the call deadline)."""
-        while self.playout.busy and not self.control.ended.is_set():
-            await self.clock.sleep(FRAME_S)
+        """Wait until every queued line has been played (bounded by the call deadline). No
+        turn is taken meanwhile, so a line paused for speech goes on once the speech ends."""
+        self._draining = True
+        try:
+            while self.playout.busy and not self.control.ended.is_set():
+                await self.clock.sleep(FRAME_S)
+        finally:
+            self._draining = False
 
     async def _speak(self) -> None:
         while True:
@@ -673,6 +696,7 @@ class CallSession(ReportActions):
                 first_audio_at=line.first_audio_at,
                 ended_at=line.ended_at,
                 interrupted=line.interrupted_at is not None,
+                paused_at=list(line.paused_at),
             )
             for line in self.playout.lines
         ]

@@ -1,8 +1,9 @@
 """The outbound half of a call: lines queued by the policy, synthesised, played 20 ms at a time.
 
-Barge-in cuts the line being played (unless it is protected) and everything queued after it;
-each line keeps a record of when it was queued, when its first audio went out, and whether it
-was cut."""
+Barge-in cuts the line being played (unless it is protected) and everything queued after it,
+or first pauses it while the caller's speech is judged (a backchannel lets it go on from where
+it paused); each line keeps a record of when it was queued, when its first audio went out,
+when it paused and whether it was cut."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class PlayedLine:
     first_audio_at: float | None = None
     ended_at: float | None = None
     interrupted_at: float | None = None
+    paused_at: list[float] = field(default_factory=list)  # when barge-in held it (then resumed)
     audio: deque[np.ndarray] = field(default_factory=deque, repr=False)
     synthesised: bool = False  # all audio has been fed
 
@@ -36,6 +38,7 @@ class Playout:
         self.queue: deque[PlayedLine] = deque()
         self.lines: list[PlayedLine] = []
         self._pending = np.zeros(0, np.int16)
+        self.paused = False
 
     def add(self, node: str, text: str, protected: bool, t: float) -> PlayedLine:
         line = PlayedLine(node, text, protected, t)
@@ -53,6 +56,8 @@ class Playout:
         return self.queue[0] if self.queue else None
 
     def next_frame(self, t: float) -> np.ndarray | None:
+        if self.paused:
+            return None
         while self.queue:
             line = self.queue[0]
             while len(self._pending) < self.frame and line.audio:
@@ -78,6 +83,20 @@ class Playout:
         self.stop(t)
         return True
 
+    def pause(self, t: float) -> bool:
+        """Barge-in while the caller's speech is judged: the playing line goes quiet and keeps
+        its place, unless protected (then it plays on, as it would not be cut)."""
+        line = self.current
+        if self.paused or line is None or line.protected or line.first_audio_at is None:
+            return False
+        self.paused = True
+        line.paused_at.append(t)
+        return True
+
+    def resume(self) -> None:
+        """The speech was a backchannel or noise: the line goes on from where it paused."""
+        self.paused = False
+
     def stop(self, t: float) -> None:
         """Cut every line, protected ones too (a machine, not a person, is on the line)."""
         for cut in self.queue:
@@ -86,3 +105,4 @@ class Playout:
             cut.audio.clear()
         self.queue.clear()
         self._pending = np.zeros(0, np.int16)
+        self.paused = False
