@@ -117,7 +117,10 @@ def main() -> int:
         voices.append(PiperTts(args.piper, name=args.piper.stem))
     lines = zh_lines(args.limit)
     asr = store.asr("zh")
-    rows = [measure(v, lines, asr) for v in voices]
+    rows = []
+    for voice in voices:
+        rows.append(measure(voice, lines, asr))
+        print(json.dumps(rows[-1], ensure_ascii=False), flush=True)  # progress on long runs
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {
         "machine": platform.processor() or platform.machine(),
