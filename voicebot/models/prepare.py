@@ -53,11 +53,10 @@ def convert(spec: ModelSpec, registry: ModelRegistry, say: Callable[[str], None]
     python = work / "venv" / "bin" / "python"
     say(f"{spec.name}: installing the converter ({'; '.join(spec.convert_install)})")
     _run([sys.executable, "-m", "venv", str(work / "venv")], INSTALL_TIMEOUT_S)
+    # no byte-compiling: this virtualenv runs once, and compiling TensorFlow costs CI time
+    pip = [str(python), "-m", "pip", "install", "-q", "--no-compile"]
     for requirement in spec.convert_install:
-        _run(
-            [str(python), "-m", "pip", "install", "-q", *shlex.split(requirement)],
-            INSTALL_TIMEOUT_S,
-        )
+        _run([*pip, *shlex.split(requirement)], INSTALL_TIMEOUT_S)
     out = work / "out"
     say(f"{spec.name}: converting")
     _run([str(python), str(CONVERTERS[spec.convert]), str(out)], CONVERT_TIMEOUT_S)
