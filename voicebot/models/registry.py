@@ -21,7 +21,9 @@ Stage = Literal["asr", "nlu", "tts"]
 
 class ModelSpec(BaseModel):
     """One manifest entry. `root` is a folder inside a package; `parts` are byte-concatenated
-    into `main` in the cache, with `files` copied beside it. A user model sets `path` instead."""
+    into `main` in the cache, with `files` copied beside it. A user model sets `path` instead.
+    A `convert` entry is made once into the cache by `voicebot models prepare` (in a throw-away
+    virtualenv holding `convert_install`); `checksums` pins its files besides `main`."""
 
     name: str
     stage: Stage
@@ -37,6 +39,10 @@ class ModelSpec(BaseModel):
     size: int = 0
     sha256: str = ""
     optional: bool = False
+    licence: str = ""
+    convert: str | None = None
+    convert_install: list[str] = []
+    checksums: dict[str, str] = {}
 
 
 class ModelStatus(BaseModel):
@@ -101,19 +107,37 @@ class ModelRegistry:
                     f"model {name!r}: {folder / spec.main} not found (user-supplied path)"
                 )
             return folder
-        folder = self._package_file(spec, spec.root) if spec.root else self._assemble(spec)
+        if spec.convert:
+            folder = self.converted_dir(spec.name)
+        elif spec.root:
+            folder = self._package_file(spec, spec.root)
+        else:
+            folder = self._assemble(spec)
         if verify:
-            self._verify(spec, folder / spec.main)
+            for file, sha256 in self.pinned(spec, folder).items():
+                self._verify(spec, file, sha256)
         return folder
+
+    def converted_dir(self, name: str) -> Path:
+        return self.cache / "models" / name
+
+    def pinned(self, spec: ModelSpec, folder: Path) -> dict[Path, str]:
+        """Every file of a model with its expected sha256 (main first)."""
+        files = {folder / spec.main: spec.sha256}
+        files.update({folder / name: sha for name, sha in spec.checksums.items()})
+        return files
 
     def check(self, name: str) -> ModelStatus:
         spec = self.spec(name)
         try:
             folder = self.resolve(name, verify=False)
             main = folder / spec.main
-            if spec.sha256 and sha256_file(main) != spec.sha256:
-                raise ModelError(f"model {name!r}: checksum mismatch for {main}")
-            self._stamp(main)
+            for file, sha256 in self.pinned(spec, folder).items():
+                if not file.is_file():
+                    raise ModelError(f"model {name!r}: {file} not found{_prepare_hint(spec)}")
+                if sha256 and sha256_file(file) != sha256:
+                    raise ModelError(f"model {name!r}: checksum mismatch for {file}")
+                self._stamp(file)
         except ModelError as e:
             return ModelStatus(name=name, ok=False, detail=str(e))
         return ModelStatus(name=name, ok=True, detail=f"{main} ({main.stat().st_size:,} bytes)")
@@ -164,18 +188,22 @@ class ModelRegistry:
         self._stamp(target)
         return folder
 
-    def _verify(self, spec: ModelSpec, main: Path) -> None:
+    def _verify(self, spec: ModelSpec, main: Path, sha256: str) -> None:
         """Full checksum the first time a file is seen; afterwards size+mtime must match."""
         if not main.is_file():
-            raise ModelError(f"model {spec.name!r}: {main} not found")
-        if not spec.sha256 or self._stamped(main):
+            raise ModelError(f"model {spec.name!r}: {main} not found{_prepare_hint(spec)}")
+        if not sha256 or self._stamped(main):
             return
         actual = sha256_file(main)
-        if actual != spec.sha256:
+        if actual != sha256:
+            fix = (
+                "run: voicebot models prepare"
+                if spec.convert
+                else f"reinstall with: pip install --force-reinstall {spec.install}"
+            )
             raise ModelError(
                 f"model {spec.name!r}: {main} is corrupt (sha256 {actual[:12]}..., expected "
-                f"{spec.sha256[:12]}...); reinstall with: pip install --force-reinstall "
-                f"{spec.install}"
+                f"{sha256[:12]}...); {fix}"
             )
         self._stamp(main)
 
@@ -198,3 +226,9 @@ class ModelRegistry:
         stamps[str(main)] = [st.st_size, st.st_mtime_ns]
         self._stamp_file().parent.mkdir(parents=True, exist_ok=True)
         self._stamp_file().write_text(json.dumps(stamps, indent=1))
+
+
+def _prepare_hint(spec: ModelSpec) -> str:
+    if not spec.convert:
+        return ""
+    return " (not prepared: run `voicebot models prepare`; scripts/setup.sh does)"

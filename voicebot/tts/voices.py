@@ -125,10 +125,7 @@ class KokoroZhTts:
             raise ImportError(
                 "the Mandarin fallback voice needs misaki[zh]: pip install 'voicebot[zh-voice]'"
             ) from e
-        log.warning(
-            "no Mandarin piper voice configured: using the Kokoro fallback (accented); "
-            "set tts.zh_voice to a piper zh_CN .onnx for a native voice"
-        )
+        log.info("Mandarin voice: the Kokoro fallback (accented, Apache-2.0)")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
         options.enable_cpu_mem_arena = False  # as piper: no arena growing with long sentences
