@@ -88,21 +88,3 @@ def test_a_started_decode_keeps_its_slot_until_its_work_ends_even_if_cancelled()
         return started_before
 
     assert asyncio.run(main()) == ["speculative"]
-
-
-def test_a_long_turn_that_has_waited_goes_before_short_ones_that_came_much_later() -> None:
-    async def main() -> list[str]:
-        queue, worker = DecodeQueue(slots=1), Worker()
-        jobs = [submit(queue, worker, "busy", 0.0)]
-        await asyncio.sleep(0)
-        jobs.append(submit(queue, worker, "monologue", 0.05))
-        await asyncio.sleep(0.2)  # the monologue has waited longer than its own cost
-        jobs.append(submit(queue, worker, "yes", 0.01))
-        await asyncio.sleep(0)
-        assert queue.busy
-        for name in ["busy", "monologue", "yes"]:
-            await worker.finish(name)
-        await asyncio.gather(*jobs)
-        return worker.started
-
-    assert asyncio.run(main()) == ["busy", "monologue", "yes"]

@@ -2,11 +2,10 @@
 
 Calls share one recogniser per language, and its decodes share the CPU: with more decodes in
 flight than the recogniser has workers, each one waits for all the others. The queue runs at most
-`slots` decodes at once and lets the waiting decode that is due first go next: its arrival time
-plus its expected work, so one caller's long monologue does not hold up everyone's "yes", and a
-long turn still goes before short ones that arrive well after it (none waits forever). A decode
-cancelled while it waits (a speculative one whose caller resumed speaking) never runs; one that
-has started runs to its end in its thread and keeps its slot until then.
+`slots` decodes at once and lets the shortest waiting turn go first, so one caller's long
+monologue does not hold up everyone's "yes". A decode cancelled while it waits (a speculative one
+whose caller resumed speaking) never runs; one that has started runs to its end in its thread
+and keeps its slot until then.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ RunBlocking = Callable[..., Awaitable[Any]]
 
 
 class DecodeQueue:
-    """At most `slots` decodes at once; the waiting one due first (arrival + cost) goes next."""
+    """At most `slots` decodes at once; the waiting one with the least audio goes next."""
 
     def __init__(self, slots: int) -> None:
         if slots < 1:
@@ -33,19 +32,14 @@ class DecodeQueue:
         self._seq = itertools.count()
 
     @property
-    def busy(self) -> bool:
-        """Every slot is taken: a decode submitted now would wait."""
-        return self.running >= self.slots
-
-    @property
     def waiting(self) -> int:
         return sum(not f.done() for _, _, f in self._waiting)
 
     async def run(
         self, run_blocking: RunBlocking, cost: float, fn: Callable[..., T], *args: Any
     ) -> T:
-        """`run_blocking(fn, *args)` once a slot is free; `cost` is the expected work in seconds
-        (the waiting are served by arrival time + cost, ties in arrival order)."""
+        """`run_blocking(fn, *args)` once a slot is free; `cost` orders the waiting (audio
+        seconds: the shortest turn first, ties in arrival order)."""
         await self._acquire(cost)
         job = asyncio.ensure_future(run_blocking(fn, *args))
         job.add_done_callback(self._finished)  # the slot is held until the thread is done
@@ -61,9 +55,8 @@ class DecodeQueue:
         if self.running < self.slots and not self.waiting:
             self.running += 1
             return
-        loop = asyncio.get_running_loop()
-        turn: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._waiting, (loop.time() + cost, next(self._seq), turn))
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (cost, next(self._seq), turn))
         try:
             await turn
         except asyncio.CancelledError:

@@ -2,8 +2,7 @@
 
 At the first pause (plus `speculate_after_s` of silence) a decode starts in a worker thread on the
 audio so far. If the caller stays silent until the end of turn, that result is the final one and
-arrives as soon as the hangover expires; if the caller resumes, it is discarded. A guess is made
-only while the process's decode queue has a free slot.
+arrives as soon as the hangover expires; if the caller resumes, it is discarded.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from voicebot.asr.whisper import SAMPLE_RATE, Transcript, WhisperRecognizer
 from voicebot.audio.frames import AudioFrame
 from voicebot.audio.resample import resample
 from voicebot.vad.endpoint import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted, VadEvent
-
-DECODE_S_PER_AUDIO_S = 0.1  # rough decode work per second of turn: orders the decode queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +61,11 @@ class TurnRecognizer:
             self._spec = (self._pause_at, self._start_decode(pcm), pcm)
 
     def _should_speculate(self, now: float) -> bool:
-        """At a pause long enough, and only while the decode queue has a free slot: under load
-        a guess would only delay the decodes of turns that have ended."""
         return (
             self.speculate
             and self._spec is None
             and self._pause_at is not None
             and now - self._pause_at >= self.speculate_after_s
-            and not self.recognizer.queue().busy
         )
 
     @property
@@ -106,10 +100,10 @@ class TurnRecognizer:
         return FinalTranscript(await self._start_decode(pcm), speculative=False, pcm=pcm)
 
     def _start_decode(self, pcm: np.ndarray) -> asyncio.Task[Transcript]:
-        """Through the recogniser's queue, shared by all calls (see asr.schedule)."""
+        """Through the recogniser's shared queue: the shortest turn of all calls goes first."""
         decode = self.recognizer.queue().run(
             self._run_blocking,
-            DECODE_S_PER_AUDIO_S * len(pcm) / SAMPLE_RATE,
+            len(pcm) / SAMPLE_RATE,
             self.recognizer.transcribe,
             pcm,
             self.context,
