@@ -69,22 +69,3 @@ def test_a_decode_cancelled_while_waiting_never_runs_and_frees_nothing_twice() -
     started, running = asyncio.run(main())
     assert "speculative" not in started
     assert started == ["a", "b", "c"] and running == 0
-
-
-def test_a_started_decode_keeps_its_slot_until_its_work_ends_even_if_cancelled() -> None:
-    async def main() -> list[str]:
-        queue, worker = DecodeQueue(slots=1), Worker()
-        running = submit(queue, worker, "speculative", 1.0)
-        await asyncio.sleep(0)
-        final = submit(queue, worker, "final", 1.0)
-        await asyncio.sleep(0)
-        running.cancel()  # the caller resumed; the thread cannot be stopped
-        for _ in range(5):
-            await asyncio.sleep(0)
-        started_before = list(worker.started)
-        await worker.finish("speculative")
-        await worker.finish("final")
-        assert await final == "FINAL"
-        return started_before
-
-    assert asyncio.run(main()) == ["speculative"]

@@ -4,8 +4,7 @@ Calls share one recogniser per language, and its decodes share the CPU: with mor
 flight than the recogniser has workers, each one waits for all the others. The queue runs at most
 `slots` decodes at once and lets the shortest waiting turn go first, so one caller's long
 monologue does not hold up everyone's "yes". A decode cancelled while it waits (a speculative one
-whose caller resumed speaking) never runs; one that has started runs to its end in its thread
-and keeps its slot until then.
+whose caller resumed speaking) never runs; one that has started runs to its end in its thread.
 """
 
 from __future__ import annotations
@@ -41,15 +40,11 @@ class DecodeQueue:
         """`run_blocking(fn, *args)` once a slot is free; `cost` orders the waiting (audio
         seconds: the shortest turn first, ties in arrival order)."""
         await self._acquire(cost)
-        job = asyncio.ensure_future(run_blocking(fn, *args))
-        job.add_done_callback(self._finished)  # the slot is held until the thread is done
-        result: T = await asyncio.shield(job)
-        return result
-
-    def _finished(self, job: asyncio.Future[Any]) -> None:
-        if not job.cancelled():
-            job.exception()  # retrieved here when the caller stopped waiting for it
-        self._release()
+        try:
+            result: T = await run_blocking(fn, *args)
+            return result
+        finally:
+            self._release()
 
     async def _acquire(self, cost: float) -> None:
         if self.running < self.slots and not self.waiting:
