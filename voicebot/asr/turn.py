@@ -100,15 +100,9 @@ class TurnRecognizer:
         return FinalTranscript(await self._start_decode(pcm), speculative=False, pcm=pcm)
 
     def _start_decode(self, pcm: np.ndarray) -> asyncio.Task[Transcript]:
-        """Through the recogniser's shared queue: the shortest turn of all calls goes first."""
-        decode = self.recognizer.queue().run(
-            self._run_blocking,
-            len(pcm) / SAMPLE_RATE,
-            self.recognizer.transcribe,
-            pcm,
-            self.context,
+        return asyncio.get_running_loop().create_task(
+            self._run_blocking(self.recognizer.transcribe, pcm, self.context)  # type: ignore[arg-type]
         )
-        return asyncio.get_running_loop().create_task(decode)
 
     def _audio_until(self, end: float) -> np.ndarray:
         """The turn so far at the recogniser's rate (the call path stays at the line rate)."""

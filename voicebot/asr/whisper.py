@@ -7,11 +7,9 @@ fall back to the full window when the short one makes the decoder loop ("No? No?
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import re
 import time
-import weakref
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from voicebot.asr.schedule import DecodeQueue
 from voicebot.audio.frames import as_float32
 
 SAMPLE_RATE = 16000
@@ -91,17 +88,6 @@ class WhisperRecognizer:
         )
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         self._to_simplified = _simplifier() if self.options.language == "zh" else None
-        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DecodeQueue] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def queue(self) -> DecodeQueue:
-        """The decode queue that the calls on the running event loop share (one slot per
-        worker; see asr.schedule)."""
-        loop = asyncio.get_running_loop()
-        if loop not in self._queues:
-            self._queues[loop] = DecodeQueue(self.options.workers)
-        return self._queues[loop]
 
     def transcribe(self, pcm: np.ndarray, context: str = "") -> Transcript:
         """Decode 16 kHz mono PCM (one turn, up to 30 s). `context` is what the caller is
