@@ -1,0 +1,118 @@
+"""ASR decoder settings on the understanding benchmark's clips: word (character) error rate,
+repetition loops and decode time per setting, side by side in one run.
+
+    python -m benchmarks.asr_window --language en --split dev --limit 30 --windows 30 15 10 5
+
+Each clip is cut as the call's VAD cuts it and decoded with the bot's own recogniser
+(`WhisperRecognizer.transcribe`, with the bot's question as context) once per setting. Settings
+are `window_s/beam/threads`; a short window falls back to 30 s on a loop, which the `fell_back`
+column counts. Tune on dev; report test once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.understanding.cases import clips
+from benchmarks.understanding.evaluate import AFTER_S, PREROLL_S, _vad_turns
+from benchmarks.understanding.metrics import edit_distance, normalise
+from benchmarks.understanding.render import ClipCache, Synthesizers, phone_line
+from voicebot.asr.whisper import SAMPLE_RATE, AsrOptions, WhisperRecognizer, _looping
+from voicebot.audio.resample import resample
+from voicebot.models.registry import ModelRegistry, cache_dir
+from voicebot.policy.schema import load_script, text_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = {"en": ["survey_en", "reminder_en"], "zh": ["upgrade_zh", "followup_zh"]}
+
+
+def turn_audio(language: str, split: str, limit: int | None) -> list[dict[str, Any]]:
+    """The speech clips of a split as the recogniser gets them, with the question asked."""
+    cache, synth = ClipCache(cache_dir() / "understanding"), Synthesizers()
+    scripts = {n: load_script(ROOT / "prompts" / f"{n}.yaml") for n in SCRIPTS[language]}
+    out = []
+    for clip in clips(language, split, 1, limit):
+        if clip.voice is None:
+            continue
+
+        def make(clip: Any = clip) -> Any:
+            pcm, rate = synth.synthesize(clip.voice, clip.case.text)
+            return phone_line(pcm, rate, clip.channel, clip.level_db)
+
+        pcm = cache.get(clip.key, make)
+        turns = _vad_turns(pcm)
+        if not turns:
+            continue
+        start, end = turns[0][0], turns[-1][1]
+        span = pcm[max(0, int((start - PREROLL_S) * 8000)) : int((end + AFTER_S) * 8000)]
+        script = scripts[clip.case.script]
+        context = text_of(script.nodes[clip.case.node].say, language)
+        audio = resample(span, 8000, SAMPLE_RATE)
+        out.append({"text": clip.case.text, "audio": audio, "context": context})
+    return out
+
+
+def measure(asr: WhisperRecognizer, turns: list[dict[str, Any]], language: str) -> dict[str, Any]:
+    errors = tokens = loops = fell_back = dropped = 0
+    times: list[float] = []
+    for turn in turns:
+        begin = time.perf_counter()
+        t = asr.transcribe(turn["audio"], turn["context"])
+        times.append(time.perf_counter() - begin)
+        ref = normalise(turn["text"], language)
+        errors += edit_distance(ref, normalise(t.text, language))
+        tokens += len(ref)
+        loops += t.dropped == "repetition loop" or _looping(t.raw_text)
+        fell_back += t.window_s == 30.0 and asr.options.window_s < 30.0
+        dropped += bool(t.dropped)
+    return {
+        "clips": len(turns),
+        "error_rate": round(errors / max(tokens, 1), 4),
+        "loops": loops,
+        "fell_back": fell_back,
+        "dropped": dropped,
+        "decode_p50_ms": round(float(np.percentile(times, 50)) * 1000, 1),
+        "decode_p95_ms": round(float(np.percentile(times, 95)) * 1000, 1),
+        "seconds_per_clip": round(sum(times) / max(len(times), 1), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.asr_window", description=__doc__)
+    p.add_argument("--language", choices=["en", "zh"], default="en")
+    p.add_argument("--split", choices=["dev", "test"], default="dev")
+    p.add_argument("--limit", type=int, default=30, help="phrasings (one voice each)")
+    p.add_argument("--settings", nargs="+", default=["30/1/2", "15/1/2", "10/1/2", "5/1/2"])
+    p.add_argument("--out", help="write the rows to this JSON file")
+    args = p.parse_args(argv)
+    registry = ModelRegistry()
+    folder = registry.resolve(registry.default("asr", args.language).name)
+    turns = turn_audio(args.language, args.split, args.limit)
+    rows = []
+    for setting in args.settings:
+        window, beam, threads = setting.split("/")
+        options = AsrOptions(
+            language=args.language,
+            window_s=float(window),
+            beam_size=int(beam),
+            threads=int(threads),
+            workers=1,
+        )
+        asr = WhisperRecognizer(folder, options)
+        asr.transcribe(turns[0]["audio"], turns[0]["context"])  # warm up
+        row = {"setting": setting, **measure(asr, turns, args.language)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
