@@ -231,4 +231,4 @@ class ModelRegistry:
 def _prepare_hint(spec: ModelSpec) -> str:
     if not spec.convert:
         return ""
-    return " (not prepared: run `voicebot models prepare`; scripts/setup.sh does)"
+    return " (not prepared: run `voicebot models prepare`; VOICEBOT_PREPARE=1 in set-up does)"
