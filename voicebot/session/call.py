@@ -80,6 +80,13 @@ class CallOptions(BaseModel):
         "(the default until the e2e barge-in test allows a reply right after a late cut)",
     )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
+    bridge_after_s: float | None = Field(
+        0.6,
+        gt=0,
+        description="a line whose audio is still rendering this long after its turn came is "
+        "opened with the script's short bridge phrase (好的 / okay; pre-rendered): a late "
+        "render is never a long silence. null: wait in silence",
+    )
     sms: Webhook | None = Field(
         None,
         exclude=True,  # its URL may hold tokens: not copied into call reports
@@ -120,6 +127,7 @@ class CallStages:
     # at the end), and what is done with them when the call ends (dropped from the cache)
     in_call: Callable[[Clock, dict[str, Any]], Awaitable[None]] | None = None
     ended: Callable[[dict[str, Any]], object] | None = None
+    bridge: str | None = None  # the short fixed phrase a late line opens with (pre-rendered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +201,7 @@ class CallSession(ReportActions):
             setup.contact,
             sms=self.options.sms is not None,
         )
-        self.playout = Playout(rate)
+        self.playout = Playout(rate, self.options.bridge_after_s or 0.0)
         self.amd = AnsweringMachineDetector(rate)
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self.report = CallReport(
@@ -603,12 +611,21 @@ class CallSession(ReportActions):
             line.audio.append(trim_leading(pcm, self.rate))
             line.synthesised = True
         else:
+            line.bridge = self._bridge(action.text)
             self._lines.put_nowait(line)
         self.listener.recognizer.context = action.text
         state = self.dialogue.state
         ask = self.setup.script.nodes[state.node].ask if state and not state.ended else None
         self.port.caption(Caption(now, action.node, action.text, ask.slot if ask else None))
         return line
+
+    def _bridge(self, text: str) -> np.ndarray | None:
+        """The bridge phrase's audio for a line not yet rendered in full (played only if its
+        first audio is late), when bridges are on and the phrase is rendered."""
+        bridge = self.stages.bridge
+        if bridge is None or self.options.bridge_after_s is None or self._tts.ready(text):
+            return None
+        return self._tts.cached(bridge)
 
     async def slow_down(self, action: SlowDown) -> None:
         await super().slow_down(action)
