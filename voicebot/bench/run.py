@@ -23,7 +23,7 @@ from voicebot.bench.replay import (
 from voicebot.core.errors import VoicebotError
 from voicebot.metrics.ear import DETECTOR
 from voicebot.metrics.stats import summarize
-from voicebot.models.store import ModelStore
+from voicebot.models.store import ModelSettings, ModelStore
 from voicebot.tts.stage import LineCache
 
 STAGES = ["endpoint", "asr", "intent", "policy", "tts_first_audio", "end_to_end"]
@@ -129,8 +129,15 @@ def run_bench(
     channel: int | None,
     virtual: bool,
     console: Console,
+    lines_dir: Path | None = None,
 ) -> dict[str, Any]:
-    store = ModelStore()
+    """`lines_dir`: where the scripts' fixed lines persist between runs (none: rendered anew)."""
+    settings = ModelSettings()
+    if lines_dir is not None:
+        settings = settings.model_copy(
+            update={"tts": settings.tts.model_copy(update={"prerender_dir": lines_dir})}
+        )
+    store = ModelStore(settings)
     stages = ScriptStages(script, store)
     stages.prerender()
     scripts = {stages.script.name: stages}
