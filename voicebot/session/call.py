@@ -241,6 +241,10 @@ class CallSession(ReportActions):
         self._hello_end: float | None = None  # true end of the callee's last answer words
         self._rendering: asyncio.Future[None] | None = None  # the contact's other lines
         self._last_in_t: float | None = None  # timestamp of the last inbound frame
+        # the call time up to which the callee's audio has been heard (the media loop's last
+        # tick): on a loaded machine the clock runs ahead of the frames processed, and a quiet
+        # line or a beep is judged on what was heard, not on the time that has passed
+        self._heard_to = 0.0
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -307,6 +311,7 @@ class CallSession(ReportActions):
             pcm_out = silence if pcm_out is None else pcm_out
             self.port.send(AudioFrame(pcm_out, self.rate, now))
             self.ear.push(pcm_in, pcm_out)
+            self._heard_to = now
             if self.setup.record_to is not None:
                 self._audio_in.append(pcm_in)
                 self._audio_out.append(pcm_out)
@@ -469,7 +474,12 @@ class CallSession(ReportActions):
             pause = self._answer_pause()
             if self._screening_said and not self.amd.spoke_s:
                 pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet
-            if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
+            heard = self._heard_to
+            if (
+                quiet
+                and heard >= self.options.answer_wait_s
+                and heard - self._last_activity >= pause
+            ):
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
                     self.report.hello_end_at = self._hello_end
@@ -533,10 +543,10 @@ class CallSession(ReportActions):
         deadline = self.clock.now() + wait_s
         while self.clock.now() < deadline and not self.control.ended.is_set():
             self._take_answer_turns()
-            now = self.clock.now()
+            heard = self._heard_to  # the quiet and the beep as heard, however late the clock
             if not self.listener.in_speech and (
-                (self.amd.beep_at is not None and now - self.amd.beep_at >= 0.3)
-                or now - self._last_activity >= quiet_s
+                (self.amd.beep_at is not None and heard - self.amd.beep_at >= 0.3)
+                or heard - self._last_activity >= quiet_s
             ):
                 return
             await self.clock.sleep(FRAME_S)
