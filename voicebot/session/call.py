@@ -226,6 +226,7 @@ class CallSession(ReportActions):
         self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
         self._reply_lines: list[tuple[Turn, PlayedLine]] = []
         self._pending_turns = 0
+        self._understanding = False  # a caller turn is being understood: the next move is the bot's
         self._greeted = False
         self._answering = True
         self._handoff = False
@@ -373,7 +374,13 @@ class CallSession(ReportActions):
         if self._was_busy and not busy:
             self._last_activity = now
         self._was_busy = busy
-        waiting = self._greeted and not busy and not self._handoff and not self._finished
+        waiting = (
+            self._greeted
+            and not busy
+            and not self._handoff
+            and not self._finished
+            and not self._understanding  # a slow reply is no silence of the caller's
+        )
         if (
             waiting
             and not self.listener.in_speech
@@ -412,7 +419,12 @@ class CallSession(ReportActions):
                 await self._late_machine("greeting phrase")
                 return
             self._judge_overlap(event)
-            await self._on_turn(event)
+            self._understanding = True
+            try:
+                await self._on_turn(event)
+            finally:  # the caller's silence counts from when the bot had understood
+                self._understanding = False
+                self._last_activity = max(self._last_activity, self._heard_to)
 
     def _machine_may_be_greeted(self, now: float) -> bool:
         """The bot greeted what it took for a person, and nothing it heard since has been an
