@@ -25,7 +25,7 @@ import numpy as np
 from voicebot.app.outbound import SipCaller
 from voicebot.app.stages import ScriptStages
 from voicebot.audio.wav import read_wav
-from voicebot.bench.replay import Recording, load_recording, replay_one
+from voicebot.bench.replay import Recording, load_recording, recorded_script, replay_one
 from voicebot.core.clock import RealClock
 from voicebot.core.runtime import configure_threads
 from voicebot.metrics.ear import DETECTOR, ear_gaps, frame_dbfs
@@ -89,7 +89,11 @@ def main() -> None:
     configure_threads()
     trial = ScriptStages(Path(args.script), ModelStore(), CallOptions(max_call_s=120))
     trial.prerender()
-    recordings = [load_recording(p, trial.script) for p in sorted(Path(args.calls).glob("*.wav"))]
+    recordings = [
+        load_recording(p, trial.script)
+        for p in sorted(Path(args.calls).glob("*.wav"))
+        if recorded_script(p) in (None, trial.script.name)  # the other scripts' calls: not here
+    ]
     loop_ms: list[float] = []
     sip_ms: list[float] = []
     added_ms: list[float] = []

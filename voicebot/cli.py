@@ -194,6 +194,7 @@ def _bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from voicebot.bench.run import run_bench
+    from voicebot.models.registry import cache_dir
 
     result = run_bench(
         Path(args.dir),
@@ -204,6 +205,7 @@ def _bench(args: argparse.Namespace) -> int:
         args.channel,
         args.clock == "virtual",
         Console(),
+        cache_dir() / "lines",
     )
     print((Path(args.out) / "replay.md").read_text(encoding="utf-8"))
     return 0 if result["recordings"] else 1

@@ -13,19 +13,48 @@ import pytest
 from rich.console import Console
 
 from tests.conftest import ROOT
+from voicebot.app.stages import ScriptStages
 from voicebot.audio.wav import write_wav
-from voicebot.bench.run import run_bench
+from voicebot.bench.replay import stages_for
+from voicebot.bench.run import load_all, run_bench
 
 pytestmark = pytest.mark.e2e
 CALLS = ROOT / "benchmarks" / "data" / "calls"
 
 
-def test_shipped_recordings_have_expectations_for_the_survey() -> None:
+def test_shipped_recordings_have_expectations_in_both_languages() -> None:
     wavs = sorted(CALLS.glob("*.wav"))
-    assert len(wavs) >= 5
+    scripts = []
     for wav in wavs:
         expected = json.loads(wav.with_suffix(".json").read_text(encoding="utf-8"))
-        assert expected["script"] == "survey_en" and expected["outcome"]
+        assert expected["outcome"] and (ROOT / "prompts" / f"{expected['script']}.yaml").is_file()
+        assert wav.stat().st_size < 800_000, wav  # small files: 50 s of 8 kHz speech at most
+        scripts.append(expected["script"])
+    assert scripts.count("survey_en") >= 5
+    assert scripts.count("upgrade_zh") >= 2
+
+
+def test_each_recording_is_replayed_with_the_script_it_was_made_with(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    shutil.copy(CALLS / "refuses.wav", calls / "en_call.wav")  # no script named: the batch's
+    for name, script in (("zh_call", "upgrade_zh"), ("lost", "no_such_script")):
+        shutil.copy(CALLS / "refuses.wav", calls / f"{name}.wav")
+        (calls / f"{name}.json").write_text(json.dumps({"script": script, "outcome": "refused"}))
+    english = ScriptStages(ROOT / "prompts" / "survey_en.yaml", store)
+    scripts = {english.script.name: english}
+    recordings, errors = load_all(calls, english, None, scripts)
+    [error] = errors
+    assert "lost.json: expects script 'no_such_script'" in error
+    assert str(ROOT / "prompts" / "no_such_script.yaml") in error
+    assert {r.path.name: r.script for r in recordings} == {
+        "en_call.wav": "survey_en",
+        "zh_call.wav": "upgrade_zh",
+    }
+    zh = next(r for r in recordings if r.script == "upgrade_zh")
+    assert (
+        stages_for(scripts, zh) is scripts["upgrade_zh"] and scripts["upgrade_zh"].language == "zh"
+    )
 
 
 def test_replay_batch_reports_bad_files_and_completes_the_rest(tmp_path: Path) -> None:

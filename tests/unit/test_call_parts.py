@@ -185,3 +185,21 @@ def test_abandoned_is_first_bot_audio_over_2_s_after_the_hello_or_none() -> None
     assert _greeted(None, None, Outcome.VOICEMAIL).abandoned() is None  # no person answered
     flags = [_greeted(3.0, 0.8, Outcome.COMPLETED).abandoned(), False, False, None]
     assert abandonment_rate(flags) == (0.3333, 3)
+
+
+def test_a_late_line_opens_with_its_bridge_and_a_ready_one_does_not() -> None:
+    playout = Playout(8000, bridge_after_s=0.1)
+    late = playout.add("purpose", "a line still rendering", protected=False, t=0.0)
+    late.bridge = np.full(160, 7, np.int16)  # one frame of "okay"
+    out = [playout.next_frame(i * 0.02) for i in range(6)]
+    assert out[:5] == [None] * 5  # a short wait first: a quick render needs no bridge
+    assert out[5] is not None and int(out[5][0]) == 7 and late.bridged_at == 0.1
+    late.audio.append(np.full(160, 3, np.int16))
+    late.synthesised = True
+    assert int(playout.next_frame(0.12)[0]) == 3  # type: ignore[index]  # then the line itself
+    ready = playout.add("q1", "a rendered line", protected=False, t=0.14)
+    ready.bridge = np.full(160, 7, np.int16)
+    ready.audio.append(np.full(160, 5, np.int16))
+    ready.synthesised = True
+    frames = [playout.next_frame(0.14 + i * 0.02) for i in range(10)]
+    assert [int(f[0]) for f in frames if f is not None] == [5] and ready.bridged_at is None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from voicebot.app.stages import first_lines, personal_lines
+from voicebot.app.stages import first_lines, personal_lines, shared_parts
 from voicebot.policy.actions import Say
 from voicebot.policy.engine import Policy
 from voicebot.policy.lint import script_lines
@@ -121,3 +121,22 @@ def test_a_call_forgets_its_own_lines_and_keeps_what_every_contact_shares() -> N
     assert tts.cache.personal_count == held - 1 and tts.ready(shared)
     assert not tts.ready(own) and tts.ready("This call is recorded.")  # not this call's line
     assert tts.ready("A fixed line.") and tts.forget(["A fixed line."]) == 0  # fixed lines stay
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.stem)
+def test_the_fixed_words_of_personal_lines_are_rendered_up_front_without_any_detail(
+    path: Path,
+) -> None:
+    script = load_script(path)
+    language = script.languages[0]
+    voice = SpellingVoice()
+    tts = TextToSpeech(voice, 8000, None, normalize if language == "zh" else None)
+    parts = shared_parts(script, language, tts)
+    contact = {k: str(v) for k, v in script.example_contact.items() if v}
+    assert parts  # every shipped script has personal lines with fixed words in them
+    for part in parts:
+        assert not any(value in part for value in contact.values() if len(value) > 1), part
+    lines = personal_lines(script, language, script.example_contact)
+    said = {s for line in lines for s in tts.sentences(line)}
+    assert set(parts) <= said  # they are chunks the contact's own lines really play
+    assert tts.prerender_sentences(parts) == len(parts) and voice.said == parts

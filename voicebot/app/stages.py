@@ -33,6 +33,9 @@ LINE_RATE = 8000  # the phone band every transport speaks at the session
 # the variables that name the caller's side, not the person called (the compliance default of
 # what a voicemail may say): a sentence filled in from these alone is the same for every contact
 CAMPAIGN_FIELDS = frozenset({"company", "agent_name"})
+# what a line opens with when its render is late (CallOptions.bridge_after_s): an
+# acknowledgement that fits any reply, pre-rendered with the fixed lines
+BRIDGES = {"zh": "好的。", "en": "Okay."}
 _VARIABLE = re.compile(r"\{(\w+)\}")
 
 
@@ -63,13 +66,17 @@ class ScriptStages:
             slower_tts=self.slower_tts,
             in_call=self.in_call,
             ended=self.ended,
+            bridge=BRIDGES.get(self.language),
         )
 
     def slower_tts(self, factor: float) -> TextToSpeech:
         """The script's voice stretched by `factor` (the caller asked the bot to speak slower),
         sharing the line cache (its keys name the voice's length scale)."""
         scale = self.store.config.tts.length_scale * factor
-        return TextToSpeech(self.store.voice(self.language, scale), LINE_RATE, self.tts.cache)
+        tts = TextToSpeech(self.store.voice(self.language, scale), LINE_RATE, self.tts.cache)
+        if self.stages.bridge is not None:
+            tts.prerender([self.stages.bridge])
+        return tts
 
     def _models(self) -> dict[str, str]:
         out = {}
@@ -80,9 +87,18 @@ class ScriptStages:
         return out
 
     def prerender(self) -> int:
-        """Render every fixed line (no contact variables) once: they start with no wait."""
-        fixed = [text_of(line, self.language) for _, line in script_lines(self.script)]
-        return self.tts.prerender(t for t in fixed if not _VARIABLE.search(t))
+        """Render every fixed line (no contact variables) once: they start with no wait; and
+        the fixed words of the personal lines (`shared_parts`), so that a contact's own lines
+        leave only their personal words to render while the number rings or the call runs."""
+        lines = [text_of(line, self.language) for _, line in script_lines(self.script)]
+        if self.stages.bridge is not None:
+            lines.append(self.stages.bridge)
+        new = self.tts.prerender(t for t in lines if not _VARIABLE.search(t))
+        return new + self.tts.prerender_sentences(self.shared_parts())
+
+    def shared_parts(self) -> list[str]:
+        """The fixed words of this script's personal lines (`shared_parts`)."""
+        return shared_parts(self.script, self.language, self.tts)
 
     def personal_lines(self, contact: dict[str, Any]) -> list[str]:
         """The lines of this script that carry this contact's details, filled in."""
@@ -122,6 +138,28 @@ class ScriptStages:
         in the byte-capped LRU). Returns how many cache entries were dropped."""
         common = {k: v for k, v in contact.items() if k in CAMPAIGN_FIELDS}
         return self.tts.forget(self.personal_lines(contact), self.personal_lines(common))
+
+
+def shared_parts(script: Script, language: str, tts: TextToSpeech) -> list[str]:
+    """The chunks of the script's personal lines that say no contact detail, as the script's
+    example contact's lines are split (a contact whose details split the same way shares them;
+    any other chunk is rendered per contact). None carries personal data: they may persist."""
+    example = script.example_contact
+    sample = {v: str(example.get(v) or "某某") for v in script.variables}
+    shadow = {v: _shadow(value) for v, value in sample.items()}
+    out: list[str] = []
+    for _, line in script_lines(script):
+        text = text_of(line, language)
+        if _VARIABLE.search(text):
+            shared = tts.shared_sentences(filled(text, sample), filled(text, shadow))
+            out += [s for s in shared if s not in out]
+    return out
+
+
+def _shadow(value: str) -> str:
+    """Another value of the same length (CJK for CJK): a chunk that holds a variable's value
+    differs between the two fillings."""
+    return "".join("甲" if "\u4e00" <= c <= "\u9fff" else "x" if c.isalnum() else c for c in value)
 
 
 def _speech(

@@ -2,14 +2,16 @@
 
 Each WAV is the callee side of a call. It is played into the bot as if live (20 ms frames on the
 call clock, whatever the bot does), through the full pipeline. An optional `<name>.json` next to
-it gives the expected outcome and answers. Per-file problems are reported and the batch goes on."""
+it gives the expected outcome and answers, and the script the call was made with (`script`: a
+batch may mix scripts and languages; each call runs against its own script's stages: its voice,
+recogniser and classifier). Per-file problems are reported and the batch goes on."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,10 +51,26 @@ class Recording:
     path: Path
     pcm: np.ndarray  # at the line rate
     expected: dict[str, Any] = field(default_factory=dict)
+    script: str = ""  # the name of the script it is replayed against
 
     @property
     def seconds(self) -> float:
         return len(self.pcm) / LINE_RATE
+
+
+def recorded_script(path: Path) -> str | None:
+    """The script a recording's `<name>.json` says the call was made with, if it says one."""
+    sidecar = path.with_suffix(".json")
+    if not sidecar.exists():
+        return None
+    try:
+        expected = json.loads(sidecar.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ReplayError(f"{sidecar}:{e.lineno}: not valid JSON ({e.msg})") from None
+    name = expected.get("script") if isinstance(expected, dict) else None
+    if name is not None and not isinstance(name, str):
+        raise ReplayError(f"{sidecar}: script must be a script's name, not {name!r}")
+    return name
 
 
 def load_recording(path: Path, script: Script, channel: int | None = None) -> Recording:
@@ -71,7 +89,7 @@ def load_recording(path: Path, script: Script, channel: int | None = None) -> Re
         except json.JSONDecodeError as e:
             raise ReplayError(f"{sidecar}:{e.lineno}: not valid JSON ({e.msg})") from None
         _check_expected(sidecar, expected, script)
-    return Recording(path, pcm, expected)
+    return Recording(path, pcm, expected, script.name)
 
 
 def _check_expected(path: Path, expected: dict[str, Any], script: Script) -> None:
@@ -126,6 +144,7 @@ class ReplayCaller:
 class ReplayResult:
     file: str
     report: CallReport | None = None
+    language: str = ""
     error: str | None = None
     outcome_ok: bool | None = None
     answers_ok: int = 0
@@ -173,7 +192,7 @@ def _agents(clock: Clock) -> SimulatedAgents:
 
 
 def score(rec: Recording, report: CallReport) -> ReplayResult:
-    result = ReplayResult(rec.path.name, report)
+    result = ReplayResult(rec.path.name, report, report.language)
     if not report.turns and not any(
         e.kind in ("noise", "answered_by_voice", "answering_machine") for e in report.timeline
     ):
@@ -187,8 +206,15 @@ def score(rec: Recording, report: CallReport) -> ReplayResult:
     return result
 
 
+def stages_for(stages: ScriptStages | Mapping[str, ScriptStages], rec: Recording) -> ScriptStages:
+    """The stages a recording is replayed with: its own script's, from a batch's set."""
+    if isinstance(stages, ScriptStages):
+        return stages
+    return stages[rec.script]
+
+
 async def replay_batch(
-    stages: ScriptStages,
+    stages: ScriptStages | Mapping[str, ScriptStages],
     recordings: list[Recording],
     clock: Clock,
     concurrency: int,
@@ -199,9 +225,10 @@ async def replay_batch(
     async def one(rec: Recording) -> ReplayResult:
         async with gate:
             try:
-                result = score(rec, await replay_one(stages, rec, clock))
+                result = score(rec, await replay_one(stages_for(stages, rec), rec, clock))
             except Exception as e:  # one broken call must not stop the batch
-                result = ReplayResult(rec.path.name, error=f"{rec.path}: {e!r}")
+                language = stages_for(stages, rec).language
+                result = ReplayResult(rec.path.name, language=language, error=f"{rec.path}: {e!r}")
         if on_done:
             on_done(result)
         return result
@@ -210,7 +237,11 @@ async def replay_batch(
 
 
 def run_level(
-    stages: ScriptStages, recordings: list[Recording], calls: int, virtual: bool, concurrency: int
+    stages: ScriptStages | Mapping[str, ScriptStages],
+    recordings: list[Recording],
+    calls: int,
+    virtual: bool,
+    concurrency: int,
 ) -> dict[str, Any]:
     """`calls` calls (recordings reused in turn), `concurrency` at once; results and CPU cost."""
     batch = [recordings[i % len(recordings)] for i in range(calls)]

@@ -17,18 +17,20 @@ from voicebot.bench.replay import (
     ReplayResult,
     load_recording,
     naive_options,
+    recorded_script,
     run_level,
 )
 from voicebot.core.errors import VoicebotError
 from voicebot.metrics.ear import DETECTOR
 from voicebot.metrics.stats import summarize
-from voicebot.models.store import ModelStore
+from voicebot.models.store import ModelSettings, ModelStore
 from voicebot.tts.stage import LineCache
 
 STAGES = ["endpoint", "asr", "intent", "policy", "tts_first_audio", "end_to_end"]
 # caller's-ear goals (issue 18): at 1 call, at the most calls at once, the greeting gap
 GOAL_P50_MS, GOAL_P95_MS, GOAL_P95_LOADED_MS, GOAL_GREETING_P50_MS = 350.0, 550.0, 700.0, 700.0
 GOAL_SPEEDUP = 2.5
+GOAL_ZH_VS_EN_P50_MS = 100.0  # issue 19: Mandarin calls' caller's-ear p50 within this of English
 
 
 def _pcts(samples: list[float]) -> dict[str, float]:
@@ -77,19 +79,45 @@ def accuracy(results: list[ReplayResult]) -> dict[str, Any]:
     }
 
 
+def by_language(results: list[ReplayResult]) -> dict[str, dict[str, Any]]:
+    """The caller's-ear stats of each language's calls (one run, side by side)."""
+    languages = sorted({r.language for r in results if r.language})
+    return {lang: ear_stats([r for r in results if r.language == lang]) for lang in languages}
+
+
 def load_all(
-    folder: Path, stages: ScriptStages, channel: int | None
+    folder: Path,
+    stages: ScriptStages,
+    channel: int | None,
+    scripts: dict[str, ScriptStages] | None = None,
 ) -> tuple[list[Recording], list[str]]:
+    """The folder's recordings, each with its script's stages loaded into `scripts` (a call
+    recorded with another script than `stages`' is replayed with the script of that name in
+    the same folder as `stages`' script, e.g. prompts/upgrade_zh.yaml)."""
+    scripts = {stages.script.name: stages} if scripts is None else scripts
     recordings, errors = [], []
     files = sorted(folder.glob("*.wav"))
     if not files:
         raise VoicebotError(f"{folder}: no .wav recordings found")
     for path in files:
         try:
-            recordings.append(load_recording(path, stages.script, channel))
+            name = recorded_script(path) or stages.script.name
+            if name not in scripts:
+                scripts[name] = _other_script(stages, name, path)
+            recordings.append(load_recording(path, scripts[name].script, channel))
         except (ReplayError, VoicebotError) as e:
             errors.append(str(e))
     return recordings, errors
+
+
+def _other_script(stages: ScriptStages, name: str, path: Path) -> ScriptStages:
+    file = stages.script_path.parent / f"{name}.yaml"
+    if not file.is_file():
+        raise ReplayError(
+            f"{path.with_suffix('.json')}: expects script {name!r}, the benchmark runs "
+            f"{stages.script.name!r} and there is no {file}"
+        )
+    return ScriptStages(file, stages.store, stages.options)
 
 
 def run_bench(
@@ -101,11 +129,22 @@ def run_bench(
     channel: int | None,
     virtual: bool,
     console: Console,
+    lines_dir: Path | None = None,
 ) -> dict[str, Any]:
-    store = ModelStore()
+    """`lines_dir`: where the scripts' fixed lines persist between runs (none: rendered anew)."""
+    settings = ModelSettings()
+    if lines_dir is not None:
+        settings = settings.model_copy(
+            update={"tts": settings.tts.model_copy(update={"prerender_dir": lines_dir})}
+        )
+    store = ModelStore(settings)
     stages = ScriptStages(script, store)
     stages.prerender()
-    recordings, errors = load_all(folder, stages, channel)
+    scripts = {stages.script.name: stages}
+    recordings, errors = load_all(folder, stages, channel, scripts)
+    for other in scripts.values():
+        if other is not stages:
+            other.prerender()
     for e in errors:
         console.print(f"[yellow]skipped[/yellow] {e}")
     if not recordings:
@@ -121,7 +160,7 @@ def run_bench(
     samples: dict[str, list[float]] = {}
     for calls in levels:
         level = run_level(
-            stages, recordings, max(calls, len(recordings)), virtual, concurrency=calls
+            scripts, recordings, max(calls, len(recordings)), virtual, concurrency=calls
         )
         res = level["results"]
         for r in res:
@@ -131,8 +170,10 @@ def run_bench(
                 console.print(f"[red]call failed[/red] {r.file}: {r.report.error}")
         stats = stage_stats(res)
         ear = ear_stats(res)
+        languages = by_language(res)
         result["levels"][str(calls)] = {
             "ear_ms": ear,
+            "ear_ms_by_language": languages,
             "stages_ms": stats,
             "accuracy": accuracy(res),
             "cpu_s_per_call_minute": round(level["cpu_s_per_call_minute"], 2),
@@ -146,11 +187,20 @@ def run_bench(
             f"{ear['greeting']['p50']:.0f} ms, {ear['cutoffs']} cut-offs); internal end-to-end "
             f"p50 {e2e['p50']:.0f} ms"
         )
+        if len(languages) > 1:
+            for lang, lang_ear in languages.items():
+                r = lang_ear["reply"]
+                console.print(
+                    f"   {lang}: caller's ear p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms over "
+                    f"{r['n']} replies"
+                )
         if calls == 1:
             samples["voicebot"] = ear_samples(res)
     if baseline == "naive":
-        naive = ScriptStages(script, store, naive_options())
-        naive.tts.cache = LineCache()  # no pre-rendered lines
+        naive = {}
+        for name, ours_stages in scripts.items():
+            naive[name] = ScriptStages(ours_stages.script_path, store, naive_options())
+            naive[name].tts.cache = LineCache()  # no pre-rendered lines
         level = run_level(naive, recordings, len(recordings), virtual, concurrency=1)
         stats = stage_stats(level["results"])
         naive_ear = ear_stats(level["results"])
@@ -175,6 +225,7 @@ def _row(r: ReplayResult) -> dict[str, Any]:
     rep = r.report
     return {
         "file": r.file,
+        "language": r.language,
         "error": r.error or (rep.error if rep else None),
         "outcome": rep.outcome if rep else None,
         "outcome_ok": r.outcome_ok,
@@ -199,7 +250,18 @@ def _verdict(result: dict[str, Any]) -> dict[str, Any]:
         "p95_loaded_holds_up_to": max(holds) if holds else 0,
         "p95_loaded_breaks_at": min(broken) if broken else None,
         "speedup_vs_naive_ok": result.get("speedup_p50", 0) >= GOAL_SPEEDUP,
+        **_zh_verdict(result),
     }
+
+
+def _zh_verdict(result: dict[str, Any]) -> dict[str, Any]:
+    """Mandarin calls against English ones at 1 call, when the batch has both."""
+    langs = result["levels"].get("1", {}).get("ear_ms_by_language", {})
+    en, zh = (langs.get(k, {}).get("reply", {}) for k in ("en", "zh"))
+    if not en.get("n") or not zh.get("n"):
+        return {}
+    gap = round(zh["p50"] - en["p50"], 1)
+    return {"zh_minus_en_p50_ms": gap, "zh_p50_within_100ms_of_en": gap <= GOAL_ZH_VS_EN_P50_MS}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -253,6 +315,19 @@ def markdown(result: dict[str, Any]) -> str:
             f"{a['outcomes_judged']} | {a['answers_right']}/"
             f"{a['answers_judged']} |"
         )
+    split = [(n, lv["ear_ms_by_language"]) for n, lv in result["levels"].items()]
+    if any(len(langs) > 1 for _, langs in split):
+        lines += [
+            "",
+            "Caller's ear by language (the same run, side by side):",
+            "",
+            "| calls at once | language | replies | p50 ms | p95 ms | greeting p50 ms |",
+            "|---|---|---|---|---|---|",
+        ]
+        for n, langs in split:
+            for lang, e in langs.items():
+                r, g = e["reply"], e["greeting"]
+                lines.append(f"| {n} | {lang} | {r['n']} | {r['p50']} | {r['p95']} | {g['p50']} |")
     if "baseline_naive" in result:
         b = result["baseline_naive"]["ear_ms"]["reply"]
         lines += [

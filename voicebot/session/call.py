@@ -81,6 +81,13 @@ class CallOptions(BaseModel):
         "the line goes on from where it paused. 0: any speech cuts at once",
     )
     speculate: bool = Field(True, description="speculative ASR decode at the first pause")
+    bridge_after_s: float | None = Field(
+        0.6,
+        gt=0,
+        description="a line whose audio is still rendering this long after its turn came is "
+        "opened with the script's short bridge phrase (好的 / okay; pre-rendered): a late "
+        "render is never a long silence. null: wait in silence",
+    )
     sms: Webhook | None = Field(
         None,
         exclude=True,  # its URL may hold tokens: not copied into call reports
@@ -121,6 +128,7 @@ class CallStages:
     # at the end), and what is done with them when the call ends (dropped from the cache)
     in_call: Callable[[Clock, dict[str, Any]], Awaitable[None]] | None = None
     ended: Callable[[dict[str, Any]], object] | None = None
+    bridge: str | None = None  # the short fixed phrase a late line opens with (pre-rendered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +202,7 @@ class CallSession(ReportActions):
             setup.contact,
             sms=self.options.sms is not None,
         )
-        self.playout = Playout(rate)
+        self.playout = Playout(rate, self.options.bridge_after_s or 0.0)
         self.amd = AnsweringMachineDetector(rate)
         self.barge = BargeIn(self.options.barge_in_hold_s, setup.language)
         self._draining = False  # the conversation waits for the lines to play out
@@ -220,6 +228,7 @@ class CallSession(ReportActions):
         self._lines: asyncio.Queue[PlayedLine] = asyncio.Queue()
         self._reply_lines: list[tuple[Turn, PlayedLine]] = []
         self._pending_turns = 0
+        self._understanding = False  # a caller turn is being understood: the next move is the bot's
         self._greeted = False
         self._answering = True
         self._handoff = False
@@ -235,6 +244,10 @@ class CallSession(ReportActions):
         self._hello_end: float | None = None  # true end of the callee's last answer words
         self._rendering: asyncio.Future[None] | None = None  # the contact's other lines
         self._last_in_t: float | None = None  # timestamp of the last inbound frame
+        # the call time up to which the callee's audio has been heard (the media loop's last
+        # tick): on a loaded machine the clock runs ahead of the frames processed, and a quiet
+        # line or a beep is judged on what was heard, not on the time that has passed
+        self._heard_to = 0.0
 
     # --- the call ----------------------------------------------------------------------------
     async def run(self) -> CallReport:
@@ -302,6 +315,7 @@ class CallSession(ReportActions):
             pcm_out = silence if pcm_out is None else pcm_out
             self.port.send(AudioFrame(pcm_out, self.rate, now))
             self.ear.push(pcm_in, pcm_out)
+            self._heard_to = now
             if self.setup.record_to is not None:
                 self._audio_in.append(pcm_in)
                 self._audio_out.append(pcm_out)
@@ -378,7 +392,13 @@ class CallSession(ReportActions):
         if self._was_busy and not busy:
             self._last_activity = now
         self._was_busy = busy
-        waiting = self._greeted and not busy and not self._handoff and not self._finished
+        waiting = (
+            self._greeted
+            and not busy
+            and not self._handoff
+            and not self._finished
+            and not self._understanding  # a slow reply is no silence of the caller's
+        )
         if (
             waiting
             and not self.listener.in_speech
@@ -417,7 +437,12 @@ class CallSession(ReportActions):
                 await self._late_machine("greeting phrase")
                 return
             self._judge_overlap(event)
-            await self._on_turn(event)
+            self._understanding = True
+            try:
+                await self._on_turn(event)
+            finally:  # the caller's silence counts from when the bot had understood
+                self._understanding = False
+                self._last_activity = max(self._last_activity, self._heard_to)
 
     def _machine_may_be_greeted(self, now: float) -> bool:
         """The bot greeted what it took for a person, and nothing it heard since has been an
@@ -479,7 +504,12 @@ class CallSession(ReportActions):
             pause = self._answer_pause()
             if self._screening_said and not self.amd.spoke_s:
                 pause = SCREENED_WAIT_S  # screened: the person picks up, or the line is quiet
-            if quiet and now >= self.options.answer_wait_s and now - self._last_activity >= pause:
+            heard = self._heard_to
+            if (
+                quiet
+                and heard >= self.options.answer_wait_s
+                and heard - self._last_activity >= pause
+            ):
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
                     self.report.hello_end_at = self._hello_end
@@ -543,10 +573,10 @@ class CallSession(ReportActions):
         deadline = self.clock.now() + wait_s
         while self.clock.now() < deadline and not self.control.ended.is_set():
             self._take_answer_turns()
-            now = self.clock.now()
+            heard = self._heard_to  # the quiet and the beep as heard, however late the clock
             if not self.listener.in_speech and (
-                (self.amd.beep_at is not None and now - self.amd.beep_at >= 0.3)
-                or now - self._last_activity >= quiet_s
+                (self.amd.beep_at is not None and heard - self.amd.beep_at >= 0.3)
+                or heard - self._last_activity >= quiet_s
             ):
                 return
             await self.clock.sleep(FRAME_S)
@@ -621,12 +651,21 @@ class CallSession(ReportActions):
             line.audio.append(trim_leading(pcm, self.rate))
             line.synthesised = True
         else:
+            line.bridge = self._bridge(action.text)
             self._lines.put_nowait(line)
         self.listener.recognizer.context = action.text
         state = self.dialogue.state
         ask = self.setup.script.nodes[state.node].ask if state and not state.ended else None
         self.port.caption(Caption(now, action.node, action.text, ask.slot if ask else None))
         return line
+
+    def _bridge(self, text: str) -> np.ndarray | None:
+        """The bridge phrase's audio for a line not yet rendered in full (played only if its
+        first audio is late), when bridges are on and the phrase is rendered."""
+        bridge = self.stages.bridge
+        if bridge is None or self.options.bridge_after_s is None or self._tts.ready(text):
+            return None
+        return self._tts.cached(bridge)
 
     async def slow_down(self, action: SlowDown) -> None:
         await super().slow_down(action)

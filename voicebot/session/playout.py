@@ -27,13 +27,19 @@ class PlayedLine:
     paused_at: list[float] = field(default_factory=list)  # when barge-in held it (then resumed)
     audio: deque[np.ndarray] = field(default_factory=deque, repr=False)
     synthesised: bool = False  # all audio has been fed
+    # a short fixed phrase ("好的，") played first if the line's own audio is not there
+    # `bridge_after_s` after its turn came (a late render: never a long silence)
+    bridge: np.ndarray | None = field(default=None, repr=False)
+    bridged_at: float | None = None
+    due_at: float | None = None  # when the line reached the head of the queue
 
 
 class Playout:
     """Feed PCM per line; `next_frame(t)` hands out one frame of the current line or None."""
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, bridge_after_s: float = 0.6) -> None:
         self.rate = rate
+        self.bridge_after_s = bridge_after_s
         self.frame = samples_per_frame(rate)
         self.queue: deque[PlayedLine] = deque()
         self.lines: list[PlayedLine] = []
@@ -60,6 +66,12 @@ class Playout:
             return None
         while self.queue:
             line = self.queue[0]
+            if line.due_at is None:
+                line.due_at = t
+            if self._bridge_due(line, t):
+                assert line.bridge is not None
+                line.bridged_at = t
+                line.audio.appendleft(line.bridge)
             while len(self._pending) < self.frame and line.audio:
                 self._pending = np.concatenate([self._pending, line.audio.popleft()])
             if len(self._pending) >= self.frame or (line.synthesised and len(self._pending)):
@@ -74,6 +86,18 @@ class Playout:
             line.ended_at = t
             self.queue.popleft()
         return None
+
+    def _bridge_due(self, line: PlayedLine, t: float) -> bool:
+        """The line has a bridge, nothing of it has played or arrived, and it is late."""
+        return (
+            line.bridge is not None
+            and line.bridged_at is None
+            and line.first_audio_at is None
+            and not line.audio
+            and not line.synthesised
+            and line.due_at is not None
+            and t - line.due_at >= self.bridge_after_s
+        )
 
     def interrupt(self, t: float) -> bool:
         """Barge-in: cut the playing line and drop the queued ones, unless protected."""

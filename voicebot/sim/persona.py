@@ -63,6 +63,14 @@ class Persona(BaseModel):
     def expected(self, script: str) -> str:
         return self.expect.get(script, self.expect["default"])
 
+    def lines(self, language: str) -> list[str]:
+        """Every reply this persona may say in `language` (rendered before the call: a person
+        answers without waiting for a synthesiser)."""
+        out: list[str] = []
+        for said in self.replies.get(language, {}).values():
+            out += [s for s in ([said] if isinstance(said, str) else said) if s not in out]
+        return out
+
     def reply(self, language: str, cue: str, count: int) -> str | None:
         table = self.replies.get(language, {})
         said = table.get(cue, table.get("default"))

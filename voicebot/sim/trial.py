@@ -79,8 +79,8 @@ class Trial(ScriptStages):
             persona.hello.get(self.language),
             persona.hello_then.get(self.language),
         )
-        for first in said_first:
-            if first:  # the callee's side of the ringing
+        for first in (*said_first, *persona.lines(self.language)):
+            if first:  # the callee's side of the ringing: a person needs no synthesis time
                 await clock.run_blocking(voice.render, first)
         if on_answer is not None:
             on_answer()

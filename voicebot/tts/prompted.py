@@ -85,6 +85,11 @@ class PromptedSpeech(TextToSpeech):
                     new += 1
         return new
 
+    def shared_sentences(self, one: str, other: str) -> list[str]:
+        if self.pack.match(one) is not None:
+            return []  # its fixed words are recorded
+        return super().shared_sentences(one, other)
+
     def keys(self, text: str) -> list[str]:
         found = self.pack.match(text)
         if found is None:

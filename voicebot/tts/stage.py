@@ -119,21 +119,38 @@ class TextToSpeech:
     def prerender(self, lines: Iterable[str], personal: bool = False) -> int:
         """Render each sentence of each line into the cache; returns how many were new.
         `personal`: the lines carry a contact's details (kept in memory only, bounded)."""
+        return sum(self.prerender_sentences(self.sentences(line), personal) for line in lines)
+
+    def sentences(self, text: str) -> list[str]:
+        """The chunks a line is synthesised and played as (normalised, then split)."""
+        return split_sentences(self.normalize(text))
+
+    def prerender_sentences(self, sentences: Iterable[str], personal: bool = False) -> int:
+        """Render these chunks (as `sentences` made them) into the cache; how many were new."""
         new = 0
-        for line in lines:
-            for sentence in split_sentences(self.normalize(line)):
-                key = LineCache.key(self.voice.name, self.rate, sentence)
-                if self.cache.get(key) is None:
-                    self.cache.put(key, self.render(sentence), personal)
-                    new += 1
+        for sentence in sentences:
+            key = LineCache.key(self.voice.name, self.rate, sentence)
+            if self.cache.get(key) is None:
+                self.cache.put(key, self.render(sentence), personal)
+                new += 1
         return new
+
+    def shared_sentences(self, one: str, other: str) -> list[str]:
+        """The chunks two fillings of one line template both play: the template's words that
+        carry no contact detail (rendered once, up front, for every contact)."""
+        theirs = set(self.sentences(other))
+        return [s for s in self.sentences(one) if s in theirs]
 
     def keys(self, text: str) -> list[str]:
         """The cache keys this line is played from (one per sentence)."""
-        return [
-            LineCache.key(self.voice.name, self.rate, s)
-            for s in split_sentences(self.normalize(text))
-        ]
+        return [LineCache.key(self.voice.name, self.rate, s) for s in self.sentences(text)]
+
+    def cached(self, text: str) -> np.ndarray | None:
+        """The whole line's audio if every chunk of it is in the cache, else None."""
+        parts = [self.cache.get(key) for key in self.keys(text)]
+        if not parts or any(p is None for p in parts):
+            return None
+        return np.concatenate([p for p in parts if p is not None])
 
     def ready(self, text: str) -> bool:
         """Every sentence of this line is in the cache: it plays with no synthesis wait."""
@@ -152,7 +169,7 @@ class TextToSpeech:
     ) -> AsyncIterator[np.ndarray]:
         """`run_blocking` is the call clock's, so synthesis time counts on that clock."""
         offload = run_blocking or asyncio.to_thread
-        for sentence in split_sentences(self.normalize(text)):
+        for sentence in self.sentences(text):
             key = LineCache.key(self.voice.name, self.rate, sentence)
             pcm = self.cache.get(key)
             if pcm is None:
