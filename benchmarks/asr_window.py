@@ -19,42 +19,26 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.understanding.cases import clips
+from benchmarks.turn_end import answers
 from benchmarks.understanding.evaluate import AFTER_S, PREROLL_S, _vad_turns
 from benchmarks.understanding.metrics import edit_distance, normalise
-from benchmarks.understanding.render import ClipCache, Synthesizers, phone_line
 from voicebot.asr.whisper import SAMPLE_RATE, AsrOptions, WhisperRecognizer, _looping
 from voicebot.audio.resample import resample
-from voicebot.models.registry import ModelRegistry, cache_dir
-from voicebot.policy.schema import load_script, text_of
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = {"en": ["survey_en", "reminder_en"], "zh": ["upgrade_zh", "followup_zh"]}
+from voicebot.models.registry import ModelRegistry
 
 
 def turn_audio(language: str, split: str, limit: int | None) -> list[dict[str, Any]]:
     """The speech clips of a split as the recogniser gets them, with the question asked."""
-    cache, synth = ClipCache(cache_dir() / "understanding"), Synthesizers()
-    scripts = {n: load_script(ROOT / "prompts" / f"{n}.yaml") for n in SCRIPTS[language]}
     out = []
-    for clip in clips(language, split, 1, limit):
-        if clip.voice is None:
-            continue
-
-        def make(clip: Any = clip) -> Any:
-            pcm, rate = synth.synthesize(clip.voice, clip.case.text)
-            return phone_line(pcm, rate, clip.channel, clip.level_db)
-
-        pcm = cache.get(clip.key, make)
+    for answer in answers(language, split, limit):  # the turn-end benchmark's clips
+        pcm = answer["pcm"]
         turns = _vad_turns(pcm)
         if not turns:
             continue
         start, end = turns[0][0], turns[-1][1]
         span = pcm[max(0, int((start - PREROLL_S) * 8000)) : int((end + AFTER_S) * 8000)]
-        script = scripts[clip.case.script]
-        context = text_of(script.nodes[clip.case.node].say, language)
         audio = resample(span, 8000, SAMPLE_RATE)
-        out.append({"text": clip.case.text, "audio": audio, "context": context})
+        out.append({"text": answer["text"], "audio": audio, "context": answer["context"]})
     return out
 
 
