@@ -139,9 +139,11 @@ def verdict(report: CallReport) -> str:
 
 def run_language(language: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     from voicebot.models.store import ModelStore
+    from voicebot.session.call import CallOptions
     from voicebot.sim.trial import Trial
 
-    trial = Trial(ROOT / "prompts" / f"{SCRIPTS[language]}.yaml", ModelStore())
+    options = CallOptions(**dict(_setting(item) for item in args.set))
+    trial = Trial(ROOT / "prompts" / f"{SCRIPTS[language]}.yaml", ModelStore(), options)
     cache, synth = ClipCache(Path(args.cache)), Synthesizers()
     rows = []
     batch = clips(language, args.split, args.voices_per_greeting, args.limit)
@@ -163,6 +165,11 @@ def run_language(language: str, args: argparse.Namespace) -> list[dict[str, Any]
             "did": did,
             "reason": detail,
             "heard": [t.text for t in report.turns][:2],
+            # a person: end of the hello -> the bot's first audible word, at the callee's ear
+            "greeting_ms": report.ear.greeting_ms if report.ear else None,
+            # a machine the bot spoke to before it knew (its greeting, not the message)
+            "spoke_to_machine": g.kind == "machine"
+            and any(line.node != "voicemail" for line in report.bot_lines),
             "error": (g.kind == "person" and did != "greeted")
             or (g.kind == "machine" and did != "machine"),
         }
@@ -173,12 +180,21 @@ def run_language(language: str, args: argparse.Namespace) -> list[dict[str, Any]
     return rows
 
 
+def _setting(item: str) -> tuple[str, float]:
+    key, _, value = item.partition("=")
+    return key.strip(), float(value)
+
+
 def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
     people = [r for r in rows if r["kind"] == "person"]
     machines = [r for r in rows if r["kind"] == "machine"]
     h_as_m = sum(r["did"] != "greeted" for r in people)
     m_as_h = sum(r["did"] != "machine" for r in machines)
+    gaps = [r["greeting_ms"] for r in people if r.get("greeting_ms") is not None]
     return {
+        "greeting_p50_ms": round(float(np.percentile(gaps, 50))) if gaps else None,
+        "greeting_p95_ms": round(float(np.percentile(gaps, 95))) if gaps else None,
+        "spoke_to_machine": sum(bool(r.get("spoke_to_machine")) for r in machines),
         "people": len(people),
         "machines": len(machines),
         "human_as_machine": h_as_m,
@@ -195,14 +211,20 @@ def markdown(result: dict[str, Any]) -> str:
         "Greetings by voices unlike the bot's own, through a phone line, each played into a real "
         "call (`./dev bench amd --split " + result["split"] + "`).",
         "",
-        "| language | people | machines | human-as-machine | machine-as-human |",
-        "|---|---|---|---|---|",
+        f"Call options: {result.get('options') or 'shipped defaults'}. Greeting gap = end of a "
+        "person's hello -> the bot's first audible word (caller's-ear detector); spoke to a "
+        "machine = machines that heard a bot line other than the voicemail message.",
+        "",
+        "| language | people | machines | human-as-machine | machine-as-human | spoke to a machine "
+        "| greeting gap p50 / p95 ms |",
+        "|---|---|---|---|---|---|---|",
     ]
     for lang, s in [*result["languages"].items(), ("all", result["all"])]:
         lines.append(
             f"| {lang} | {s['people']} | {s['machines']} | "
             f"{s['human_as_machine']} ({_pct(s['human_as_machine_rate'])}) | "
-            f"{s['machine_as_human']} ({_pct(s['machine_as_human_rate'])}) |"
+            f"{s['machine_as_human']} ({_pct(s['machine_as_human_rate'])}) | "
+            f"{s['spoke_to_machine']} | {s['greeting_p50_ms']} / {s['greeting_p95_ms']} |"
         )
     errors = [r for rows in result["rows"].values() for r in rows if r["error"]]
     if errors:
@@ -235,6 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--cache", default=str(cache_dir() / "amd"), help="rendered clips")
     parser.add_argument("--verbose", action="store_true", help="one line per clip")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=SECONDS",
+        help="a call option for this run, e.g. --set answer_pause_s=0.6 (repeatable)",
+    )
+    parser.add_argument("--name", help="results file name (default amd_<split>)")
     args = parser.parse_args(argv)
     from voicebot.core.runtime import configure_threads
 
@@ -243,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = {lang: run_language(lang, args) for lang in args.languages}
     result: dict[str, Any] = {
         "split": args.split,
+        "options": " ".join(args.set),
         "languages": {lang: rates(r) for lang, r in rows.items()},
         "all": rates([r for rs in rows.values() for r in rs]),
         "rows": rows,
@@ -250,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     result["seconds"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = f"amd_{args.split}"
+    name = args.name or f"amd_{args.split}"
     (out / f"{name}.json").write_text(
         json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )

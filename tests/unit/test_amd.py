@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicebot.session.amd import AnsweringMachineDetector, Verdict, is_recording, judge
+from voicebot.session.amd import (
+    AnsweringMachineDetector,
+    Verdict,
+    addressed_to_caller,
+    is_recording,
+    judge,
+)
 
 pytestmark = pytest.mark.unit
 RATE = 8000
@@ -53,6 +59,21 @@ def test_words_to_the_caller_outweigh_a_greeting_phrase_but_not_a_recording() ->
     assert judge("You've reached Ann's phone, who is this?", 2.0, False) is Verdict.PERSON
     assert judge("Who is this? Leave a message after the tone.", 3.0, False) is Verdict.MACHINE
     assert is_recording("您拨打的用户不在服务区") and not is_recording("he's not available")
+
+
+def test_only_words_to_the_caller_prove_a_person_before_the_pause() -> None:
+    """They let the bot greet at once; a hello, a name or a recording's words do not."""
+    for words in ["Who's calling, please?", "Hello? Hello, who is this?", "喂，你是哪位？"]:
+        assert addressed_to_caller(words), words
+    for words in [
+        "Hello?",
+        "Hello, this is Mark.",
+        "Who is this? Leave a message after the tone.",  # a recording's words win
+        "您好，您拨打的用户暂时无法接听",
+        "Please say your name and the reason for your call.",  # a screener
+        "",
+    ]:
+        assert not addressed_to_caller(words), words
 
 
 def test_a_beep_is_a_machine_unless_someone_asks_who_is_calling() -> None:

@@ -130,6 +130,12 @@ def is_recording(words: str) -> bool:
     return _recording(words)
 
 
+def addressed_to_caller(words: str) -> bool:
+    """Words a person says to the caller ("who's calling?", "hello? hello?", 哪位), and nothing
+    only a recording or a screener says: proof of a person, no need to wait for more."""
+    return bool(_PERSON.search(words)) and not _recording(words) and not _SCREENING.search(words)
+
+
 def is_screening(words: str) -> bool:
     """The words of a call-screening assistant's prompt (English or Mandarin)."""
     return bool(_SCREENING.search(words))

@@ -31,7 +31,13 @@ from voicebot.nlu.intents import IntentClassifier
 from voicebot.policy.actions import Action, HangUp, Say, Silence, SlowDown, Transfer, carry_out
 from voicebot.policy.schema import Script
 from voicebot.session.actions import ReportActions
-from voicebot.session.amd import AnsweringMachineDetector, Verdict, is_recording, judge
+from voicebot.session.amd import (
+    AnsweringMachineDetector,
+    Verdict,
+    addressed_to_caller,
+    is_recording,
+    judge,
+)
 from voicebot.session.bargein import BargeIn
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, Listener, line_trouble
@@ -61,14 +67,29 @@ class CallOptions(BaseModel):
 
     no_input_s: float = Field(5.0, description="caller silence before the no-input line")
     answer_wait_s: float = Field(1.0, description="greet after this much silence at answer")
-    answer_pause_s: float = Field(0.6, description="after a hello, the pause before greeting")
+    answer_pause_s: float = Field(
+        0.9,
+        description="after a hello, the quiet (from the end of its speech) before greeting: a "
+        "machine's greeting goes on within it",
+    )
+    person_pause_s: float = Field(
+        0.35,
+        description="the quiet before greeting after words addressed to the caller (who's "
+        "calling?, 哪位): a person, so only the end of their turn is waited for",
+    )
     short_hello_s: float = Field(
         1.2, description="a hello this short whose words end cleanly gets the short pause"
     )
     short_hello_pause_s: float = Field(
-        0.6,
-        description="the pause before greeting after a short, clean hello (shorter greets "
-        "sooner; 0.25 broke voicemail detection on a Mandarin machine greeting: not yet safe)",
+        0.45,
+        description="the quiet before greeting after a short, clean hello (from the end of its "
+        "speech; chosen on `./dev bench amd --split dev`, see benchmarks/results/greeting.md)",
+    )
+    short_hello_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="languages whose short hellos get the short pause: Mandarin voicemail "
+        "greetings open with 您好， and a pause as long as a person's wait (the short pause "
+        "spoke to 3 of 12 held-out Mandarin machines), so zh keeps the full pause",
     )
     max_call_s: float = Field(300.0, description="hard deadline: the call is ended")
     amd: bool = Field(True, description="answering-machine detection on the first words")
@@ -242,6 +263,8 @@ class CallSession(ReportActions):
         self._tts = stages.tts  # the voice of this call (slower once the caller asked)
         self._screening_said = False
         self._hello_end: float | None = None  # true end of the callee's last answer words
+        # (when its end of turn was confirmed, the true end of speech) of the last speech heard
+        self._speech_ended = (0.0, 0.0)
         self._rendering: asyncio.Future[None] | None = None  # the contact's other lines
         self._last_in_t: float | None = None  # timestamp of the last inbound frame
         # the call time up to which the callee's audio has been heard (the media loop's last
@@ -347,6 +370,7 @@ class CallSession(ReportActions):
             self.barge.clear()
         elif isinstance(event, SpeechEnded):
             self._last_activity = now
+            self._speech_ended = (now, event.end)
             self._pending_turns += 1
 
     def _resume_if_judged(self, now: float) -> None:
@@ -508,7 +532,7 @@ class CallSession(ReportActions):
             if (
                 quiet
                 and heard >= self.options.answer_wait_s
-                and heard - self._last_activity >= pause
+                and heard - self._quiet_since() >= pause
             ):
                 if self.amd.spoke_s:
                     self._event(now, "answered_by_voice", f"{self.amd.spoke_s:.1f}s")
@@ -518,19 +542,32 @@ class CallSession(ReportActions):
                 return True
             await self.clock.sleep(FRAME_S)
 
+    def _quiet_since(self) -> float:
+        """When the line went quiet: the true end of the callee's last speech when that was the
+        last thing that happened (its end-of-turn hangover is part of the quiet), else the last
+        activity (a line the bot played, a key)."""
+        confirmed_at, end = self._speech_ended
+        return end if self._last_activity == confirmed_at else self._last_activity
+
     def _answer_pause(self) -> float:
-        """No pause at a silent answer; a short one after one short hello whose words end
-        cleanly ("Hello?", 喂你好); the full pause after anything longer or unfinished."""
+        """No pause at a silent answer; the least after words addressed to the caller ("who's
+        calling?", 哪位: a person, whatever follows); a short one after one short hello whose
+        words end cleanly or were lost ("Hello?": a machine's first sentence is longer; not in
+        Mandarin, where a machine's 您好， is as short);
+        the full pause after anything longer or unfinished."""
         if not self.amd.spoke_s:
             return 0.0
         o = self.options
         heard = self.amd.heard
-        clean = len(heard) == 1 and completion(heard[0], self.setup.language) is Completion.COMPLETE
-        return (
-            o.short_hello_pause_s
-            if clean and self.amd.spoke_s <= o.short_hello_s
-            else o.answer_pause_s
+        if heard and addressed_to_caller(" ".join(heard)):
+            return o.person_pause_s
+        clean = len(heard) <= 1 and all(
+            completion(words, self.setup.language) is Completion.COMPLETE for words in heard
         )
+        short = self.amd.spoke_s <= o.short_hello_s
+        language = self.setup.language.split("-")[0]
+        quick = clean and short and language in o.short_hello_languages
+        return o.short_hello_pause_s if quick else o.answer_pause_s
 
     def _take_answer_turns(self) -> None:
         while not self.events.empty():
