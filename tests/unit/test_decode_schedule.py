@@ -46,14 +46,14 @@ async def settle() -> None:
 
 
 def submit(
-    s: DecodeScheduler, work: Work, name: str, final: bool, size: float
+    s: DecodeScheduler, work: Work, name: str, final: bool, audio_s: float
 ) -> asyncio.Task[str]:
-    return asyncio.ensure_future(s.run(s.ticket(final, size), work.run_blocking, str, name))
+    return asyncio.ensure_future(s.run(s.ticket(final, audio_s), work.run_blocking, str, name))
 
 
 def test_finals_go_first_then_shorter_audio_and_slots_hold() -> None:
     async def main() -> list[str]:
-        s, work = DecodeScheduler(slots=1, backlog=Backlog()), Work()
+        s, work = DecodeScheduler(slots=1, backlog=Backlog(), now=lambda: 0.0), Work()
         first = submit(s, work, "running", True, 5.0)
         await settle()
         submit(s, work, "spec", False, 1.0)
@@ -69,9 +69,27 @@ def test_finals_go_first_then_shorter_audio_and_slots_hold() -> None:
     assert asyncio.run(main()) == ["running", "short final", "long final", "spec"]
 
 
+def test_a_long_turn_that_has_waited_is_not_overtaken_by_later_short_ones() -> None:
+    t = [0.0]
+
+    async def main() -> list[str]:
+        s, work = DecodeScheduler(slots=1, backlog=Backlog(), now=lambda: t[0]), Work()
+        submit(s, work, "running", True, 1.0)
+        await settle()
+        submit(s, work, "long, early", True, 9.0)  # due 0.9
+        t[0] = 2.0
+        submit(s, work, "short, late", True, 1.0)  # due 2.1
+        await settle()
+        for name in ["running", "long, early", "short, late"]:
+            await work.finish(name)
+        return work.started
+
+    assert asyncio.run(main()) == ["running", "long, early", "short, late"]
+
+
 def test_speculation_given_up_while_waiting_never_runs_and_a_promoted_one_goes_ahead() -> None:
     async def main() -> list[str]:
-        s, work = DecodeScheduler(slots=1, backlog=Backlog()), Work()
+        s, work = DecodeScheduler(slots=1, backlog=Backlog(), now=lambda: 0.0), Work()
         submit(s, work, "running", True, 1.0)
         await settle()
         dropped = submit(s, work, "dropped spec", False, 1.0)
@@ -92,7 +110,7 @@ def test_speculation_given_up_while_waiting_never_runs_and_a_promoted_one_goes_a
 
 def test_promotion_puts_a_speculation_ahead_of_waiting_speculations() -> None:
     async def main() -> list[str]:
-        s, work = DecodeScheduler(slots=1, backlog=Backlog()), Work()
+        s, work = DecodeScheduler(slots=1, backlog=Backlog(), now=lambda: 0.0), Work()
         submit(s, work, "running", True, 1.0)
         await settle()
         submit(s, work, "other spec", False, 1.0)
@@ -110,7 +128,7 @@ def test_promotion_puts_a_speculation_ahead_of_waiting_speculations() -> None:
 
 def test_a_decode_given_up_while_running_keeps_its_slot_until_its_work_ends() -> None:
     async def main() -> None:
-        s, work = DecodeScheduler(slots=1, backlog=Backlog()), Work()
+        s, work = DecodeScheduler(slots=1, backlog=Backlog(), now=lambda: 0.0), Work()
         running = submit(s, work, "obsolete spec", False, 1.0)
         await settle()
         running.cancel()

@@ -5,7 +5,9 @@ decodes share the CPU (each slower than alone), hold the thread pool that intent
 and a speculative decode the caller made obsolete by speaking on still runs to its end.
 
 Here a decode waits (on the event loop, holding no thread) for one of `slots`; when a slot frees,
-the finals (a caller waits on them) go before speculative decodes, and shorter audio first. A
+the finals (a caller waits on them) go before speculative decodes; within each, the earliest
+"due" first, due = arrival + 0.1 s per second of audio: a short turn overtakes a long one that
+arrived at most a few tenths of a second before it, and no long turn waits for ever. A
 speculative decode given up while it waits never runs (one given up while it runs keeps its
 slot until its thread is done), and a speculative decode that turns out to
 be the final one is promoted. The queue wait of finals feeds `core.backlog.ASR_BACKLOG`.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -23,21 +26,28 @@ from voicebot.core.backlog import ASR_BACKLOG, Backlog
 
 T = TypeVar("T")
 FINAL, SPECULATIVE = 0, 1
+WAIT_PER_AUDIO_S = 0.1  # a turn this much longer is served this much later
 
 
 class Ticket:
     """One decode's place: `final` may be raised while it waits."""
 
-    def __init__(self, seq: int, final: bool, size: float) -> None:
-        self.seq, self.final, self.size = seq, final, size
+    def __init__(self, seq: int, final: bool, due: float) -> None:
+        self.seq, self.final, self.due = seq, final, due
         self.started = False
 
 
 class DecodeScheduler:
     """At most `slots` decodes run at once; the others wait in priority order."""
 
-    def __init__(self, slots: int = 2, backlog: Backlog | None = None) -> None:
-        self.slots = slots
+    def __init__(
+        self,
+        slots: int = 2,
+        backlog: Backlog | None = None,
+        now: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """`now`: real seconds (the compute being queued runs in real time, on any clock)."""
+        self.slots, self._now = slots, now
         self.backlog = backlog if backlog is not None else ASR_BACKLOG
         self.running = 0
         self._queue: list[tuple[int, float, int, Ticket, asyncio.Future[None]]] = []
@@ -54,9 +64,9 @@ class DecodeScheduler:
         """Every slot is taken: a new decode would wait."""
         return self.running >= self.slots
 
-    def ticket(self, final: bool, size: float) -> Ticket:
-        """`size`: the work, e.g. seconds of audio (shorter goes first)."""
-        return Ticket(next(self._seq), final, size)
+    def ticket(self, final: bool, audio_s: float) -> Ticket:
+        """A place for a decode of `audio_s` seconds of audio, arriving now."""
+        return Ticket(next(self._seq), final, self._now() + WAIT_PER_AUDIO_S * audio_s)
 
     def promote(self, ticket: Ticket) -> None:
         """A waiting speculative decode became the turn's final: it now goes ahead as one."""
@@ -66,7 +76,7 @@ class DecodeScheduler:
         fut = self._waiting.get(ticket.seq)
         if fut is not None:
             self.backlog.waiting(ticket.seq)
-            heapq.heappush(self._queue, (FINAL, ticket.size, ticket.seq, ticket, fut))
+            heapq.heappush(self._queue, (FINAL, ticket.due, ticket.seq, ticket, fut))
 
     async def run(
         self,
@@ -101,7 +111,7 @@ class DecodeScheduler:
             self.backlog.waiting(ticket.seq)
         heapq.heappush(
             self._queue,
-            (FINAL if ticket.final else SPECULATIVE, ticket.size, ticket.seq, ticket, fut),
+            (FINAL if ticket.final else SPECULATIVE, ticket.due, ticket.seq, ticket, fut),
         )
         try:
             await fut

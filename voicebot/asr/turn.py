@@ -66,7 +66,7 @@ class TurnRecognizer:
         elif self._should_speculate(frame.t + frame.duration):
             assert self._pause_at is not None
             pcm = self._audio_until(frame.t + frame.duration)
-            ticket = self.scheduler.ticket(final=False, size=len(pcm))
+            ticket = self.scheduler.ticket(final=False, audio_s=len(pcm) / SAMPLE_RATE)
             self._spec = (self._pause_at, self._start_decode(pcm, ticket), pcm, ticket)
 
     @property
@@ -114,7 +114,7 @@ class TurnRecognizer:
         if spec is not None:
             spec[1].cancel()
         pcm = self._audio_until(ended.end + self.speculate_after_s)
-        ticket = self.scheduler.ticket(final=True, size=len(pcm))
+        ticket = self.scheduler.ticket(final=True, audio_s=len(pcm) / SAMPLE_RATE)
         return FinalTranscript(await self._start_decode(pcm, ticket), speculative=False, pcm=pcm)
 
     def _start_decode(self, pcm: np.ndarray, ticket: Ticket) -> asyncio.Task[Transcript]:
