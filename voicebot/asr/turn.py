@@ -3,6 +3,10 @@
 At the first pause (plus `speculate_after_s` of silence) a decode starts in a worker thread on the
 audio so far. If the caller stays silent until the end of turn, that result is the final one and
 arrives as soon as the hangover expires; if the caller resumes, it is discarded.
+
+Decodes go through the process's `DecodeScheduler` (bounded slots, finals first): a speculation
+still waiting when the caller speaks on never runs, and none is started while other decodes wait
+for a slot (it is tried again at the next frame of the same pause).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicebot.asr.schedule import DecodeScheduler, Ticket, shared
 from voicebot.asr.whisper import SAMPLE_RATE, Transcript, WhisperRecognizer
 from voicebot.audio.frames import AudioFrame
 from voicebot.audio.resample import resample
@@ -37,7 +42,9 @@ class TurnRecognizer:
         speculate_after_s: float = 0.1,
         speculate: bool = True,
         run_blocking: Callable[..., Awaitable[Transcript]] | None = None,
+        scheduler: DecodeScheduler | None = None,
     ) -> None:
+        """`scheduler`: default, the one all calls of the running event loop share."""
         self.recognizer = recognizer
         self._run_blocking = run_blocking or asyncio.to_thread
         self.context = ""  # what the caller is answering: the bot's last line
@@ -47,7 +54,8 @@ class TurnRecognizer:
         self._frames: deque[AudioFrame] = deque()
         self._collecting = False
         self._pause_at: float | None = None
-        self._spec: tuple[float, asyncio.Task[Transcript], np.ndarray] | None = None
+        self._spec: tuple[float, asyncio.Task[Transcript], np.ndarray, Ticket] | None = None
+        self._scheduler = scheduler
 
     def push(self, frame: AudioFrame) -> None:
         if self._frames and frame.rate != self._frames[0].rate:
@@ -58,7 +66,14 @@ class TurnRecognizer:
         elif self._should_speculate(frame.t + frame.duration):
             assert self._pause_at is not None
             pcm = self._audio_until(frame.t + frame.duration)
-            self._spec = (self._pause_at, self._start_decode(pcm), pcm)
+            ticket = self.scheduler.ticket(final=False, audio_s=len(pcm) / SAMPLE_RATE)
+            self._spec = (self._pause_at, self._start_decode(pcm, ticket), pcm, ticket)
+
+    @property
+    def scheduler(self) -> DecodeScheduler:
+        if self._scheduler is None:
+            self._scheduler = shared()
+        return self._scheduler
 
     def _should_speculate(self, now: float) -> bool:
         return (
@@ -66,6 +81,7 @@ class TurnRecognizer:
             and self._spec is None
             and self._pause_at is not None
             and now - self._pause_at >= self.speculate_after_s
+            and not self.scheduler.queued  # the CPU is spoken for: finals wait already
         )
 
     @property
@@ -93,16 +109,24 @@ class TurnRecognizer:
         spec, self._spec = self._spec, None
         self._collecting, self._pause_at = False, None
         if spec is not None and abs(spec[0] - ended.end) < 1e-6:
+            self.scheduler.promote(spec[3])
             return FinalTranscript(await spec[1], speculative=True, pcm=spec[2])
         if spec is not None:
             spec[1].cancel()
         pcm = self._audio_until(ended.end + self.speculate_after_s)
-        return FinalTranscript(await self._start_decode(pcm), speculative=False, pcm=pcm)
+        ticket = self.scheduler.ticket(final=True, audio_s=len(pcm) / SAMPLE_RATE)
+        return FinalTranscript(await self._start_decode(pcm, ticket), speculative=False, pcm=pcm)
 
-    def _start_decode(self, pcm: np.ndarray) -> asyncio.Task[Transcript]:
-        return asyncio.get_running_loop().create_task(
-            self._run_blocking(self.recognizer.transcribe, pcm, self.context)  # type: ignore[arg-type]
+    def _start_decode(self, pcm: np.ndarray, ticket: Ticket) -> asyncio.Task[Transcript]:
+        run: Callable[..., Awaitable[Transcript]] = self._run_blocking
+        decode = self.scheduler.run(
+            ticket,
+            run,
+            self.recognizer.transcribe,
+            pcm,
+            self.context,
         )
+        return asyncio.get_running_loop().create_task(decode)
 
     def _audio_until(self, end: float) -> np.ndarray:
         """The turn so far at the recogniser's rate (the call path stays at the line rate)."""

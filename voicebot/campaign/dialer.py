@@ -48,6 +48,7 @@ from voicebot.campaign.schedule import (
 )
 from voicebot.campaign.store import CampaignError, Store, utcnow
 from voicebot.campaign.workers import HOST, Lease, WorkerSettings
+from voicebot.core.backlog import ASR_BACKLOG, admit
 from voicebot.core.outcomes import ANSWERED, Outcome
 from voicebot.policy.schema import CONSENT_FIELD
 
@@ -69,6 +70,7 @@ PRIORITY_CALLBACK = 10  # warm leads whose hand-off found no agent: called back 
 # waits (clock seconds) between the tries of a result write before it goes to the journal
 RECORD_RETRIES_S = (0.5, 1.0, 2.0)
 STORE_RETRY_S = 2.0  # the store would not record: look again this often
+LAGGING_RECHECK_S = 0.5  # calls held back by the recogniser's lag: look again this often
 STORE_DOWN = (OperationalError, InterfaceError)  # locked, disk full, server gone
 
 
@@ -89,17 +91,21 @@ class Dialer:
         liveness: Callable[[], datetime] = utcnow,
         dial: DialPolicy | None = None,
         journal: Path | None = None,
+        asr_lag: Callable[[], float] = ASR_BACKLOG.lag_s,
     ) -> None:
         """`poll_s`: how often (clock seconds) to look for pause / stop from another process
         while every line is busy; None for simulated runs nobody pauses. `liveness`: the real
         time leases and heartbeats are kept in (naive UTC), whatever the campaign clock is.
         `on_wait(at, zone)`: nothing to do until `at` (naive UTC), the next contact's zone.
-        `journal`: the folder of the results journal (default: the store's data folder)."""
+        `journal`: the folder of the results journal (default: the store's data folder).
+        `asr_lag`: seconds this process's final decodes wait for the CPU (back-pressure: see
+        `WorkerSettings.max_asr_lag_s`)."""
         self.store, self.name, self.placer, self.clock = store, campaign, placer, clock
         self.on_result, self.poll_s, self.on_wait = on_result, poll_s, on_wait
         self.worker = worker or WorkerSettings()
         self.worker_id = self.worker.worker_id or f"{HOST}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.liveness = liveness
+        self.asr_lag = asr_lag
         self.dial = dial or DialPolicy()
         with store.session() as s:
             row = store.campaign(s, campaign)
@@ -222,11 +228,15 @@ class Dialer:
         state = self._state()
         if self._stopping or state in ("paused", "stopped"):
             return "stopped" if self._stopping else state
-        for dial in self._claim(self.lines - len(calls)):
+        free = self.lines - len(calls)
+        admitted = admit(free, len(calls), self.asr_lag(), self.worker.max_asr_lag_s)
+        for dial in self._claim(admitted):
             calls.add(asyncio.ensure_future(self._call(dial)))
         self._store_down = False  # the claim was written: the store records again
         due = self.next_due() if len(calls) < self.lines else None
         now = self.clock.now()
+        if admitted < free and due is not None:  # held back by the lag: look again soon
+            due = max(due, now + timedelta(seconds=LAGGING_RECHECK_S))
         if not calls and (due is None or (self.worker.until_idle and due > now)):
             if not self.lease.others_dialing():
                 return "done" if due is None else "idle"

@@ -35,6 +35,9 @@ class WorkerSettings:
     drain_s: float | None = None  # after stop(): live calls get this long, then are cut
     until_idle: bool = False  # exit when nothing is due now (instead of waiting for windows)
     lines: int | None = None  # this worker's own calls at once (its trunk); None: the campaign cap
+    # back-pressure: no new call while this process's recogniser lags this far behind (final
+    # decodes waiting for the CPU); None: lines alone decide
+    max_asr_lag_s: float | None = 1.0
 
 
 def pid_alive(pid: int) -> bool:
