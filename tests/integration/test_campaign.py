@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import random
 import signal
 import subprocess
@@ -62,7 +63,11 @@ def run_virtual(store: Store, name: str, seed: int = 1) -> None:
 
 
 def test_a_big_campaign_respects_dnc_windows_and_retry_rules(db_url: str, tmp_path: Path) -> None:
-    count = 10_000 if db_url.startswith("sqlite") else 4_000
+    # a sample of the size: VOICEBOT_BIG_CONTACTS=10000 runs the full campaign (about 5 minutes
+    # on sqlite); the rules checked are the same at every size
+    count = int(os.environ.get("VOICEBOT_BIG_CONTACTS", "0")) or (
+        2_000 if db_url.startswith("sqlite") else 1_000
+    )
     store = Store(db_url)
     window = CallingWindow(
         start="09:00",

@@ -195,7 +195,10 @@ def test_warm_transfer_briefs_the_agent_then_connects_the_customer(
     pcm, _ = read_wav(heard[-1], rate=8000)
     parts = segments(pcm)
     first = store.asr("en").transcribe(resample(parts[0], 8000, 16000)).text
-    assert {"ann", "lee"} & words(first), first  # the agent hears the summary first ...
+    # the agent hears the summary first (how the recogniser splits a name, "Ann Lee" or
+    # "Annely", is not what is tested: most of the summary's words are)
+    summary = words(report.transfer["summary"])
+    assert len(summary & words(first)) >= 0.6 * len(summary), (report.transfer["summary"], first)
     assert len(parts) >= 2  # ... then the customer, through the bridge
     said = store.asr("en").transcribe(resample(parts[-1], 8000, 16000)).text
     assert "speaking" in words(said), said
