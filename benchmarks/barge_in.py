@@ -58,6 +58,11 @@ CASES = {
             "Hold on a second.",
             "Who gave you my number?",
             "Stop, please, I'm driving.",
+            # short ones, which end before the hold: their words alone must cut the line
+            "Stop.",
+            "Wait.",
+            "No, stop.",
+            "Hang on.",
         ],
     ),
     "upgrade_zh": (
@@ -73,6 +78,10 @@ CASES = {
             "你先停一下。",
             "这个多少钱？",
             "我在开车呢。",
+            "停。",
+            "等等。",
+            "不要。",
+            "别说了。",
         ],
     ),
 }
@@ -128,6 +137,14 @@ def judge(report: CallReport, onset: float) -> dict[str, object]:
     )
     return {
         "overlapped": True,
+        "heard": [  # the benchmark's own phrases (no personal data): text, seconds, confidence
+            [
+                t.text,
+                round(t.latency.speech_end - t.latency.speech_start, 2),
+                round(t.asr_confidence, 2),
+            ]
+            for t in report.turns
+        ],
         "cut": line.interrupted,
         "quiet_ms": quiet_ms,
         "paused_ms": paused_ms,

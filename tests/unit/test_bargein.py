@@ -25,6 +25,25 @@ def test_a_short_turn_is_judged_by_its_words() -> None:
     assert barge.heard("等一下。", 5.0) is None  # nothing waiting any more
 
 
+def test_unsure_stray_words_let_the_line_go_on_but_a_stop_word_cuts_however_unsure() -> None:
+    barge = BargeIn(hold_s=1.0, language="zh")
+    barge.speech_started(1.0)
+    assert barge.heard("推了", 1.0, confidence=0.2) is False  # a misheard 对
+    barge.speech_started(2.0)
+    assert barge.heard("你是谁", 2.0, confidence=0.2) is True
+    barge.speech_started(3.0)
+    assert barge.heard("我要投诉", 3.0, confidence=0.6) is True  # sure words take the turn
+    en = BargeIn(hold_s=1.0, language="en")
+    en.speech_started(1.0)
+    assert en.heard("Uh-", 1.0, confidence=0.9) is False  # a filler: nobody took the turn
+    en.speech_started(2.0)
+    assert en.heard("Wait.", 2.0, confidence=0.1) is True
+    en.speech_started(3.0)
+    assert en.heard("Matlet.", 3.0, confidence=0.15) is False
+    en.speech_started(4.0)
+    assert en.heard("I want to complain.", 4.0, confidence=0.7) is True
+
+
 def test_no_hold_cuts_at_once() -> None:
     assert BargeIn(hold_s=0.0, language="en").speech_started(1.0)
 

@@ -396,7 +396,7 @@ class CallSession(ReportActions):
 
     def _judge_overlap(self, turn: HeardTurn) -> None:
         """A short turn over the bot's line: its words decide whether the line is cut."""
-        cut = self.barge.heard(turn.transcript.text, turn.speech_start)
+        cut = self.barge.heard(turn.transcript.text, turn.speech_start, turn.transcript.confidence)
         now = round(self.clock.now(), 3)  # the line's end and the timeline event agree exactly
         if cut:
             self._cut(now, "words")

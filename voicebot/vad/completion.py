@@ -178,3 +178,15 @@ def is_backchannel(text: str, language: str) -> bool:
         return _ZH_PUNCT.sub("", text) in _ZH_BACKCHANNEL
     said = " ".join(_WORD.findall(text.lower()))
     return said in _EN_BACKCHANNEL
+
+
+_ZH_FILLERS = frozenset(["呃", "额", "嗯呃", "那个", "这个", "啊"])
+
+
+def is_filler(text: str, language: str) -> bool:
+    """The whole turn is hesitation ("uh", "um", 呃, 那个): nobody has taken the turn yet."""
+    if language.startswith("zh"):
+        core = _ZH_PUNCT.sub("", text)
+        return bool(core) and core in _ZH_FILLERS
+    words = _WORD.findall(text.lower())
+    return bool(words) and all(w.strip("-") in _EN_FILLERS for w in words)
