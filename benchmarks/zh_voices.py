@@ -36,8 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 ASR_RATE = 16000
 # the quiet a caller's turn reaches the recogniser with: the turn detector's 0.3 s pre-roll and
-# 0.3 s hangover (voicebot/asr/turn.py); a line cut at its first and last samples is shorter
-# than anything the recogniser hears in a call (a bare 0.45 s 好的 is heard as nothing)
+# 0.3 s hangover (voicebot/asr/turn.py), not a line cut at its first and last samples
 TURN_PAD_S = 0.3
 
 
