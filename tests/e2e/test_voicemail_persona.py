@@ -1,7 +1,9 @@
 """A voicemail greeting that starts like a person ("Hello?", a pause, then "ha, got you ...
 leave a message after the beep"): the bot greets the "person", then hears the machine's
 phrases, stops talking and leaves the script's message after the beep. The call is a
-voicemail, never a completed or silent call. Whole calls in virtual time, real pipeline."""
+voicemail, never a completed or silent call. A person who says a greeting's words ("I can't
+take your call") and no beep follows is answered as a person. Whole calls in virtual time, real
+pipeline."""
 
 from __future__ import annotations
 
@@ -37,21 +39,7 @@ def beep_end(recording: Path) -> float:
     return ends[0]
 
 
-ZH_FAILS = (
-    "whisper (zh) hears the machine's 哈哈骗到你了吧 / 我现在不方便接听 as 哈哈偏到你了吧 / "
-    "我现在不方便接庭 and drops 请在提示音后留言, so no machine phrase is heard; the policy takes "
-    "the 不 as a no to the identity question (wrong_person_close) before the beep, and a beep "
-    "counts as a machine only before any caller answer"
-)
-
-
-@pytest.mark.parametrize(
-    "script",
-    [
-        "reminder_en",
-        pytest.param("followup_zh", marks=pytest.mark.xfail(run=False, reason=ZH_FAILS)),
-    ],
-)
+@pytest.mark.parametrize("script", ["reminder_en", "followup_zh"])
 def test_a_voicemail_that_sounds_like_a_person_gets_the_message_after_the_beep(
     store, tmp_path: Path, script: str
 ) -> None:
@@ -65,3 +53,27 @@ def test_a_voicemail_that_sounds_like_a_person_gets_the_message_after_the_beep(
     assert message.first_audio_at is not None and not message.interrupted
     assert message.first_audio_at > beep_end(tmp_path / f"{report.call_id}.wav"), story
     assert "completed" not in report.path
+
+
+PERSON_SAYS_GREETING_WORDS = """name: cant_take_it
+description: A person whose first answer has a voicemail greeting's words, and no beep follows.
+hello: {en: "Hello?"}
+replies:
+  en: {default: "Sorry, I can't take your call right now. Call me back tomorrow at three pm."}
+think_s: 0.4
+expect: {default: callback}
+"""
+
+
+def test_a_person_who_says_a_greetings_words_without_a_beep_is_answered(
+    store, tmp_path: Path
+) -> None:
+    persona = tmp_path / "cant_take_it.yaml"
+    persona.write_text(PERSON_SAYS_GREETING_WORDS, encoding="utf-8")
+    trial = Trial(ROOT / "prompts" / "reminder_en.yaml", store)
+    clock = VirtualClock()
+    call = asyncio.run(clock.run(trial.call(load_persona(str(persona)), clock)))
+    report = call.report
+    story = [(e.t, e.kind, e.detail) for e in report.timeline], [t.text for t in report.turns]
+    assert report.outcome == "callback", story
+    assert "answering_machine" not in [e.kind for e in report.timeline], story

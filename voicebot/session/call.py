@@ -57,6 +57,10 @@ from voicebot.vad.endpoint import (
 log = logging.getLogger(__name__)
 FRAME_S = 0.02
 SCREENED_WAIT_S = 10.0  # after a screener, greet a silent line only after this long
+# after a first answer with a greeting's words, how long the reply waits for a beep: until this
+# much quiet, at most BEEP_AFTER_WORDS_S (a machine's greeting goes on to its beep)
+BEEP_QUIET_S = 1.2
+BEEP_AFTER_WORDS_S = 8.0
 LATE_AMD_S = 20.0  # a machine found this soon after answer, before any answer, still gets voicemail
 
 
@@ -251,6 +255,7 @@ class CallSession(ReportActions):
         self._pending_turns = 0
         self._understanding = False  # a caller turn is being understood: the next move is the bot's
         self._greeted = False
+        self._answered = False  # a caller turn (or key) moved the dialogue on: a person answered
         self._answering = True
         self._handoff = False
         self._finished = False
@@ -449,6 +454,7 @@ class CallSession(ReportActions):
                 await self._carry_out(self.dialogue.silence(), None)
                 continue
             if isinstance(event, Keypress):
+                self._answered = True  # machines press no keys
                 await self._carry_out(self.dialogue.keypress(event.digit, self._wall_now()), None)
                 continue
             if isinstance(event, MachineBeep):
@@ -461,6 +467,9 @@ class CallSession(ReportActions):
                 await self._late_machine("greeting phrase")
                 return
             self._judge_overlap(event)
+            if self._greeting_words(event) and await self._beep_follows():
+                await self._late_machine("greeting phrase, then a beep")
+                return
             self._understanding = True
             try:
                 await self._on_turn(event)
@@ -470,12 +479,13 @@ class CallSession(ReportActions):
 
     def _machine_may_be_greeted(self, now: float) -> bool:
         """The bot greeted what it took for a person, and nothing it heard since has been an
-        answer yet: a beep or a machine's words can still show it was a machine."""
+        answer yet (words that only got a clarify or a reprompt are none): a beep or a machine's
+        words can still show it was a machine."""
         return (
             self.options.amd
             and self._greeted
             and not self._finished
-            and not self.report.turns
+            and not self._answered
             and now < LATE_AMD_S
         )
 
@@ -494,6 +504,32 @@ class CallSession(ReportActions):
         if judge(words, self.amd.spoke_s + turn.speech_s, False) is not Verdict.MACHINE:
             return False
         return over_greeting or is_recording(text)
+
+    def _greeting_words(self, turn: HeardTurn) -> bool:
+        """A first answer that sounds like a voicemail greeting ("I can't take your call",
+        不方便接听) but is no proof of one: a person may say it too."""
+        if not self._machine_may_be_greeted(self.clock.now()):
+            return False
+        words = " ".join([*self.amd.heard, turn.transcript.text])
+        return judge(words, self.amd.spoke_s + turn.speech_s, False) is Verdict.MACHINE
+
+    async def _beep_follows(self) -> bool:
+        """After words like a greeting's: a beep within the next moments makes it a machine
+        (a person's line does not beep); a quiet moment without one, and the words are the
+        person's answer. The reply waits at most that moment."""
+        deadline = self.clock.now() + BEEP_AFTER_WORDS_S
+        while self.clock.now() < deadline and not self.control.ended.is_set():
+            heard = self._heard_to
+            if self.amd.beep_at is not None:
+                return True
+            if (
+                not self.listener.in_speech
+                and not self.amd.beeps.sounding
+                and heard - self._last_activity >= BEEP_QUIET_S
+            ):
+                return False
+            await self.clock.sleep(FRAME_S)
+        return False
 
     async def _late_machine(self, why: str) -> None:
         """A machine was greeted: the greeting is cut and the script's voicemail handling
@@ -636,6 +672,9 @@ class CallSession(ReportActions):
         actions = self.dialogue.heard(
             text, result, self._wall_now(), turn.transcript, turn.audibility, turn.line_loss
         )
+        state = self.dialogue.state
+        if state is None or state.ended or state.node != node:
+            self._answered = True  # not a clarify or a reprompt: the words were an answer
         latency = TurnLatency(
             speech_start=turn.speech_start,
             speech_end=turn.speech_end,
