@@ -161,9 +161,10 @@ class SoundDevice:
         return len(self._speaker)
 
     def capture(self) -> np.ndarray | None:
-        while self._mic:
-            block = self._mic.popleft()
-            self._mic_chunks.add(self._down.resample_chunk(block))
+        # the blocks there now, not "until none are left": a device that runs faster than real
+        # time (ALSA's null device) refills the queue as fast as it is drained
+        for _ in range(len(self._mic)):
+            self._mic_chunks.add(self._down.resample_chunk(self._mic.popleft()))
         return self._mic_chunks.take()
 
     def play(self, pcm: np.ndarray) -> None:
