@@ -223,13 +223,16 @@ def test_bad_contact_files_give_row_and_field_and_import_nothing(
         CallingWindow(default_timezone="Mars/Base")
 
 
-def test_a_million_row_file_streams_in(tmp_path: Path) -> None:
+def test_a_big_file_streams_in(tmp_path: Path) -> None:
+    # 250,000 rows by default (the rules are the same at every size; 155 s of CI for the full
+    # million); VOICEBOT_IMPORT_ROWS=1000000 runs the million-row file
+    n = int(os.environ.get("VOICEBOT_IMPORT_ROWS", "250000")) // 1000 * 1000
     store = Store(f"sqlite:///{tmp_path / 'million.db'}")
     store.create("m", "prompts/survey_en.yaml", CampaignConfig())
     path = tmp_path / "million.csv"
     with path.open("w") as f:
         f.write("phone,name,segment\n")
-        for i in range(1_000_000):
+        for i in range(n):
             area = AREA_CODES[i % 10]
             exchange = 200 + i // 10 % 100
             number = f"+1 {area} {exchange} {i // 1000:04d}"
@@ -241,14 +244,15 @@ def test_a_million_row_file_streams_in(tmp_path: Path) -> None:
             f.write(f"{number},P{i},s{i % 7}\n")
     rejects = tmp_path / "million.rejected.csv"
     result = import_contacts(store, "m", path, rejects=rejects)
-    assert (result.imported, result.merged, result.rejected_count) == (998_000, 1000, 1000)
-    assert len(result.rejected) == 1000 and result.rejected[0].startswith("row 9: phone:")
+    k = n // 1000
+    assert (result.imported, result.merged, result.rejected_count) == (n - 2 * k, k, k)
+    assert len(result.rejected) == min(k, 1000) and result.rejected[0].startswith("row 9: phone:")
     with rejects.open(newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 1000 and rows[-1]["row"] == str(1_000_000 - 1000 + 9)
+    assert len(rows) == k and rows[-1]["row"] == str(n - 1000 + 9)
     assert json.loads(rows[0]["fields"])["name"] == "P7"
     with store.session() as s:
-        assert s.scalar(select(func.count(Contact.id))) == 998_000
+        assert s.scalar(select(func.count(Contact.id))) == n - 2 * k
 
 
 def test_the_daily_report_renders_with_charts(tmp_path: Path) -> None:
