@@ -74,6 +74,16 @@ def _until(predicate: Any, timeout: float) -> Any:
     return value
 
 
+def _texts(browser: Any, css: str) -> list[str]:
+    """The text of every match, read in one step: the wallboard may redraw between two reads."""
+    return list(
+        browser.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].map((e) => e.innerText.trim())",
+            css,
+        )
+    )
+
+
 def test_unauthenticated_requests_are_refused(site: str, browser: Any) -> None:
     browser.delete_all_cookies()
     browser.get(f"{site}/campaigns/demo")
@@ -126,7 +136,7 @@ def test_operator_uploads_runs_the_demo_and_plays_a_call(
     assert seen == sorted(seen) and seen[-1] == len(PERSONAS)  # it moved as calls finished
     _until(lambda: ringing.text == talking.text == "0", 10)  # counted, and none left over
     assert browser.execute_script("return window.voicebotUpdates") >= 2
-    phones = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#recent .phone")]
+    phones = _texts(browser, "#recent .phone")
     assert all(p.startswith("+1212555") for p in phones)  # an operator sees full numbers
     screenshot(browser, "wallboard")
 
@@ -164,7 +174,7 @@ def test_viewer_sees_masked_numbers_and_cannot_start(site: str, browser: Any) ->
     browser.get(f"{site}/campaigns/demo")
     assert not browser.find_elements(By.ID, "controls")
     assert "+1212555" not in browser.page_source and "Caller 0" not in browser.page_source
-    phones = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#recent .phone")]
+    phones = _texts(browser, "#recent .phone")
     assert phones and all("*" in p for p in phones)
     status = browser.execute_async_script("""
         const done = arguments[arguments.length - 1];
@@ -179,7 +189,7 @@ def test_viewer_sees_masked_numbers_and_cannot_start(site: str, browser: Any) ->
         r"Caller \d", page
     )  # nor the name in a bot line
     assert not browser.find_elements(By.ID, "audio")
-    said = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#turns td.said")]
+    said = _texts(browser, "#turns td.said")
     assert said and all(s == "(hidden: operators only)" for s in said)
     screenshot(browser, "call_viewer")
     browser.get(f"{site}/campaigns/demo/report")

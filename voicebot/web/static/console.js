@@ -47,10 +47,11 @@ function showBoard(board) {
   list("sip", board.sip_failures);
   list("contacts", board.contacts);
   const body = document.querySelector("#recent tbody");
-  if (body) {
-    body.innerHTML = board.recent.map((r) =>
+  if (body) {  // rebuilt only when a row changed: a selection or a hovered link survives a tick
+    const rows = board.recent.map((r) =>
       `<tr><td><a href="/calls/${r.id}">#${r.id}</a></td><td class="phone">${esc(r.phone)}</td>` +
       `<td>${esc(r.state)}</td><td>${esc(r.outcome)}</td><td>${Math.round(r.duration_s)}</td></tr>`).join("");
+    if (rows !== body.dataset.rows) { body.innerHTML = rows; body.dataset.rows = rows; }
   }
   const fresh = board.version !== undefined && board.version !== window.voicebotVersion;
   window.voicebotVersion = board.version;
