@@ -38,6 +38,15 @@ def test_yes_no(text: str, language: str, expected: bool | None) -> None:
         ("三分吧", "zh", (1, 5), 3),
         ("非常满意", "zh", (1, 5), 5),
         ("no idea", "en", (1, 5), None),
+        # a number that counts something else is no score
+        ("麻烦您再讲一遍好吗", "zh", (1, 5), None),
+        ("我都打过来三次了", "zh", (1, 5), None),
+        ("过两天再说吧", "zh", (1, 5), None),
+        ("给我五分钟", "zh", (1, 5), None),
+        ("四点以后再打", "zh", (1, 5), None),
+        ("第二个问题是什么", "zh", (1, 5), None),
+        ("给个四分吧", "zh", (1, 5), 4),
+        ("不太满意，两分。", "zh", (1, 5), 2),
     ],
 )
 def test_rating(text: str, language: str, scale: tuple[int, int], expected: int | None) -> None:

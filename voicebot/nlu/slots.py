@@ -282,7 +282,12 @@ _EN_RATING_WORDS = (
     (1, r"\b(terrible|awful|appalling|dreadful)\b"),
 )
 # Words that hold a numeral but are no number ("一般" is not 1, "一下" is not 1).
-_ZH_NOT_NUMBERS = re.compile(r"一般|一下|一点|一样|一直|一定|一会|一些|万一|一起|一切|一次")
+_ZH_NOT_NUMBERS = re.compile(
+    r"一般|一下|一点|一样|一直|一定|一会|一些|万一|一起|一切|一次"
+    # a number that counts something else is no score: 再说一遍, 打了三次, 等两天, 两分钟,
+    # 五块钱, 三点 (a time), 第二 (an order)
+    rf"|第[{_CN_DIGITS}\d]+|[{_CN_DIGITS}\d]+(?=遍|次|回|趟|下|些|天|年|月|周|星期|小时|分钟|秒|岁|块|元|毛|号|点|位|台|张|条|件)"
+)
 
 
 def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
@@ -297,7 +302,7 @@ def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
             for score, pattern in _ZH_RATING_WORDS:
                 if re.search(pattern, text):
                     return high if score == 5 else score
-        return _pinyin_rating(text, low, high)
+        return _pinyin_rating(plain, low, high)
     for n in numbers(text, language):
         if low <= n <= high and n == int(n):
             return int(n)
