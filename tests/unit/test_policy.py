@@ -93,6 +93,28 @@ def test_the_ci_run_that_read_every_answer_as_a_global_intent_still_completes() 
     assert (rec["survey.punctuality"], rec["survey.quality"], rec["survey.recommend"]) == (4, 5, 9)
 
 
+def test_a_low_score_read_as_an_unsure_complaint_is_the_score() -> None:
+    state, actions = run([*ANSWERED[:2], heard("Pretty poor, a two.", "complaint", 0.5)])
+    assert state.node == "q2" and state.recorded()["survey.punctuality"] == 2
+    assert not any(isinstance(a, Transfer) for a in actions)
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence"),
+    [
+        ("Awful, two. I want to speak to someone about the mess they left.", 0.5),  # not short
+        ("Two. Terrible, just terrible.", 0.9),  # a sure complaint
+        ("Your people were rude and careless.", 0.5),  # no score
+    ],
+)
+def test_a_complaint_at_a_rating_question_still_goes_to_the_desk(
+    text: str, confidence: float
+) -> None:
+    state, actions = run([*ANSWERED[:2], heard(text, "complaint", confidence)])
+    assert any(isinstance(a, Transfer) for a in actions), actions
+    assert "survey.punctuality" not in state.recorded()
+
+
 def test_a_no_that_asks_to_stop_calling_stays_a_do_not_call_request() -> None:
     state, _ = run([*ANSWERED, heard("No, just stop calling me.", "stop_calling", 0.7)])
     assert state.ended == "dnc"

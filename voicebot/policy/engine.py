@@ -111,6 +111,10 @@ class Policy:
         or an intent the node routes itself ("not interested" to the consent question: a no),
         wins over a global handler, unless the caller wants out or wants a person."""
         node = self.script.nodes[state.node]
+        if event.intent == "complaint" and event.confidence < _SURE:
+            # "Not very happy, two.": a short answer with a score, read as a complaint by an
+            # unsure classifier, is the score asked for (a low one), not a case for the desk
+            return self._short_score(node, event)
         if event.intent in _ALWAYS_GLOBAL:
             return False
         if event.intent in node.goto:  # the node names this intent: its own route wins
@@ -188,6 +192,14 @@ class Policy:
             key = "affirm" if value else "deny"
             return node.goto.get(key, node.goto.get("filled")), value
         return node.goto.get("filled"), value
+
+    def _short_score(self, node: Node, event: Heard) -> bool:
+        return (
+            node.ask is not None
+            and node.ask.slot in ("rating", "number")
+            and _short(event.text, self.language)
+            and self._parse_slot(node, event) is not None
+        )
 
     @staticmethod
     def _no_key(node: Node) -> str | None:
