@@ -55,7 +55,7 @@ class Hearing:
     def __init__(
         self,
         language: str,
-        asr: WhisperRecognizer,
+        asr: WhisperRecognizer | None,  # None: typed text only (`read`)
         classifiers: dict[str, IntentClassifier],
         scripts: dict[str, Script],
     ) -> None:
@@ -75,6 +75,7 @@ class Hearing:
         context = _fill(text_of(script.nodes[case.node].say, self.language), script)
         begin = time.perf_counter()
         audio = resample(span, 8000, SAMPLE_RATE)
+        assert self.asr is not None, "a typed-only hearing has no recogniser"
         transcript = self.asr.transcribe(audio, context)
         transcript, rescored = self._second_pass(dialogue, transcript, audio, start, end, context)
         decode_s = time.perf_counter() - begin
@@ -95,6 +96,20 @@ class Hearing:
             out.labels = {"nothing"}
             return out
         out.labels = interpret(script, before, dialogue.state, actions)
+        return out
+
+    def read(self, clip: Clip) -> Outcome:
+        """The phrasing as typed text, heard with certainty: what the classifier and the policy
+        make of the right words (the ceiling the recogniser's mistakes pull down from)."""
+        case = clip.case
+        dialogue = self._dialogue_at(self.scripts[case.script], case.node)
+        transcript = Transcript(case.text, self.language, 1.0, 0.0, 0.0, 0.0, 0.0, "", case.text)
+        out = Outcome(case.text, case.text, "", 0.0, 0.0, 0.0, 0.0)
+        before = dialogue.state
+        assert before is not None
+        actions = self._step(dialogue, transcript, 1.0, out)
+        assert actions is not None
+        out.labels = interpret(self.scripts[case.script], before, dialogue.state, actions)
         return out
 
     def _step(
@@ -124,6 +139,7 @@ class Hearing:
         turn = HeardTurn(transcript, start, end, end, end, False, audio)
         if grammar is None or not needs_second_pass(turn, grammar):
             return transcript, ""
+        assert self.asr is not None
         scores = self.asr.score(audio, list(grammar.candidates), context)
         ranked = sorted(zip(scores, grammar.candidates, strict=True), reverse=True)
         note = " ".join(f"{c}{s:.2f}" for s, c in ranked[:2])
@@ -138,7 +154,11 @@ class Hearing:
 
     def _dialogue_at(self, script: Script, node: str) -> Dialogue:
         classifier = self.classifiers[script.name]
-        dialogue = Dialogue(script, self.language, classifier, dict(script.example_contact))
+        # texts can be sent: the nodes asked here are the ones a call reaches (without an SMS
+        # webhook the offer of a text is never made, and its yes would be read as no route)
+        dialogue = Dialogue(
+            script, self.language, classifier, dict(script.example_contact), sms=True
+        )
         dialogue.start()
         assert dialogue.state is not None
         path = (*dialogue.state.path, node) if node != script.start else dialogue.state.path
@@ -174,13 +194,18 @@ def _vad_turns(pcm: np.ndarray) -> list[tuple[float, float]]:
 def interpret(
     script: Script, before: DialogueState, after: DialogueState | None, actions: list[Any]
 ) -> set[str]:
-    """What the policy did, as labels: global handlers taken, the node's answer keys whose
-    target it entered, recorded slot values, or `unclear` (clarify / reprompt / hand-off on low
-    confidence) and `silence` (the no-input line)."""
+    """What the policy did, as labels: global handlers taken (and the answer keys whose target
+    a handler goes on to: "not now" then "when shall we call?" is the no to "is now a good
+    time?"), the node's answer keys whose target it entered, recorded slot values, or
+    `unclear` (clarify / reprompt / hand-off on low confidence) and `silence` (the no-input
+    line)."""
     assert after is not None
     node = script.nodes[before.node]
     new_path = after.path[len(before.path) :]
     labels = {p.split(".", 1)[1] for p in new_path if p.startswith("global.")}
+    for name in list(labels):  # a handler that goes on where an answer goes is that answer
+        then = script.globals[name].then if name in script.globals else None
+        labels |= {k for k, v in node.goto.items() if v == then}
     says = [a.node for a in actions if isinstance(a, Say)]
     if any(s == "clarify" or s.endswith(".reprompt") for s in says):
         labels.add("unclear")

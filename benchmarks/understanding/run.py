@@ -28,9 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = {"en": ["survey_en", "reminder_en"], "zh": ["upgrade_zh", "followup_zh"]}
 
 
-def load_hearing(language: str, asr_model: str | None, registry: ModelRegistry) -> Hearing:
+def load_hearing(
+    language: str, asr_model: str | None, registry: ModelRegistry, typed: bool = False
+) -> Hearing:
+    """The bot's hearing for one language; `typed`: text only, no recogniser loaded."""
     spec = registry.spec(asr_model) if asr_model else registry.default("asr", language)
-    asr = WhisperRecognizer(registry.resolve(spec.name), AsrOptions(language=language))
+    asr = (
+        None
+        if typed
+        else WhisperRecognizer(registry.resolve(spec.name), AsrOptions(language=language))
+    )
     nlu = registry.default("nlu", language)
     folder = registry.resolve(nlu.name)
     encoder: SentenceEncoder = (
@@ -46,11 +53,14 @@ def load_hearing(language: str, asr_model: str | None, registry: ModelRegistry) 
 def run_language(
     language: str, split: str, args: argparse.Namespace, registry: ModelRegistry
 ) -> list[dict[str, Any]]:
-    hearing = load_hearing(language, getattr(args, f"asr_{language}"), registry)
+    hearing = load_hearing(language, getattr(args, f"asr_{language}"), registry, args.typed)
     cache = ClipCache(Path(args.cache))
     synth = Synthesizers()
     rows: list[dict[str, Any]] = []
     batch = clips(language, split, args.voices_per_phrasing, args.limit)
+    if args.typed:  # each phrasing once, as text: no voice, no line, no recogniser
+        once = {c.case.id: c for c in reversed(batch) if c.voice is not None}
+        batch = list(reversed(once.values()))
     for i, clip in enumerate(batch):
         case = clip.case
 
@@ -61,8 +71,7 @@ def run_language(
             pcm, rate = synth.synthesize(clip.voice, clip.case.text)
             return phone_line(pcm, rate, clip.channel, clip.level_db)
 
-        pcm = cache.get(clip.key, make)
-        out = hearing.hear(clip, pcm)
+        out = hearing.read(clip) if args.typed else hearing.hear(clip, cache.get(clip.key, make))
         labels = sorted(out.labels)
         node = hearing.scripts[case.script].nodes[case.node]
         rows.append(
@@ -119,6 +128,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="rendered clips (built here, never committed)",
     )
     parser.add_argument("--verbose", action="store_true", help="one line per clip")
+    parser.add_argument(
+        "--typed",
+        action="store_true",
+        help="the phrasings as text, once each: the classifier and policy alone (no audio)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
