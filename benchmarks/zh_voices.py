@@ -79,6 +79,12 @@ def syllables(tokens: list[str]) -> list[str]:
     return [s for t in tokens for s in lazy_pinyin(t)]
 
 
+def padded(line: np.ndarray) -> np.ndarray:
+    """A line as a caller's turn reaches the recogniser: the detector's quiet either side."""
+    quiet = np.zeros(int(TURN_PAD_S * ASR_RATE), dtype=line.dtype)
+    return np.concatenate([quiet, line, quiet])
+
+
 def measure(voice: Voice, lines: list[str], asr: Any) -> dict[str, Any]:
     errors = chars = sound_errors = 0
     render_s = audio_s = 0.0
@@ -90,9 +96,7 @@ def measure(voice: Voice, lines: list[str], asr: Any) -> dict[str, Any]:
         pcm = voice.synthesize(text)
         render_s += time.perf_counter() - start
         audio_s += len(pcm) / voice.sample_rate
-        line = resample(pcm, voice.sample_rate, ASR_RATE)
-        quiet = np.zeros(int(TURN_PAD_S * ASR_RATE), dtype=line.dtype)
-        heard = phone_channel(np.concatenate([quiet, line, quiet]), ASR_RATE)
+        heard = phone_channel(padded(resample(pcm, voice.sample_rate, ASR_RATE)), ASR_RATE)
         hyp = asr.transcribe(heard).text
         ref_tokens, hyp_tokens = normalise(text, "zh"), normalise(hyp, "zh")
         line_errors = edit_distance(ref_tokens, hyp_tokens)

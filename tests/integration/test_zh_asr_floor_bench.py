@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from benchmarks.zh_asr_floor import ASR_RATE, TURN_PAD_S, floor, padded
-from benchmarks.zh_voices import EspeakPinyin, zh_lines
+from benchmarks.zh_asr_floor import floor
+from benchmarks.zh_voices import ASR_RATE, TURN_PAD_S, EspeakPinyin, padded, zh_lines
 
 
 def test_a_line_keeps_its_samples_between_the_quiet() -> None:
