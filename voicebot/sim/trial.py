@@ -57,7 +57,7 @@ class Trial(ScriptStages):
 
     def voice(self, persona: Persona) -> CalleeVoice:
         if persona.speed not in self._voices:
-            voice = self.store.voice(self.language, length_scale=persona.speed)
+            voice = self.store.caller_voice(self.language, length_scale=persona.speed)
             self._voices[persona.speed] = CalleeVoice(voice, LINE_RATE)
         return self._voices[persona.speed]
 
