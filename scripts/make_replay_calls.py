@@ -33,8 +33,16 @@ CALLS = {
         ["cooperative", "refuses", "busy", "asks_for_person", "wrong_person", "talks_over"],
         "",
     ),
-    "upgrade_zh": ("zh", ["cooperative", "busy"], "upgrade_zh_"),
-    "followup_zh": ("zh", ["cooperative", "wrong_person"], "followup_zh_"),
+    "upgrade_zh": (
+        "zh",
+        ["cooperative", "busy", "refuses", "asks_for_person", "wrong_person", "asks_slower"],
+        "upgrade_zh_",
+    ),
+    "followup_zh": (
+        "zh",
+        ["cooperative", "wrong_person", "busy", "refuses", "asks_for_person"],
+        "followup_zh_",
+    ),
 }
 
 
