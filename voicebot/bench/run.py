@@ -80,9 +80,14 @@ def accuracy(results: list[ReplayResult]) -> dict[str, Any]:
 
 
 def by_language(results: list[ReplayResult]) -> dict[str, dict[str, Any]]:
-    """The caller's-ear stats of each language's calls (one run, side by side)."""
+    """The caller's-ear stats of each language's calls (one run, side by side), with the
+    internal stages that make them up."""
     languages = sorted({r.language for r in results if r.language})
-    return {lang: ear_stats([r for r in results if r.language == lang]) for lang in languages}
+    out = {}
+    for lang in languages:
+        calls = [r for r in results if r.language == lang]
+        out[lang] = {**ear_stats(calls), "stages_ms": stage_stats(calls)}
+    return out
 
 
 def load_all(
@@ -321,13 +326,21 @@ def markdown(result: dict[str, Any]) -> str:
             "",
             "Caller's ear by language (the same run, side by side):",
             "",
-            "| calls at once | language | replies | p50 ms | p95 ms | greeting p50 ms |",
-            "|---|---|---|---|---|---|",
+            "| calls at once | language | replies | p50 ms | p95 ms | greeting p50 ms "
+            "| asr p50 / p95 | intent p50 / p95 | end_to_end p50 / p95 |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for n, langs in split:
             for lang, e in langs.items():
-                r, g = e["reply"], e["greeting"]
-                lines.append(f"| {n} | {lang} | {r['n']} | {r['p50']} | {r['p95']} | {g['p50']} |")
+                r, g, st = e["reply"], e["greeting"], e.get("stages_ms", {})
+                parts = [
+                    f"{st[k]['p50']} / {st[k]['p95']}" if k in st else "-"
+                    for k in ("asr", "intent", "end_to_end")
+                ]
+                lines.append(
+                    f"| {n} | {lang} | {r['n']} | {r['p50']} | {r['p95']} | {g['p50']} "
+                    f"| {' | '.join(parts)} |"
+                )
     if "baseline_naive" in result:
         b = result["baseline_naive"]["ear_ms"]["reply"]
         lines += [
