@@ -1,12 +1,15 @@
 """ASR decoder settings on the understanding benchmark's clips: word (character) error rate,
 repetition loops and decode time per setting, side by side in one run.
 
-    python -m benchmarks.asr_window --language en --split dev --limit 30 --windows 30 15 10 5
+    python -m benchmarks.asr_window --language en --split dev --limit 30 --settings 30/1/2 10/1/2
+    python -m benchmarks.asr_window --language zh --settings 10/1/2 --after-ms 100 20
 
 Each clip is cut as the call's VAD cuts it and decoded with the bot's own recogniser
 (`WhisperRecognizer.transcribe`, with the bot's question as context) once per setting. Settings
 are `window_s/beam/threads`; a short window falls back to 30 s on a loop, which the `fell_back`
-column counts. Tune on dev; report test once.
+column counts. `--after-ms`: how much audio after the VAD's end of speech the decode gets (the
+speculative decode starts that long into the pause, `endpoint.speculate_ms`). Tune on dev; report
+test once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from voicebot.audio.resample import resample
 from voicebot.models.registry import ModelRegistry
 
 
-def turn_audio(language: str, split: str, limit: int | None) -> list[dict[str, Any]]:
+def turn_audio(
+    language: str, split: str, limit: int | None, after_s: float = AFTER_S
+) -> list[dict[str, Any]]:
     """The speech clips of a split as the recogniser gets them, with the question asked."""
     out = []
     for answer in answers(language, split, limit):  # the turn-end benchmark's clips
@@ -36,7 +41,7 @@ def turn_audio(language: str, split: str, limit: int | None) -> list[dict[str, A
         if not turns:
             continue
         start, end = turns[0][0], turns[-1][1]
-        span = pcm[max(0, int((start - PREROLL_S) * 8000)) : int((end + AFTER_S) * 8000)]
+        span = pcm[max(0, int((start - PREROLL_S) * 8000)) : int((end + after_s) * 8000)]
         audio = resample(span, 8000, SAMPLE_RATE)
         out.append({"text": answer["text"], "audio": audio, "context": answer["context"]})
     return out
@@ -73,29 +78,43 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=["dev", "test"], default="dev")
     p.add_argument("--limit", type=int, default=30, help="phrasings (one voice each)")
     p.add_argument("--settings", nargs="+", default=["30/1/2", "15/1/2", "10/1/2", "5/1/2"])
+    p.add_argument(
+        "--after-ms",
+        nargs="+",
+        type=int,
+        default=[round(AFTER_S * 1000)],
+        help="audio kept after the end of speech (ms), one run each",
+    )
     p.add_argument("--out", help="write the rows to this JSON file")
     args = p.parse_args(argv)
     registry = ModelRegistry()
     folder = registry.resolve(registry.default("asr", args.language).name)
-    turns = turn_audio(args.language, args.split, args.limit)
     rows = []
-    for setting in args.settings:
-        window, beam, threads = setting.split("/")
-        options = AsrOptions(
-            language=args.language,
-            window_s=float(window),
-            beam_size=int(beam),
-            threads=int(threads),
-            workers=1,
-        )
-        asr = WhisperRecognizer(folder, options)
-        asr.transcribe(turns[0]["audio"], turns[0]["context"])  # warm up
-        row = {"setting": setting, **measure(asr, turns, args.language)}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    for after_ms in args.after_ms:
+        turns = turn_audio(args.language, args.split, args.limit, after_ms / 1000)
+        rows += [run(folder, setting, turns, args.language, after_ms) for setting in args.settings]
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def run(
+    folder: Path, setting: str, turns: list[dict[str, Any]], language: str, after_ms: int
+) -> dict[str, Any]:
+    """One setting on the clips: its row, printed as it finishes."""
+    window, beam, threads = setting.split("/")
+    options = AsrOptions(
+        language=language,
+        window_s=float(window),
+        beam_size=int(beam),
+        threads=int(threads),
+        workers=1,
+    )
+    asr = WhisperRecognizer(folder, options)
+    asr.transcribe(np.zeros(SAMPLE_RATE, np.float32))  # warm up (on no clip: encodings are kept)
+    row = {"setting": setting, "after_ms": after_ms, **measure(asr, turns, language)}
+    print(json.dumps(row), flush=True)
+    return row
 
 
 if __name__ == "__main__":

@@ -23,11 +23,13 @@ from voicebot.policy.engine import DialogueState
 from voicebot.policy.schema import Script, text_of
 from voicebot.session.dialogue import Dialogue
 from voicebot.session.listener import HeardTurn, needs_second_pass, pick_answer
-from voicebot.vad.endpoint import SpeechEnded
+from voicebot.vad.endpoint import EndpointConfig, SpeechEnded
 from voicebot.vad.webrtc import VoiceActivity
 
 NOW = datetime(2026, 12, 1, 10, 0)  # a Tuesday: the phrasings' dates are relative to it
-PREROLL_S, AFTER_S = 0.3, 0.1  # what the turn recogniser keeps around the speech
+# what the turn recogniser keeps around the speech: its pre-roll, and the quiet after the end
+# of speech that the speculative decode (most turns' final) gets
+PREROLL_S, AFTER_S = 0.3, EndpointConfig().speculate_ms / 1000
 _PARTS = {"morning": (6, 12), "afternoon": (12, 18), "evening": (17, 24)}
 _VAR = re.compile(r"\{(\w+)\}")
 

@@ -34,7 +34,9 @@ class EndpointConfig(BaseModel):
         900, description="adaptive: the hangover after 'um', 'and', a growing number ..."
     )
     speculate_ms: int = Field(
-        100, description="silence before the speculative decode of the turn so far starts"
+        20,
+        description="silence before the speculative decode of the turn so far starts (20 = "
+        "the first quiet frame: a Mandarin decode then ends near the hangover's end)",
     )
     energy_floor_dbfs: float | None = Field(
         None, description="frames quieter than this are silence, whatever the VAD says (-50)"
