@@ -332,10 +332,9 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for n, langs in split:
             for lang, e in langs.items():
-                r, g, st = e["reply"], e["greeting"], e.get("stages_ms", {})
+                r, g, st = e["reply"], e["greeting"], e["stages_ms"]
                 parts = [
-                    f"{st[k]['p50']} / {st[k]['p95']}" if k in st else "-"
-                    for k in ("asr", "intent", "end_to_end")
+                    f"{st[k]['p50']} / {st[k]['p95']}" for k in ("asr", "intent", "end_to_end")
                 ]
                 lines.append(
                     f"| {n} | {lang} | {r['n']} | {r['p50']} | {r['p95']} | {g['p50']} "
