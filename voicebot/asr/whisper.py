@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from voicebot.asr import voiced
+from voicebot.asr.voiced import MIN_VOICED_S, voiced_seconds
 from voicebot.audio.frames import as_float32
 
 SAMPLE_RATE = 16000
@@ -71,6 +73,8 @@ class Transcript:
     dropped: str = ""  # why the text was dropped, if it was
     raw_text: str = ""  # what the decoder said, kept even when dropped (for calibration)
     avg_logprob: float = 0.0  # mean token log-probability of the decode
+    # seconds of voice in the turn (asr/voiced.py), measured only when the text was dropped
+    voiced_s: float | None = None
 
 
 class WhisperRecognizer:
@@ -99,6 +103,7 @@ class WhisperRecognizer:
         self._to_simplified = _simplifier() if self.options.language == "zh" else None
         self._encoded: OrderedDict[tuple[bytes, int], object] = OrderedDict()
         self._encoded_lock = threading.Lock()
+        voiced.load()  # the voice detector that judges turns whose text is dropped
 
     def transcribe(self, pcm: np.ndarray, context: str = "") -> Transcript:
         """Decode 16 kHz mono PCM (one turn, up to 30 s). `context` is what the caller is
@@ -108,7 +113,9 @@ class WhisperRecognizer:
         audio = _dc_block(audio)  # a DC offset is no tone and no speech
         seconds = len(audio) / SAMPLE_RATE
         start = time.perf_counter()
-        if is_tone(audio):  # beeps and tones are not speech (whisper hears "Beep Beep ...")
+        # beeps and tones are not speech (whisper hears "Beep Beep ..."); a flat, steady voice
+        # can look like one to the spectrum, not to the voice detector
+        if is_tone(audio) and (voice_s := voiced_seconds(audio)) < MIN_VOICED_S:
             return Transcript(
                 "",
                 self.options.language,
@@ -118,6 +125,7 @@ class WhisperRecognizer:
                 time.perf_counter() - start,
                 0.0,
                 dropped="tone",
+                voiced_s=voice_s,
             )
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
         prompt = context
@@ -144,6 +152,7 @@ class WhisperRecognizer:
             dropped=dropped,
             raw_text=text,
             avg_logprob=logprob,
+            voiced_s=voiced_seconds(audio) if dropped else None,
         )
 
     def _decode(self, audio: np.ndarray, window_s: float, context: str) -> tuple[str, float, float]:
@@ -231,16 +240,25 @@ class WhisperRecognizer:
 # Calibrated on the dev split of `./dev bench understanding`: speech the filter drops vs tones,
 # coughs and line noise that get past the VAD.
 MIN_LOST_SPEECH_S = 0.3
-MAX_LOST_NO_SPEECH = 0.3
+MAX_LOST_NO_SPEECH = 0.3  # for a transcript without a voice measure (asr/voiced.py)
+
+
+def lasts_as_words(speech_s: float) -> bool:
+    """Speech long enough to hold a word (15 frames of 20 ms are 0.3 s, though their float
+    difference may fall a hair short of it)."""
+    return speech_s >= MIN_LOST_SPEECH_S - 1e-6
 
 
 def words_lost(transcript: Transcript, speech_s: float) -> bool:
     """The VAD heard speech of real length but the recogniser has no usable text: the caller
-    said something ("heard, not understood"), unlike a tone, a cough or line noise."""
-    if transcript.text or speech_s < MIN_LOST_SPEECH_S:
+    said something ("heard, not understood"), unlike a tone, a cough or line noise. The voice
+    detector decides (asr/voiced.py); whisper's no-speech probability only where it did not run."""
+    if transcript.text or not lasts_as_words(speech_s):
         return False
     if transcript.dropped in ("tone", "asr error"):
         return transcript.dropped == "asr error"
+    if transcript.voiced_s is not None:
+        return transcript.voiced_s >= MIN_VOICED_S
     return transcript.no_speech_prob <= MAX_LOST_NO_SPEECH
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from voicebot.asr.turn import TurnRecognizer
-from voicebot.asr.whisper import MIN_LOST_SPEECH_S, Transcript, WhisperRecognizer, words_lost
+from voicebot.asr.whisper import Transcript, WhisperRecognizer, lasts_as_words, words_lost
 from voicebot.audio.frames import AudioFrame
 from voicebot.core.clock import Clock
 from voicebot.nlu.grammar import AnswerGrammar
@@ -67,7 +67,7 @@ class HeardTurn:
 def line_trouble(turn: HeardTurn) -> bool:
     """A turn without words that the line explains: quiet or noisy speech, or a turn the line
     lost frames of (never a tone, never a click too short to be words)."""
-    if turn.speech_s < MIN_LOST_SPEECH_S or turn.transcript.dropped == "tone":
+    if not lasts_as_words(turn.speech_s) or turn.transcript.dropped == "tone":
         return False
     return turn.audibility is not Audibility.OK or turn.line_loss >= LOSSY_TURN
 
@@ -86,7 +86,7 @@ def needs_second_pass(turn: HeardTurn, grammar: AnswerGrammar) -> bool:
     if turn.speech_s > grammar.max_speech_s:
         return False
     if not text:  # dropped words: the expected answers may still fit (a cough will not)
-        return turn.speech_s >= MIN_LOST_SPEECH_S and turn.transcript.dropped != "tone"
+        return turn.words_lost
     short = len(text.split()) <= _SHORT_TEXT_WORDS if grammar.language == "en" else len(text) <= 6
     return short and not grammar.parses(text)
 
