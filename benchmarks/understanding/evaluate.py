@@ -22,7 +22,7 @@ from voicebot.policy.actions import Record, Say, Transfer
 from voicebot.policy.engine import DialogueState
 from voicebot.policy.schema import Script, text_of
 from voicebot.session.dialogue import Dialogue
-from voicebot.session.listener import HeardTurn, needs_second_pass, pick_answer
+from voicebot.session.listener import HeardTurn, first_reading, needs_second_pass, pick_answer
 from voicebot.vad.endpoint import EndpointConfig, SpeechEnded
 from voicebot.vad.webrtc import VoiceActivity
 
@@ -145,7 +145,7 @@ class Hearing:
         scores = self.asr.score(audio, list(grammar.candidates), context)
         ranked = sorted(zip(scores, grammar.candidates, strict=True), reverse=True)
         note = " ".join(f"{c}{s:.2f}" for s, c in ranked[:2])
-        chosen = pick_answer(grammar, scores)
+        chosen = pick_answer(grammar, scores, first_reading(transcript))
         if chosen is None:
             return transcript, note
         text, score = chosen

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from voicebot.asr.whisper import Transcript
 from voicebot.nlu.grammar import answer_grammar
 from voicebot.nlu.slots import not_an_answer, plain_yes, rating, yes_no
 from voicebot.policy.actions import Heard, Record, Say, Transfer, Unheard
 from voicebot.policy.engine import Policy
 from voicebot.policy.schema import load_script
+from voicebot.session.listener import first_reading, pick_answer
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 1, 10, 0)
@@ -123,6 +125,32 @@ def test_closed_questions_have_answer_grammars_open_ones_none() -> None:
     assert four.parses("I'd say four")
     assert answer_grammar("yes_no", (1, 5), "zh") is not None
     assert answer_grammar("when", (1, 5), "en") is None
+
+
+def _dropped(raw: str, why: str = "no_speech_prob 0.69") -> Transcript:
+    return Transcript("", "zh", 0.0, 0.69, 0.8, 0.2, 10.0, why, raw, -1.5, 0.7)
+
+
+def test_a_close_rescoring_takes_the_rating_the_free_decode_read_first() -> None:
+    grammar = answer_grammar("rating", (1, 5), "zh")
+    assert grammar is not None
+    scores = [-2.69, -3.3, -3.5, -3.2, -3.01]  # 一分 on top, 0.32 ahead of 五分
+    assert pick_answer(grammar, scores) is None  # too close on its own
+    assert pick_answer(grammar, scores, first_reading(_dropped("一分"))) == ("一分。", -2.69)
+    # the readings disagree, or the first one is the bot's own question echoed: no answer
+    assert pick_answer(grammar, scores, first_reading(_dropped("五分"))) is None
+    assert pick_answer(grammar, scores, first_reading(_dropped("就是一个问题吧我想问一下"))) is None
+    echo = _dropped("请打一分到五分", "echo of the question")
+    assert pick_answer(grammar, scores, first_reading(echo)) is None
+    assert pick_answer(grammar, [-6.0, -7.0, -7.0, -7.0, -7.0], "一分") is None  # fits nothing
+    assert pick_answer(grammar, [-2.5, -2.5, -4.0, -4.0, -4.0], "一分") is None  # a tie
+    assert pick_answer(grammar, [-2.0, -3.5, -4.0, -4.0, -4.0]) == ("一分。", -2.0)  # clear
+
+
+def test_a_yes_read_twice_from_unsure_audio_is_still_not_taken() -> None:
+    grammar = answer_grammar("yes_no", (1, 5), "zh")
+    assert grammar is not None  # 是的 0.4 ahead of 不是: a false yes costs more than a reprompt
+    assert pick_answer(grammar, [-2.0, -2.6, -2.9, -2.4, -3.0], "是") is None
 
 
 @pytest.mark.parametrize(

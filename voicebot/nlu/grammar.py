@@ -37,6 +37,14 @@ class AnswerGrammar:
             or slots.not_an_answer(text, self.language) is not None
         )
 
+    def agrees(self, reading: str, candidate: str) -> bool:
+        """A rating `reading` holds the same number as `candidate`. Only ratings: a yes read
+        twice from unsure audio may still be "是她妈妈" (a false yes costs more than a reprompt)."""
+        if self.slot != "rating" or not reading:
+            return False
+        value = slots.rating(reading, self.language, *self.scale)
+        return value is not None and value == slots.rating(candidate, self.language, *self.scale)
+
 
 def answer_grammar(slot: str, scale: tuple[int, int], language: str) -> AnswerGrammar | None:
     """The grammar of a node's ask, or None for open questions (times, free text)."""

@@ -87,20 +87,41 @@ def needs_second_pass(turn: HeardTurn, grammar: AnswerGrammar) -> bool:
         return False
     if not text:  # dropped words: the expected answers may still fit (a cough will not)
         return turn.words_lost
-    short = len(text.split()) <= _SHORT_TEXT_WORDS if grammar.language == "en" else len(text) <= 6
-    return short and not grammar.parses(text)
+    return short_answer(text, grammar.language) and not grammar.parses(text)
 
 
-def pick_answer(grammar: AnswerGrammar, scores: list[float]) -> tuple[str, float] | None:
-    """The expected answer the audio supports clearly, if one does."""
+def short_answer(text: str, language: str) -> bool:
+    """As short as an answer to a closed question is ("four", "五分"), not a sentence."""
+    return len(text.split()) <= _SHORT_TEXT_WORDS if language == "en" else len(text) <= 6
+
+
+def first_reading(transcript: Transcript) -> str:
+    """What the free decode read in a turn whose words the filter dropped as unsure, when it is
+    as short as an answer (not a sentence with a "one" in it, not an echo of the bot's own
+    question, not a tone): a second opinion for the rescoring."""
+    if transcript.dropped in ("", "echo of the question", "tone"):
+        return ""
+    raw = transcript.raw_text.strip()
+    return raw if short_answer(raw, transcript.language) else ""
+
+
+def pick_answer(
+    grammar: AnswerGrammar, scores: list[float], first: str = ""
+) -> tuple[str, float] | None:
+    """The expected answer the audio supports clearly, if one does: well ahead of the
+    runner-up, or (a rating) on top and the very number the free decode read first (`first`,
+    see `first_reading`): two readings of the audio agree."""
     if not scores:
         return None
     order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
     best = scores[order[0]]
     runner_up = scores[order[1]] if len(order) > 1 else -10.0
-    if best < MIN_ANSWER_SCORE or best - runner_up < MIN_ANSWER_MARGIN:
+    top = grammar.candidates[order[0]]
+    if best < MIN_ANSWER_SCORE or best <= runner_up:
         return None
-    return grammar.candidates[order[0]], best
+    if best - runner_up < MIN_ANSWER_MARGIN and not grammar.agrees(first, top):
+        return None
+    return top, best
 
 
 class Listener:
@@ -212,7 +233,7 @@ class Listener:
         scores = await self.clock.run_blocking(
             self.recognizer.recognizer.score, turn.pcm, list(grammar.candidates), context
         )
-        chosen = pick_answer(grammar, scores)
+        chosen = pick_answer(grammar, scores, first_reading(turn.transcript))
         if chosen is None:
             return turn
         text, score = chosen
