@@ -1,8 +1,8 @@
 """The voice detector that judges a turn whose words the recogniser dropped (asr/voiced.py), on
 the real Silero model: recorded answers in both languages through a phone line hold a voice;
 tones, DTMF, line noise and clicks hold none. And the rule it feeds: a dropped turn with a voice
-is "heard, not understood" whatever whisper's no-speech probability says; one without is
-nothing."""
+is "heard, not understood" whatever whisper's no-speech probability says; one that neither
+detector takes for speech is nothing."""
 
 import numpy as np
 import pytest
@@ -65,9 +65,10 @@ def _dropped(voiced_s: float | None, no_speech: float = 0.85) -> Transcript:
     )
 
 
-def test_a_dropped_turn_is_judged_by_its_voice_not_by_no_speech_prob() -> None:
+def test_a_dropped_turn_with_a_voice_is_heard_not_understood() -> None:
     assert words_lost(_dropped(0.7), speech_s=0.8)  # whisper unsure it was speech: it was
-    assert not words_lost(_dropped(0.0, no_speech=0.1), speech_s=0.8)  # no voice: nothing
+    assert words_lost(_dropped(0.0, no_speech=0.1), speech_s=0.8)  # whisper sure: enough
+    assert not words_lost(_dropped(0.0), speech_s=0.8)  # neither hears a voice: nothing
     assert not words_lost(_dropped(0.7), speech_s=0.2)  # a click-length turn stays nothing
     assert words_lost(_dropped(0.7), speech_s=0.7 - 0.4)  # 15 frames are 0.3 s, float or not
     # a transcript nobody measured falls back to whisper's own judgement

@@ -1,12 +1,12 @@
 """Is there a voice in this turn? Asked only when the recogniser gave no usable text, to tell a
 caller who was not understood ("heard, not understood": the clarify line) from a cough, a tone or
-line noise (nothing at all).
+line noise (nothing at all). asr/whisper.py `words_lost` takes it beside whisper's own judgement.
 
-whisper's own `no_speech_prob` cannot tell them apart on phone audio: on the understanding
-benchmark's dev split it was above 0.6 for real Mandarin answers ("五分。", "挺满意的。") as often
-as for breaths and clicks. Silero VAD can: every dev non-speech clip (tones, DTMF, coughs,
-breaths, clicks, hum, line noise) stayed under 0.25 speech probability in every 32 ms chunk,
-every real answer that the recogniser dropped had 0.26 s or more of chunks above 0.5.
+whisper's `no_speech_prob` alone misses many: on the understanding benchmark's dev split it was
+above 0.6 for real Mandarin answers ("五分。", "挺满意的。") as often as for breaths and clicks.
+Silero VAD told them apart there: every dev non-speech clip (tones, DTMF, coughs, breaths,
+clicks, hum, line noise) stayed under 0.25 speech probability in every 32 ms chunk; every real
+answer that the recogniser dropped had 0.26 s or more of chunks above 0.5.
 
 The model is the Silero VAD v6 ONNX file inside the faster-whisper wheel (MIT), run on
 onnxruntime: nothing is downloaded; ~5 ms for a 3 s turn.

@@ -240,7 +240,7 @@ class WhisperRecognizer:
 # Calibrated on the dev split of `./dev bench understanding`: speech the filter drops vs tones,
 # coughs and line noise that get past the VAD.
 MIN_LOST_SPEECH_S = 0.3
-MAX_LOST_NO_SPEECH = 0.3  # for a transcript without a voice measure (asr/voiced.py)
+MAX_LOST_NO_SPEECH = 0.3
 
 
 def lasts_as_words(speech_s: float) -> bool:
@@ -251,15 +251,16 @@ def lasts_as_words(speech_s: float) -> bool:
 
 def words_lost(transcript: Transcript, speech_s: float) -> bool:
     """The VAD heard speech of real length but the recogniser has no usable text: the caller
-    said something ("heard, not understood"), unlike a tone, a cough or line noise. The voice
-    detector decides (asr/voiced.py); whisper's no-speech probability only where it did not run."""
+    said something ("heard, not understood"), unlike a tone, a cough or line noise. Two
+    detectors, each calibrated to pass no non-speech on the dev split, either of them enough:
+    Silero VAD (asr/voiced.py) and whisper's own no-speech probability. Each misses voices the
+    other hears: whisper is unsure of flat synthetic Mandarin, Silero of a fast high "three"."""
     if transcript.text or not lasts_as_words(speech_s):
         return False
     if transcript.dropped in ("tone", "asr error"):
         return transcript.dropped == "asr error"
-    if transcript.voiced_s is not None:
-        return transcript.voiced_s >= MIN_VOICED_S
-    return transcript.no_speech_prob <= MAX_LOST_NO_SPEECH
+    voice = transcript.voiced_s is not None and transcript.voiced_s >= MIN_VOICED_S
+    return voice or transcript.no_speech_prob <= MAX_LOST_NO_SPEECH
 
 
 def is_tone(audio: np.ndarray, share: float = 0.6) -> bool:

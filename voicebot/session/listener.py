@@ -85,8 +85,9 @@ def needs_second_pass(turn: HeardTurn, grammar: AnswerGrammar) -> bool:
     text = turn.transcript.text
     if turn.speech_s > grammar.max_speech_s:
         return False
-    if not text:  # dropped words: the expected answers may still fit (a cough will not)
-        return turn.words_lost
+    if not text:  # dropped words: the expected answers may still fit (the rescoring's floor
+        # turns a cough away); a Silero-voiceless "three" still deserves the pass
+        return lasts_as_words(turn.speech_s) and turn.transcript.dropped != "tone"
     return short_answer(text, grammar.language) and not grammar.parses(text)
 
 
