@@ -178,6 +178,22 @@ def test_a_misheard_sentence_with_a_yes_word_is_no_yes_for_an_unsure_classifier(
     assert not any(isinstance(a, Record) and a.field == "appointment.status" for a in actions)
 
 
+def test_an_unsure_classifier_leaning_yes_does_not_confirm_on_a_yes_word_alone() -> None:
+    # "Okay, and where is the clinic?" misheard: a yes word, a classifier barely leaning yes
+    misheard = Heard("Okay, I'm going to be in the clinic.", "affirm", 0.14, NOW)
+    _, state, actions = run(REMINDER, [Heard("yes", "affirm", 0.9, NOW), misheard])
+    assert state.node == "remind"
+    assert not any(isinstance(a, Record) and a.field == "appointment.status" for a in actions)
+    assert [a.node for a in actions if isinstance(a, Say)][-1] in ("clarify", "remind.reprompt")
+    # the same words from a classifier that is sure, or a plain yes however unsure: confirmed
+    for heard in (
+        Heard("Okay, I'm going to be in the clinic.", "affirm", 0.8, NOW),
+        Heard("Okay.", "affirm", 0.14, NOW),
+    ):
+        _, state, actions = run(REMINDER, [Heard("yes", "affirm", 0.9, NOW), heard])
+        assert any(isinstance(a, Record) and a.field == "appointment.status" for a in actions)
+
+
 def test_an_echo_of_the_question_is_told_from_an_answer_that_repeats_a_few_words() -> None:
     from voicebot.asr.whisper import echoes
 

@@ -214,10 +214,12 @@ class Policy:
 
     def _classifier_allows(self, node: Node, event: Heard, yes: bool) -> bool:
         """A yes/no word parse stands only where the classifier does not contradict it: a yes
-        needs the classifier's best guess to be a yes, or the whole turn to be a plain yes
+        needs the classifier to be confident of a yes, or the whole turn to be a plain yes
         ("Speaking.") that the classifier is not sure is something else (doubts, questions
-        back and someone else speaking never parse as yes); a no is refused when the classifier
-        is confident of a yes."""
+        back and someone else speaking never parse as yes). A classifier that only leans yes
+        below `min_confidence` is unsure: a yes word in a longer sentence ("Okay, I'm going to
+        be in the clinic." for "Okay, and where is the clinic?") gets the clarify line, not a
+        confirmation. A no is refused when the classifier is confident of a yes."""
         yes_target = node.goto.get("affirm")
         says_yes = event.intent == "affirm" or (
             event.intent in node.goto and node.goto[event.intent] == yes_target
@@ -225,7 +227,7 @@ class Policy:
         confident = event.confidence >= self.script.settings.min_confidence
         if yes:  # a plain yes holds against all but a sure classifier (see _answers_node)
             plain = slots.plain_yes(event.text, self.language)
-            return says_yes or (plain and event.confidence < _SURE)
+            return (says_yes and confident) or (plain and event.confidence < _SURE)
         return not (says_yes and confident)
 
     def _parse_slot(self, node: Node, event: Heard) -> Any:
