@@ -51,7 +51,3 @@ def voiced_seconds(pcm: np.ndarray) -> float:
     audio = np.pad(audio, (0, -len(audio) % CHUNK))
     probs = np.asarray(load()(audio)).reshape(-1)
     return float(np.count_nonzero(probs > SPEECH_PROB)) * CHUNK / SAMPLE_RATE
-
-
-def has_voice(pcm: np.ndarray) -> bool:
-    return voiced_seconds(pcm) >= MIN_VOICED_S

@@ -24,7 +24,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicebot.asr import voiced
-from voicebot.asr.voiced import MIN_VOICED_S, voiced_seconds
 from voicebot.audio.frames import as_float32
 
 SAMPLE_RATE = 16000
@@ -115,7 +114,7 @@ class WhisperRecognizer:
         start = time.perf_counter()
         # beeps and tones are not speech (whisper hears "Beep Beep ..."); a flat, steady voice
         # can look like one to the spectrum, not to the voice detector
-        if is_tone(audio) and (voice_s := voiced_seconds(audio)) < MIN_VOICED_S:
+        if is_tone(audio) and (voice_s := voiced.voiced_seconds(audio)) < voiced.MIN_VOICED_S:
             return Transcript(
                 "",
                 self.options.language,
@@ -152,7 +151,7 @@ class WhisperRecognizer:
             dropped=dropped,
             raw_text=text,
             avg_logprob=logprob,
-            voiced_s=voiced_seconds(audio) if dropped else None,
+            voiced_s=voiced.voiced_seconds(audio) if dropped else None,
         )
 
     def _decode(self, audio: np.ndarray, window_s: float, context: str) -> tuple[str, float, float]:
@@ -259,7 +258,7 @@ def words_lost(transcript: Transcript, speech_s: float) -> bool:
         return False
     if transcript.dropped in ("tone", "asr error"):
         return transcript.dropped == "asr error"
-    voice = transcript.voiced_s is not None and transcript.voiced_s >= MIN_VOICED_S
+    voice = transcript.voiced_s is not None and transcript.voiced_s >= voiced.MIN_VOICED_S
     return voice or transcript.no_speech_prob <= MAX_LOST_NO_SPEECH
 
 
