@@ -221,7 +221,7 @@ def _bench_understanding(args: argparse.Namespace) -> int:
     bench = argparse.ArgumentParser()
     add_arguments(bench)
     options = bench.parse_args([])
-    for key in ("split", "languages", "limit", "asr_en", "asr_zh", "out"):
+    for key in ("split", "languages", "limit", "asr_en", "asr_zh", "beam", "out"):
         setattr(options, key, getattr(args, key))
     return run(options)
 
@@ -334,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--limit", type=int, help="understanding: phrasings per language")
     bench.add_argument("--asr-en", help="understanding: manifest ASR model for English")
     bench.add_argument("--asr-zh", help="understanding: manifest ASR model for Mandarin")
+    bench.add_argument("--beam", type=int, help="understanding: decoder beam (default: the bot's)")
     bench.set_defaults(func=_bench)
     trial.set_defaults(func=_trial)
     return parser

@@ -8,6 +8,7 @@ from typing import Any
 
 _ROWS = [
     ("ASR model", "asr"),
+    ("decoder beam (greedy when other decodes wait)", "beam"),
     ("clips (speech + non-speech)", "clips"),
     ("WER (en) / CER (zh), text the policy saw", "wer|cer"),
     ("WER / CER of the raw decode", "wer_raw|cer_raw"),

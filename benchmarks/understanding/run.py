@@ -29,15 +29,17 @@ SCRIPTS = {"en": ["survey_en", "reminder_en"], "zh": ["upgrade_zh", "followup_zh
 
 
 def load_hearing(
-    language: str, asr_model: str | None, registry: ModelRegistry, typed: bool = False
+    language: str,
+    asr_model: str | None,
+    registry: ModelRegistry,
+    typed: bool = False,
+    beam: int | None = None,
 ) -> Hearing:
-    """The bot's hearing for one language; `typed`: text only, no recogniser loaded."""
+    """The bot's hearing for one language; `typed`: text only, no recogniser loaded; `beam`:
+    another decoder beam than the bot's."""
     spec = registry.spec(asr_model) if asr_model else registry.default("asr", language)
-    asr = (
-        None
-        if typed
-        else WhisperRecognizer(registry.resolve(spec.name), AsrOptions(language=language))
-    )
+    options = AsrOptions(language=language, **({"beam_size": beam} if beam else {}))
+    asr = None if typed else WhisperRecognizer(registry.resolve(spec.name), options)
     nlu = registry.default("nlu", language)
     folder = registry.resolve(nlu.name)
     encoder: SentenceEncoder = (
@@ -53,7 +55,8 @@ def load_hearing(
 def run_language(
     language: str, split: str, args: argparse.Namespace, registry: ModelRegistry
 ) -> list[dict[str, Any]]:
-    hearing = load_hearing(language, getattr(args, f"asr_{language}"), registry, args.typed)
+    model = getattr(args, f"asr_{language}")
+    hearing = load_hearing(language, model, registry, args.typed, args.beam)
     cache = ClipCache(Path(args.cache))
     synth = Synthesizers()
     rows: list[dict[str, Any]] = []
@@ -120,6 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--voices-per-phrasing", type=int, default=2)
     parser.add_argument("--asr-en", help="manifest ASR model for English (default: the bot's)")
     parser.add_argument("--asr-zh", help="manifest ASR model for Mandarin")
+    parser.add_argument("--beam", type=int, help="decoder beam size (default: the bot's)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--name", default="understanding", help="result file stem")
     parser.add_argument(
@@ -145,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     for language in args.languages:
         rows = run_language(language, args.split, args, registry)
         model = getattr(args, f"asr_{language}") or registry.default("asr", language).name
-        result["languages"][language] = {"asr": model, **score(rows, language)}
+        beam = args.beam or AsrOptions().beam_size
+        result["languages"][language] = {"asr": model, "beam": beam, **score(rows, language)}
         result["rows"][language] = rows
     result["seconds"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)
