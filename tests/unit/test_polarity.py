@@ -60,3 +60,21 @@ def test_rating_homophones_only_open_a_short_answer(
     text: str, scale: tuple[int, int], expected: int | None
 ) -> None:
     assert rating(text, "en", *scale) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "expected"),
+    [
+        ("Probably the ninth.", (0, 10), 9),  # beam search's "the ninth" for "a nine"
+        ("A fourth.", (1, 5), 4),
+        ("The 9th.", (0, 10), 9),  # the digits read so already
+        ("The ninth.", (1, 5), None),  # out of the scale
+        ("Just a second.", (1, 5), None),  # a caller asking to wait
+        ("The first time they were late.", (1, 5), None),  # a sentence, not an answer
+        ("Third or fourth.", (1, 5), None),  # two readings: none
+    ],
+)
+def test_an_ordinal_in_a_short_answer_is_the_number(
+    text: str, scale: tuple[int, int], expected: int | None
+) -> None:
+    assert rating(text, "en", *scale) == expected

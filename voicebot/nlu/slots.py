@@ -309,7 +309,32 @@ def rating(text: str, language: str, low: int = 1, high: int = 5) -> int | None:
     for score, pattern in _EN_RATING_WORDS:
         if re.search(pattern, text.lower()) and (score == 5 or (low, high) == (1, 5)):
             return high if score == 5 else score
-    return _homophone_rating(text, low, high)
+    return _ordinal_rating(text, low, high) or _homophone_rating(text, low, high)
+
+
+# A number written as an ordinal in a short answer ("Probably the ninth." for "probably a
+# nine"): a beam search prefers the grammatical ordinal where greedy decoding wrote "the nine".
+# "9th" already reads as 9 (digits); the words do too, in a turn as short as an answer.
+# "second" is left out: "just a second" is a caller asking to wait.
+_EN_ORDINALS = {
+    "first": 1,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+}
+
+
+def _ordinal_rating(text: str, low: int, high: int) -> int | None:
+    words = re.findall(r"[a-z']+", text.lower())
+    if not words or len(words) > 4:
+        return None
+    found = [_EN_ORDINALS[w] for w in words if w in _EN_ORDINALS]
+    return found[0] if len(found) == 1 and low <= found[0] <= high else None
 
 
 # How the recogniser writes a bare number it heard without context ("For, I think." for
