@@ -7,6 +7,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from voicebot.asr.schedule import DecodeScheduler
@@ -199,3 +200,60 @@ def peak_calls(tmp_path: Path, lag_s: float) -> int:
 def test_the_dialer_places_calls_one_at_a_time_while_the_recogniser_lags(tmp_path: Path) -> None:
     assert peak_calls(tmp_path, lag_s=0.0) == 2  # keeping up: every line
     assert peak_calls(tmp_path, lag_s=5.0) == 1  # far behind: only a probe when idle
+
+
+class Beams:
+    """A recogniser that notes the beam each decode asked for (the model is not under test)."""
+
+    def __init__(self) -> None:
+        self.asked: list[int | None] = []
+
+    def transcribe(self, pcm: object, context: str = "", beam: int | None = None) -> str:
+        self.asked.append(beam)
+        return "words"
+
+
+def test_a_decode_that_starts_while_others_wait_decodes_greedily() -> None:
+    """With CPU to spare a decode uses the configured beam; one that takes its slot while other
+    decodes still wait for one asks for beam 1, so the queue drains."""
+    from voicebot.asr.turn import TurnRecognizer
+    from voicebot.audio.frames import AudioFrame
+    from voicebot.vad.endpoint import SpeechEnded, SpeechStarted
+
+    async def main() -> list[int | None]:
+        s = DecodeScheduler(slots=1, backlog=Backlog(), now=lambda: 0.0)
+        recogniser, gates = Beams(), [asyncio.Event() for _ in range(3)]
+
+        async def run_blocking(fn, pcm, context):  # type: ignore[no-untyped-def]
+            result = fn(pcm, context)
+            await gates[len(recogniser.asked) - 1].wait()
+            return result
+
+        turns = []
+        for _ in range(3):
+            turn = TurnRecognizer(
+                recogniser,  # type: ignore[arg-type]
+                speculate=False,
+                run_blocking=run_blocking,
+                scheduler=s,
+            )
+            turn.on_vad(SpeechStarted(0.0))
+            for i in range(50):
+                turn.push(AudioFrame(np.zeros(160, np.int16), 8000, i * 0.02))
+            turns.append(turn)
+        finals = [asyncio.ensure_future(turns[0].final(SpeechEnded(0.0, 0.9, 1.2)))]
+        await settle()
+        assert recogniser.asked == [None]  # alone: the configured beam
+        finals += [asyncio.ensure_future(t.final(SpeechEnded(0.0, 0.9, 1.2))) for t in turns[1:]]
+        await settle()
+        assert s.queued == 2
+        gates[0].set()
+        await settle()
+        assert recogniser.asked == [None, 1]  # the third still waits: greedy
+        gates[1].set()
+        await settle()
+        gates[2].set()
+        await asyncio.gather(*finals)
+        return recogniser.asked
+
+    assert asyncio.run(main()) == [None, 1, None]

@@ -6,7 +6,9 @@ arrives as soon as the hangover expires; if the caller resumes, it is discarded.
 
 Decodes go through the process's `DecodeScheduler` (bounded slots, finals first): a speculation
 still waiting when the caller speaks on never runs, and none is started while other decodes wait
-for a slot (it is tried again at the next frame of the same pause).
+for a slot (it is tried again at the next frame of the same pause). A decode that starts while
+others wait decodes greedily (beam 1) instead of with the configured beam: under load the queue
+drains first; with CPU to spare the beam reads words better (`./dev bench understanding --beam`).
 """
 
 from __future__ import annotations
@@ -119,14 +121,12 @@ class TurnRecognizer:
 
     def _start_decode(self, pcm: np.ndarray, ticket: Ticket) -> asyncio.Task[Transcript]:
         run: Callable[..., Awaitable[Transcript]] = self._run_blocking
-        decode = self.scheduler.run(
-            ticket,
-            run,
-            self.recognizer.transcribe,
-            pcm,
-            self.context,
-        )
+        decode = self.scheduler.run(ticket, run, self._transcribe, pcm, self.context)
         return asyncio.get_running_loop().create_task(decode)
+
+    def _transcribe(self, pcm: np.ndarray, context: str) -> Transcript:
+        """Runs in a worker thread as the decode takes its slot: greedy while others wait."""
+        return self.recognizer.transcribe(pcm, context, beam=1 if self.scheduler.queued else None)
 
     def _audio_until(self, end: float) -> np.ndarray:
         """The turn so far at the recogniser's rate (the call path stays at the line rate)."""

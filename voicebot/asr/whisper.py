@@ -49,7 +49,9 @@ class AsrOptions(BaseModel):
 
     language: str = "en"
     window_s: float = Field(10.0, ge=1.0, le=30.0, description="encoder window for short turns")
-    beam_size: int = Field(1, ge=1, description="1 = greedy, fastest")
+    beam_size: int = Field(
+        5, ge=1, description="beam width when no other decode waits (1 = greedy, fastest)"
+    )
     threads: int = Field(2, ge=1, description="threads per decode")
     workers: int = Field(2, ge=1, description="decodes run in parallel (calls at once)")
     max_no_speech_prob: float = Field(0.6, description="drop text above this and low logprob")
@@ -104,10 +106,12 @@ class WhisperRecognizer:
         self._encoded_lock = threading.Lock()
         voiced.load()  # the voice detector that judges turns whose text is dropped
 
-    def transcribe(self, pcm: np.ndarray, context: str = "") -> Transcript:
+    def transcribe(self, pcm: np.ndarray, context: str = "", beam: int | None = None) -> Transcript:
         """Decode 16 kHz mono PCM (one turn, up to 30 s). `context` is what the caller is
         answering (the bot's question): a decoder prompt that makes short answers such as
-        "four" or "是的" far more reliable."""
+        "four" or "是的" far more reliable. `beam`: this decode's beam width (default: the
+        options' `beam_size`; the turn recogniser asks for 1 when other decodes wait)."""
+        beam = beam or self.options.beam_size
         audio = as_float32(pcm)[: int(_FULL_WINDOW_S * SAMPLE_RATE)]
         audio = _dc_block(audio)  # a DC offset is no tone and no speech
         seconds = len(audio) / SAMPLE_RATE
@@ -128,14 +132,14 @@ class WhisperRecognizer:
             )
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
         prompt = context
-        text, logprob, no_speech = self._decode(audio, window, context)
+        text, logprob, no_speech = self._decode(audio, window, context, beam)
         if context and echoes(text, context):  # on noise, whisper recites the prompt
             context = ""
-            text, logprob, no_speech = self._decode(audio, window, context)
+            text, logprob, no_speech = self._decode(audio, window, context, beam)
         text = _undouble(text)
         if window < _FULL_WINDOW_S and _looping(text):
             window = _FULL_WINDOW_S
-            text, logprob, no_speech = self._decode(audio, window, context)
+            text, logprob, no_speech = self._decode(audio, window, context, beam)
         if self._to_simplified is not None:
             text = self._to_simplified(text)
         dropped = "echo of the question" if prompt and echoes(text, prompt) else ""
@@ -154,14 +158,16 @@ class WhisperRecognizer:
             voiced_s=voiced.voiced_seconds(audio) if dropped else None,
         )
 
-    def _decode(self, audio: np.ndarray, window_s: float, context: str) -> tuple[str, float, float]:
+    def _decode(
+        self, audio: np.ndarray, window_s: float, context: str, beam: int
+    ) -> tuple[str, float, float]:
         encoded = self._encode(audio, window_s)
         prompt = self._prompt_with(context)
         max_tokens = len(prompt) + min(224, 10 + int(len(audio) / SAMPLE_RATE * 12))
         result = self.model.model.generate(
             encoded,
             [prompt],
-            beam_size=self.options.beam_size,
+            beam_size=beam,
             max_length=max_tokens,
             return_scores=True,
             return_no_speech_prob=True,
