@@ -201,3 +201,17 @@ def test_an_echo_of_the_question_is_told_from_an_answer_that_repeats_a_few_words
     assert echoes("请问您对工作人员的服务态度满意吗，五分是非常满意吗", question)
     reprompt = "For example, tomorrow morning, or Friday at three?"
     assert not echoes("Friday at three.", reprompt) and not echoes("Tomorrow morning.", reprompt)
+
+
+def test_a_decode_that_only_starts_the_question_again_is_decoded_without_the_prompt() -> None:
+    from voicebot.asr.whisper import opens_a_sentence_of
+
+    question = "请问您对工作人员的服务态度满意吗？请打一到五分，五分是非常满意。"
+    assert opens_a_sentence_of("请问您。", question)
+    assert opens_a_sentence_of("请打一", question)  # the second sentence's opening
+    assert not opens_a_sentence_of("五分", question)  # an answer the question names
+    assert not opens_a_sentence_of("满意", question) and not opens_a_sentence_of("请问", question)
+    reprompt = "For example, tomorrow morning, or Friday at three?"
+    assert opens_a_sentence_of("For example,", reprompt)
+    assert not opens_a_sentence_of("Tomorrow morning.", reprompt)
+    assert not opens_a_sentence_of("For.", reprompt)  # one word is too little to tell

@@ -133,7 +133,8 @@ class WhisperRecognizer:
         window = self.options.window_s if seconds + 1.0 <= self.options.window_s else _FULL_WINDOW_S
         prompt = context
         text, logprob, no_speech = self._decode(audio, window, context, beam)
-        if context and echoes(text, context):  # on noise, whisper recites the prompt
+        if context and (echoes(text, context) or opens_a_sentence_of(text, context)):
+            # on noise whisper recites the prompt; on a short answer it may start it again
             context = ""
             text, logprob, no_speech = self._decode(audio, window, context, beam)
         text = _undouble(text)
@@ -309,6 +310,18 @@ def echoes(text: str, context: str) -> bool:
     # a caller may repeat a few words of the question ("Friday at three"): an echo recites
     # much of it
     return match.size >= max(5, 0.6 * len(a)) and (match.size >= 0.5 * len(b) or match.size >= 20)
+
+
+def opens_a_sentence_of(text: str, context: str) -> bool:
+    """The decode is the opening words of one of the question's sentences and nothing else
+    ("请问您。" for "请问您对工作人员的服务态度满意吗？"): the decoder went on from its prompt
+    instead of hearing the answer. At least 3 characters (Chinese) or 2 words; worth a decode
+    without the prompt, not a reason to drop the words."""
+    a = re.sub(r"\W+", "", text.lower())
+    if len(a) < 3 or (a.isascii() and len(_plain(text).split()) < 2):
+        return False
+    sentences = re.split(r"[。？！?!.]+", context.lower())
+    return any((b := re.sub(r"\W+", "", s)).startswith(a) and len(b) > len(a) for s in sentences)
 
 
 def _plain(text: str) -> str:
