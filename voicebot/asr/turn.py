@@ -125,8 +125,10 @@ class TurnRecognizer:
         return asyncio.get_running_loop().create_task(decode)
 
     def _transcribe(self, pcm: np.ndarray, context: str) -> Transcript:
-        """Runs in a worker thread as the decode takes its slot: greedy while others wait."""
-        return self.recognizer.transcribe(pcm, context, beam=1 if self.scheduler.queued else None)
+        """Runs in a worker thread as the decode takes its slot: greedy while others wait.
+        Reads `_scheduler` (set on the event loop before any decode), never `shared()`."""
+        crowded = self._scheduler is not None and self._scheduler.queued > 0
+        return self.recognizer.transcribe(pcm, context, beam=1 if crowded else None)
 
     def _audio_until(self, end: float) -> np.ndarray:
         """The turn so far at the recogniser's rate (the call path stays at the line rate)."""
