@@ -65,6 +65,10 @@ def test_numbers() -> None:
         ("tomorrow morning", "en", datetime(2026, 11, 25, 10, 0)),
         ("call me in two hours", "en", datetime(2026, 11, 24, 12, 0)),
         ("on friday at 4:30 pm", "en", datetime(2026, 11, 27, 16, 30)),
+        # a spoken hour takes the same words as a digit one: "after six" is six, not evening
+        ("any time after six tonight", "en", datetime(2026, 11, 24, 18, 0)),
+        ("by nine tomorrow morning", "en", datetime(2026, 11, 25, 9, 0)),
+        ("friday, eleven o'clock", "en", datetime(2026, 11, 27, 11, 0)),
         ("明天下午三点", "zh", datetime(2026, 11, 25, 15, 0)),
         ("下周二上午十点", "zh", datetime(2026, 12, 1, 10, 0)),
         ("周五下午三点半", "zh", datetime(2026, 11, 27, 15, 30)),

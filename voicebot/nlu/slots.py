@@ -457,8 +457,12 @@ def _clock_en(t: str) -> tuple[int | None, int]:
         if suffix and suffix.startswith("a") and hour == 12:
             hour = 0
         return hour, minute
-    m = re.search(r"\b(?:at|around|about) (\w+)(?: o'clock)?\b", t)
-    if m and m.group(1) in _EN_NUMBERS and _EN_NUMBERS[m.group(1)] <= 12:
+    # a spoken hour after the same words as a digit one ("after six", "by nine"), or any
+    # hour with "o'clock"
+    m = re.search(r"\b(?:at|around|about|after|before|by) (\w+)\b", t) or re.search(
+        r"\b(\w+) o'clock\b", t
+    )
+    if m and m.group(1) in _EN_NUMBERS and 1 <= _EN_NUMBERS[m.group(1)] <= 12:
         return _EN_NUMBERS[m.group(1)], 0
     if "noon" in t or "midday" in t:
         return 12, 0
