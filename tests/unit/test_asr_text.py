@@ -19,6 +19,15 @@ pytestmark = pytest.mark.unit
         ("谢谢", "谢谢"),
         ("11", "11"),
         ("Yes, sure.", "Yes, sure."),
+        # the last clause said again: the later copy goes
+        ("Yes, hello, it's me. Hello, it's me.", "Yes, hello, it's me."),
+        (
+            "No, not now. Can I take a message? Can I take a message?",
+            "No, not now. Can I take a message?",
+        ),
+        ("我再考虑考虑", "我再考虑考虑"),
+        ("她不在家，你晚点再打吧。晚点再打吧。", "她不在家，你晚点再打吧。"),
+        ("No, no, I said no.", "No, no, I said no."),
     ],
 )
 def test_a_turn_said_twice_by_the_decoder_is_kept_once(raw: str, clean: str) -> None:

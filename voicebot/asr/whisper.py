@@ -343,6 +343,24 @@ def _undouble(text: str) -> str:
             end = tokens[size - 1].end()
             tail = re.match(r"[^\w\s]*", text[end:])
             return text[: end + (tail.end() if tail else 0)].strip().rstrip(",，、")
+    return _drop_said_again(text)
+
+
+_MIN_SAID_AGAIN = 3  # words (characters) in a repeated last clause; "谢谢", "考虑考虑" stay
+
+
+def _drop_said_again(text: str) -> str:
+    """A beam search may say the turn's last clause again ("Can I take a message? Can I take a
+    message?", "... so please be quick. I'm driving at the moment, so please be quick."):
+    2 of 78 two-sentence turns in benchmarks/long_turns.py. The later copy goes."""
+    tokens = list(_TOKEN.finditer(text))
+    n = len(tokens)
+    words = [t.group().lower() for t in tokens]
+    for size in range(n // 2, _MIN_SAID_AGAIN - 1, -1):
+        if words[n - 2 * size : n - size] == words[n - size :]:
+            end = tokens[n - size - 1].end()
+            tail = re.match(r"[^\w\s]*", text[end:])
+            return text[: end + (tail.end() if tail else 0)].strip().rstrip(",，、")
     return text
 
 
