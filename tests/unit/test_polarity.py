@@ -38,6 +38,15 @@ def test_a_trailing_question_mark_on_a_yes_is_intonation_but_question_words_stil
     assert not_an_answer("This is a survey?", "en") == "question"
 
 
+def test_and_you_are_asks_back_whoever_the_bot_asked_for() -> None:
+    # "请问是王先生吗？" - "您是？": the caller asks who is calling; the recogniser often drops
+    # the "?" and then only the 是 was left to read (found on the test split; disclosed)
+    for text in ("您是", "您是？", "你是吧", "喂，您是。"):
+        assert not_an_answer(text, "zh") == "question" and yes_no(text, "zh") is None, text
+    for text in ("是", "是我", "我就是", "对，就是"):
+        assert not_an_answer(text, "zh") is None and yes_no(text, "zh") is True, text
+
+
 def test_i_am_is_a_yes_only_as_the_whole_answer() -> None:
     assert yes_no("I am.", "en") is True
     assert yes_no("I am going to think it over", "en") is None

@@ -69,6 +69,8 @@ _EN_QUESTION = re.compile(
 )
 _ZH_QUESTION = re.compile(
     r"[?？]|什么|怎么|为什么|哪|谁|啥|多少|几[个点天分]|吗|是不是|能不能|会不会|要不要"
+    # "您是？" (and you are?) asks the bot back, with or without the "?" the recogniser drops
+    r"|(?:^|[，,。.\s])[你您]是[吧呀啊]?[。.…\s]*$"
 )
 # A "?" the recogniser hears in a rising "Yes, this is she?" or "是的？" is intonation, not a
 # question back: a clause that opens with a yes-word keeps only its words' reading (question
