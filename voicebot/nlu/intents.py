@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from voicebot.nlu.encoders import SentenceEncoder
+from voicebot.nlu.homophones import Respeller
 from voicebot.nlu.polarity import clear_yes
 
 HEAD_C = 100.0  # inverse regularisation of the logistic head (20 left every probability flat)
@@ -53,9 +54,16 @@ class IntentClassifier:
         self._labels: list[str] = []
         self._classes: list[str] = []
         self._member = np.zeros((0, 0), bool)  # exemplar i belongs to class j
+        self._respeller: Respeller | None = None
 
-    def fit(self, exemplars: dict[str, list[str]]) -> IntentClassifier:
+    def fit(
+        self, exemplars: dict[str, list[str]], vocabulary: tuple[str, ...] = ()
+    ) -> IntentClassifier:
+        """`vocabulary`: more text whose words callers may echo (the script's own lines); in
+        Mandarin the classifier also reads a turn respelled to the words it knows."""
         texts = [t for ts in exemplars.values() for t in ts]
+        if self.language == "zh":
+            self._respeller = Respeller([*texts, *vocabulary])
         labels = [i for i, ts in exemplars.items() for _ in ts]
         if len(set(labels)) < 2:
             raise ValueError("intent classifier needs exemplars for at least two intents")
@@ -76,8 +84,22 @@ class IntentClassifier:
         return sorted(set(self._labels))
 
     def classify(self, text: str) -> IntentResult:
+        """The intent of one turn. In Mandarin, when the words it knows are in the turn under
+        other characters of the same sound (号码 heard as 好吗), the respelled turn is read too
+        and the surer reading kept."""
         if self._head is None:
             raise RuntimeError("IntentClassifier.fit() must be called before classify()")
+        result = self._read(text)
+        if self._respeller is not None:
+            respelled = self._respeller.respell(text)
+            if respelled != text:
+                other = self._read(respelled)
+                if other.confidence > result.confidence:
+                    return other
+        return result
+
+    def _read(self, text: str) -> IntentResult:
+        assert self._head is not None
         vec = self.encoder.encode([text])
         sims = self._exemplars @ vec[0]
         span = max(1e-6, self._related - self._unrelated)

@@ -17,12 +17,14 @@ from voicebot.nlu.intents import IntentClassifier, IntentResult
 from voicebot.policy.actions import Action, HandoffResult, Heard, PolicyEvent, Silence, Unheard
 from voicebot.policy.engine import DialogueState, Policy
 from voicebot.policy.exemplars import exemplars
-from voicebot.policy.schema import Script
+from voicebot.policy.schema import Script, text_of
 from voicebot.vad.level import Audibility
 
 
 def script_classifier(script: Script, language: str, encoder: SentenceEncoder) -> IntentClassifier:
-    return IntentClassifier(encoder, language).fit(exemplars(script, language))
+    """The script's intents; its own lines are words callers echo ("套餐", "维修")."""
+    lines = tuple(text_of(node.say, language) for node in script.nodes.values())
+    return IntentClassifier(encoder, language).fit(exemplars(script, language), lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from voicebot.audio.frames import as_int16
+from voicebot.core.runtime import quiet_jieba
 
 log = logging.getLogger(__name__)
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？；;,，、])\s*")
@@ -125,7 +126,7 @@ class KokoroZhTts:
             raise ImportError(
                 "the Mandarin fallback voice needs misaki[zh]: pip install 'voicebot[zh-voice]'"
             ) from e
-        _quiet_jieba()
+        quiet_jieba()
         log.info("Mandarin voice: the Kokoro fallback (accented, Apache-2.0)")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
@@ -157,16 +158,3 @@ class KokoroZhTts:
             },
         )[0]
         return as_int16(np.asarray(audio, np.float32).ravel())
-
-
-def _quiet_jieba() -> None:
-    """misaki segments words with jieba, which logs its dictionary build at DEBUG to stderr and
-    caches it in the shared temp folder: quiet it, and keep its cache in voicebot's own."""
-    import jieba
-
-    from voicebot.models.registry import cache_dir
-
-    jieba.setLogLevel(logging.WARNING)
-    folder = cache_dir() / "jieba"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    jieba.dt.tmp_dir = str(folder)
