@@ -9,7 +9,8 @@ matching at the pinyin level.
 The classifier reads the respelled text beside the heard text and keeps the surer reading.
 
 Only runs of two to four characters are rewritten, longest first; a character matches when any
-of its readings (heteronyms) is the word's syllable, so 行 is both xing and hang.
+of its readings (heteronyms) is the word's syllable, so 行 is both xing and hang, and the
+sounds fuzzy-pinyin input methods merge (zh/z, n/l, -ng/-n) count as one.
 """
 
 from __future__ import annotations
@@ -22,17 +23,26 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 MIN_CHARS, MAX_CHARS = 2, 4
 
 
+def _fuzzy(syllable: str) -> str:
+    """The sounds a recogniser (and many southern speakers) mix up count as one, as fuzzy
+    pinyin input methods do: zh/z, ch/c, sh/s, n/l, -ng/-n after a, e, i (dev: one more
+    Mandarin intent right, no new confusion)."""
+    s = re.sub(r"^([zcs])h", r"\1", syllable)
+    s = re.sub(r"^n", "l", s)
+    return re.sub(r"(i|e|a)ng$", r"\1n", s)
+
+
 @lru_cache(maxsize=8192)
 def _readings(char: str) -> frozenset[str]:
     from pypinyin import Style, pinyin
 
-    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+    return frozenset(_fuzzy(p) for p in pinyin(char, style=Style.NORMAL, heteronym=True)[0])
 
 
 def _syllables(word: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
-    return tuple(lazy_pinyin(word, style=Style.NORMAL))
+    return tuple(_fuzzy(p) for p in lazy_pinyin(word, style=Style.NORMAL))
 
 
 def _segment(text: str) -> list[str]:
