@@ -40,19 +40,3 @@ class _WiderPool(asyncio.DefaultEventLoopPolicy):
 def widen_thread_pool() -> None:
     """Event loops created from now on get the wider default executor."""
     asyncio.set_event_loop_policy(_WiderPool())
-
-
-def quiet_jieba() -> None:
-    """jieba (Mandarin word segmentation: misaki's Mandarin phonemes, the classifier's
-    same-sound words) logs its dictionary build at DEBUG to stderr and caches it in the shared
-    temp folder: quiet it, and keep its cache in voicebot's own, owner-only."""
-    import logging
-
-    import jieba
-
-    from voicebot.models.registry import cache_dir
-
-    jieba.setLogLevel(logging.WARNING)
-    folder = cache_dir() / "jieba"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    jieba.dt.tmp_dir = str(folder)

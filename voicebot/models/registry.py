@@ -232,3 +232,17 @@ def _prepare_hint(spec: ModelSpec) -> str:
     if not spec.convert:
         return ""
     return " (not prepared: run `voicebot models prepare`; VOICEBOT_PREPARE=1 in set-up does)"
+
+
+def quiet_jieba() -> None:
+    """jieba (Mandarin word segmentation: misaki's Mandarin phonemes, the classifier's
+    same-sound words) logs its dictionary build at DEBUG to stderr and caches it in the shared
+    temp folder: quiet it, and keep its cache in voicebot's own, owner-only."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    folder = cache_dir() / "jieba"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    jieba.dt.tmp_dir = str(folder)

@@ -49,7 +49,7 @@ def _segment(text: str) -> list[str]:
     """Words, as jieba cuts them (its dictionary is built once and cached on disk)."""
     import jieba
 
-    from voicebot.core.runtime import quiet_jieba
+    from voicebot.models.registry import quiet_jieba
 
     quiet_jieba()
     return [w for w in jieba.lcut(text) if w.strip()]

@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from voicebot.audio.frames import as_int16
-from voicebot.core.runtime import quiet_jieba
+from voicebot.models.registry import quiet_jieba
 
 log = logging.getLogger(__name__)
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？；;,，、])\s*")
