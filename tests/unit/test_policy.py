@@ -77,6 +77,32 @@ def test_a_no_to_anything_else_completes_the_survey_even_when_read_as_not_intere
     assert state.recorded()["survey.comment"] == text
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [
+        ("The technician was very polite and tidy.", "complaint", 0.5),  # dev: read as one
+        ("He was lovely, thank you.", "praise", 0.9),
+        ("Maybe call a day earlier next time.", "suggestion", 0.7),
+    ],
+)
+def test_feedback_to_anything_else_is_the_comment_in_the_callers_words(
+    text: str, intent: str, confidence: float
+) -> None:
+    state, actions = run([*ANSWERED, heard(text, intent, confidence)])
+    assert state.ended == "completed", actions
+    assert state.recorded()["survey.comment"] == text
+    assert not any(isinstance(a, Transfer) for a in actions)
+
+
+def test_a_sure_complaint_to_anything_else_still_goes_to_the_complaint_handler() -> None:
+    text = "I want to make a complaint about the bill."
+    _, actions = run([*ANSWERED, heard(text, "complaint", 0.9)])
+    assert any(isinstance(a, Transfer) for a in actions)  # sorry, noted, a colleague
+    state, actions = run([*ANSWERED, heard(text, "complaint", 0.5)])
+    assert state.recorded()["survey.comment"] == text  # unsure: kept as the comment
+    assert not any(isinstance(a, Transfer) for a in actions)
+
+
 def test_the_ci_run_that_read_every_answer_as_a_global_intent_still_completes() -> None:
     # what the recogniser and classifier made of the unseen test-split caller in one CI run
     turns = [

@@ -31,6 +31,7 @@ from voicebot.policy.schema import GradeRule, Handler, Line, Node, Script, fille
 
 _SURE = 0.8  # a turn confidence (probability the intent is right) that outweighs a number
 _ALWAYS_GLOBAL = frozenset({"stop_calling", "want_human", "complaint", "abuse"})
+_FEEDBACK = frozenset({"complaint", "praise", "suggestion"})  # what an open comment may read as
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,11 @@ class Policy:
         or an intent the node routes itself ("not interested" to the consent question: a no),
         wins over a global handler, unless the caller wants out or wants a person."""
         node = self.script.nodes[state.node]
+        if node.ask is not None and node.ask.slot == "text" and event.intent in _FEEDBACK:
+            # "Anything else about the visit?" - "He was very polite and tidy.": feedback is
+            # the comment asked for, kept in the caller's words; only a sure complaint ("I
+            # want to make a complaint") goes to the complaint handler
+            return not (event.intent == "complaint" and event.confidence >= _SURE)
         if event.intent == "complaint" and event.confidence < _SURE:
             # "Not very happy, two.": a short answer with a score, read as a complaint by an
             # unsure classifier, is the score asked for (a low one), not a case for the desk
