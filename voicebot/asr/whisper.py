@@ -340,9 +340,7 @@ def _undouble(text: str) -> str:
         if n % size == 0 and all(
             tokens[i].group().lower() == tokens[i % size].group().lower() for i in range(n)
         ):
-            end = tokens[size - 1].end()
-            tail = re.match(r"[^\w\s]*", text[end:])
-            return text[: end + (tail.end() if tail else 0)].strip().rstrip(",，、")
+            return _cut_after(text, tokens[size - 1])
     return _drop_said_again(text)
 
 
@@ -358,10 +356,15 @@ def _drop_said_again(text: str) -> str:
     words = [t.group().lower() for t in tokens]
     for size in range(n // 2, _MIN_SAID_AGAIN - 1, -1):
         if words[n - 2 * size : n - size] == words[n - size :]:
-            end = tokens[n - size - 1].end()
-            tail = re.match(r"[^\w\s]*", text[end:])
-            return text[: end + (tail.end() if tail else 0)].strip().rstrip(",，、")
+            return _cut_after(text, tokens[n - size - 1])
     return text
+
+
+def _cut_after(text: str, token: re.Match[str]) -> str:
+    """The text up to `token` and the punctuation right after it ("Yes?", "好的")."""
+    end = token.end()
+    tail = re.match(r"[^\w\s]*", text[end:])
+    return text[: end + (tail.end() if tail else 0)].strip().rstrip(",，、")
 
 
 def _looping(text: str) -> bool:
