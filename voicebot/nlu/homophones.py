@@ -45,23 +45,18 @@ def _syllables(word: str) -> tuple[str, ...]:
     return tuple(_fuzzy(p) for p in lazy_pinyin(word, style=Style.NORMAL))
 
 
-def _segment(text: str) -> list[str]:
-    """Words, as jieba cuts them (its dictionary is built once and cached on disk)."""
-    import jieba
-
-    from voicebot.models.registry import quiet_jieba
-
-    quiet_jieba()
-    return [w for w in jieba.lcut(text) if w.strip()]
-
-
 class Respeller:
     """`respell(text)`: `text` with its same-sounding runs spelled as the known words."""
 
     def __init__(self, texts: list[str]) -> None:
+        import jieba  # its dictionary is built once per machine and cached on disk
+
+        from voicebot.models.registry import quiet_jieba
+
+        quiet_jieba()
         self._words: dict[int, dict[tuple[str, ...], str]] = {}
         for text in texts:
-            for word in _segment(text):
+            for word in jieba.lcut(text):
                 if MIN_CHARS <= len(word) <= MAX_CHARS and all(_HAN.match(c) for c in word):
                     self._words.setdefault(len(word), {}).setdefault(_syllables(word), word)
         self._known = {w for table in self._words.values() for w in table.values()}
