@@ -35,6 +35,17 @@ def _errors(ref: str, hyp: str, language: str) -> int:
     return edit_distance(normalise(ref, language), normalise(hyp, language))
 
 
+# A turn is "heard well" when the recogniser got most of its words (under 30 % token errors),
+# and its "words lost" when half or more came back wrong: no classifier can read those reliably.
+HEARD_WELL_BELOW, WORDS_LOST_AT = 0.3, 0.5
+
+
+def turn_error(row: dict[str, Any], language: str) -> float:
+    """Token error rate of one turn's heard text against what was said (1.0: nothing heard)."""
+    ref = normalise(row["text"], language)
+    return _errors(row["text"], row["heard"], language) / max(1, len(ref))
+
+
 def _rate(rows: list[dict[str, Any]]) -> float | None:
     return round(sum(r["ok"] for r in rows) / len(rows), 4) if rows else None
 
@@ -56,6 +67,8 @@ def score(rows: list[dict[str, Any]], language: str) -> dict[str, Any]:
     dropped = [r for r in speech if "nothing" in r["labels"] or "silence" in r["labels"]]
     words = [r for r in noise if r["labels"] != ["nothing"]]
     decode = [r["decode_s"] for r in speech if r["decode_s"] > 0]
+    heard_well = [r for r in intents if turn_error(r, language) < HEARD_WELL_BELOW]
+    words_lost = [r for r in speech if turn_error(r, language) >= WORDS_LOST_AT]
     by_condition = {
         c: _rate([r for r in speech if r["condition"] == c and r["kind"] != "text"])
         for c in ("clean", "noise", "loss")
@@ -72,6 +85,9 @@ def score(rows: list[dict[str, Any]], language: str) -> dict[str, Any]:
         ("cer_raw" if language == "zh" else "wer_raw"): round(errors_raw / tokens, 4),
         "intent_accuracy": _rate(intents),
         "intent_n": len(intents),
+        "intent_accuracy_heard_well": _rate(heard_well),
+        "heard_well_n": len(heard_well),
+        "words_lost_rate": round(len(words_lost) / len(speech), 4) if speech else None,
         "slot_accuracy": _rate(slots),
         "slot_n": len(slots),
         "rating_capture": _rate(ratings),

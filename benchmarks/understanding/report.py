@@ -13,6 +13,9 @@ _ROWS = [
     ("WER (en) / CER (zh), text the policy saw", "wer|cer"),
     ("WER / CER of the raw decode", "wer_raw|cer_raw"),
     ("intent accuracy", "intent_accuracy"),
+    ("intent accuracy on turns heard well (< 30 % token errors)", "intent_accuracy_heard_well"),
+    ("turns heard well / intent turns", "heard_well_n|intent_n"),
+    ("turns with half or more of their words lost by the recogniser", "words_lost_rate"),
     ("slot accuracy (ratings, dates, times)", "slot_accuracy"),
     ("rating capture", "rating_capture"),
     ("false accepts on identity / confirmation", "false_accept_rate"),
@@ -23,8 +26,9 @@ _ROWS = [
 
 
 def _cell(stats: dict[str, Any], key: str) -> str:
-    if key == "decode_ms_p50|decode_ms_p95":
-        return f"{stats['decode_ms_p50']} / {stats['decode_ms_p95']}"
+    if key in ("decode_ms_p50|decode_ms_p95", "heard_well_n|intent_n"):
+        first, second = key.split("|")
+        return f"{stats.get(first)} / {stats.get(second)}"
     value = next((stats[k] for k in key.split("|") if k in stats), None)
     if isinstance(value, float):
         return f"{value:.3f}"

@@ -133,6 +133,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--verbose", action="store_true", help="one line per clip")
     parser.add_argument(
+        "--rescore",
+        metavar="JSON",
+        help="score the rows of an earlier run again (after a change to the metrics) and write "
+        "its report anew; nothing is rendered or decoded",
+    )
+    parser.add_argument(
         "--typed",
         action="store_true",
         help="the phrasings as text, once each: the classifier and policy alone (no audio)",
@@ -140,6 +146,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rescore:
+        return rescore(Path(args.rescore))
     from voicebot.core.runtime import configure_threads
 
     configure_threads()
@@ -153,15 +161,30 @@ def run(args: argparse.Namespace) -> int:
         result["languages"][language] = {"asr": model, "beam": beam, **score(rows, language)}
         result["rows"][language] = rows
     result["seconds"] = round(time.perf_counter() - started, 1)
-    out = Path(args.out)
+    return write(result, Path(args.out), args.name)
+
+
+def rescore(path: Path) -> int:
+    """The report of an earlier run's rows under the current metrics, written where it was."""
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        for language, rows in result["rows"].items():
+            setup = {k: result["languages"][language][k] for k in ("asr", "beam")}
+            result["languages"][language] = {**setup, **score(rows, language)}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise SystemExit(f"{path}: not a result of this benchmark ({e})") from None
+    return write(result, path.parent, path.stem)
+
+
+def write(result: dict[str, Any], out: Path, name: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{args.name}.json").write_text(
+    (out / f"{name}.json").write_text(
         json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     from benchmarks.understanding.report import confusion_png, markdown
 
-    (out / f"{args.name}.md").write_text(markdown(result), encoding="utf-8")
-    confusion_png(result, out / f"{args.name}_confusion.png")
+    (out / f"{name}.md").write_text(markdown(result), encoding="utf-8")
+    confusion_png(result, out / f"{name}_confusion.png")
     print(markdown(result))
     return 0
 
