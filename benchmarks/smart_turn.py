@@ -2,6 +2,12 @@
 pause inside it? (issue 18, item 3; measured, not adopted: see benchmarks/results/smart_turn.md)
 
     python -m benchmarks.smart_turn --language en --split dev --limit 60 --after 0.1 0.25
+    python -m benchmarks.smart_turn --cue pitch --language en --split dev
+
+`--cue pitch` scores the oldest prosodic cue instead, final lowering: how far the voice's pitch
+has fallen at the pause (the lowest pitch of its last voiced frames, in semitones against the
+answer's median), and reports it on every pause and on the pauses that the lexical rule cannot
+decide, the ones whose words so far (the bot's recogniser, first-silence decode) read as complete.
 
 Every answer of the understanding benchmark (voices unlike the bot's own, through the 8 kHz
 line) runs through the call's VAD with a long hangover, so every pause is seen. At each pause the
@@ -120,6 +126,71 @@ def pauses(pcm: np.ndarray) -> list[tuple[float, bool]]:
     return [(t, final) for t, final in out if t >= 0.3]
 
 
+def pitch_track(pcm: np.ndarray, rate: int = LINE_RATE) -> np.ndarray:
+    """Pitch in Hz per 10 ms (40 ms windows, normalised autocorrelation, 70-400 Hz); NaN where
+    the frame is quieter than -40 dBFS or not clearly periodic."""
+    x = pcm.astype(np.float64) / 32768.0
+    n, hop = int(0.04 * rate), int(0.01 * rate)
+    lo, hi = int(rate / 400), int(rate / 70)
+    out = []
+    for start in range(0, len(x) - n, hop):
+        w = x[start : start + n] - x[start : start + n].mean()
+        if np.sqrt(np.mean(w * w)) < 0.01:
+            out.append(np.nan)
+            continue
+        ac = np.correlate(w, w, "full")[n - 1 :]
+        ac = ac / (ac[0] + 1e-12)
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        out.append(rate / lag if ac[lag] > 0.45 else np.nan)
+    return np.array(out)
+
+
+def final_lowering(pcm: np.ndarray, rate: int = LINE_RATE, last: int = 10) -> float | None:
+    """How far the pitch of the last `last` voiced frames falls below the answer's median, in
+    semitones (positive = lower); None with fewer than 5 voiced frames."""
+    f0 = pitch_track(pcm, rate)
+    voiced = f0[~np.isnan(f0)]
+    if len(voiced) < 5:
+        return None
+    semitones = np.clip(12 * np.log2(voiced / np.median(voiced)), -12, 12)
+    return float(-np.min(semitones[-last:]))
+
+
+def pitch_cue(language: str, split: str, limit: int | None) -> dict[str, Any]:
+    """Final lowering at every pause, overall and where the words so far read as complete."""
+    from voicebot.asr.whisper import AsrOptions, WhisperRecognizer
+    from voicebot.models.registry import ModelRegistry
+    from voicebot.vad.completion import Completion, completion
+
+    registry = ModelRegistry()
+    spec = registry.default("asr", language)
+    asr = WhisperRecognizer(registry.resolve(spec.name), AsrOptions(language=language))
+    rows = []
+    for answer in answers(language, split, limit):
+        for t, final in pauses(answer["pcm"]):
+            so_far = answer["pcm"][: int(t * LINE_RATE)]
+            lowering = final_lowering(so_far)
+            if lowering is None:
+                continue
+            words = asr.transcribe(resample(so_far, LINE_RATE, RATE), answer["context"]).text
+            complete = completion(words, language) is Completion.COMPLETE
+            rows.append({"final": final, "lowering": lowering, "complete": complete})
+
+    def summary(sub: list[dict[str, Any]]) -> dict[str, Any]:
+        final = [r["lowering"] for r in sub if r["final"]]
+        inner = [r["lowering"] for r in sub if not r["final"]]
+        at = {
+            str(th): {
+                "final_called_complete": round(float(np.mean(np.array(final) >= th)), 3),
+                "inner_called_complete": int(np.sum(np.array(inner) >= th)),
+            }
+            for th in (1.0, 2.0, 3.0)
+        }
+        return {"final": len(final), "inner": len(inner), "auc": auc(final, inner), "at": at}
+
+    return {"all": summary(rows), "words_complete": summary([r for r in rows if r["complete"]])}
+
+
 def auc(final: list[float], inner: list[float]) -> float | None:
     if not final or not inner:
         return None
@@ -134,7 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=60, help="phrasings (one voice each)")
     p.add_argument("--after", type=float, nargs="+", default=[0.1, 0.25], help="silence heard, s")
     p.add_argument("--out", help="write the summary to this JSON file")
+    p.add_argument("--cue", choices=["smart-turn", "pitch"], default="smart-turn")
     args = p.parse_args(argv)
+    if args.cue == "pitch":
+        limit = None if args.limit == p.get_default("limit") else args.limit
+        summary = {"language": args.language, "split": args.split, "cue": "final lowering"}
+        summary.update(pitch_cue(args.language, args.split, limit))
+        print(json.dumps(summary), flush=True)
+        if args.out:
+            Path(args.out).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+        return 0
     model = SmartTurn(model_path())
     batch = answers(args.language, args.split, args.limit)
     result: dict[str, Any] = {"language": args.language, "split": args.split, "answers": len(batch)}
