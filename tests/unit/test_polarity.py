@@ -25,6 +25,18 @@ pytestmark = pytest.mark.unit
         ("可以吗？", "zh", False),
         ("好，不过我没空。", "zh", False),
         ("是的，你是谁？", "zh", False),
+        # a yes-word going on as an assent goes on, commas dropped by the recogniser or not
+        ("对我就是", "zh", True),
+        ("好就发过来吧", "zh", True),
+        ("可以 您发", "zh", True),
+        ("嗯，现在正常了。", "zh", True),
+        ("对对对", "zh", True),
+        # ... and one inside another sentence is no yes: "so cute", "it's like this", a word
+        # that only starts with a yes-character
+        ("好可爱", "zh", False),
+        ("是这样的", "zh", False),
+        ("好久不见", "zh", False),
+        ("对不起", "zh", False),
     ],
 )
 def test_clear_yes(text: str, language: str, expected: bool) -> None:
