@@ -3,6 +3,7 @@ are whole. Nothing here downloads; a missing model says which package or path it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -234,10 +235,12 @@ def _prepare_hint(spec: ModelSpec) -> str:
     return " (not prepared: run `voicebot models prepare`; VOICEBOT_PREPARE=1 in set-up does)"
 
 
+@functools.cache
 def quiet_jieba() -> None:
     """jieba (Mandarin word segmentation: misaki's Mandarin phonemes, the classifier's
-    same-sound words) logs its dictionary build at DEBUG to stderr and caches it in the shared
-    temp folder: quiet it, and keep its cache in voicebot's own, owner-only."""
+    same-sound words and clear yes) logs its dictionary build at DEBUG to stderr and caches it
+    in the shared temp folder: quiet it, and keep its cache in voicebot's own, owner-only.
+    Once per process: the clear-yes reader asks on every Mandarin turn."""
     import logging
 
     import jieba
