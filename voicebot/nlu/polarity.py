@@ -32,7 +32,8 @@ _EN_FILLERS = frozenset({"oh", "um", "uh", "er", "erm", "hmm", "well", "hello", 
 _EN_TURN = re.compile(
     r"\b(but|though|although|except|unless|if|only if|wait|hang on|hold on|however)\b"
 )
-_ZH_OPENER = re.compile(r"^(?:[嗯哦噢喂啊]\W*)*(?:是|对|好|行|可以|没错|嗯|当然)")
+_ZH_FILLERS = "哦噢喂啊"  # before a yes; 嗯 is a filler and a yes of its own
+_ZH_OPENER = re.compile(rf"^(?:[嗯{_ZH_FILLERS}]\W*)*(?:是|对|好|行|可以|没错|嗯|当然)")
 # A yes followed by a sentence of its own ("Okay, I'm going to go to the clinic") is read by the
 # classifier alone: the longer the rest, the more it says besides the yes.
 MAX_REST_WORDS = 4
@@ -79,7 +80,7 @@ def _zh_assent(text: str) -> bool:
 
     quiet_jieba()
     words = jieba.lcut(re.sub(r"\s+", "，", text.strip()))
-    while words and (re.fullmatch(r"\W+", words[0]) or words[0] in ("哦", "噢", "喂", "啊")):
+    while words and (re.fullmatch(r"\W+", words[0]) or all(c in _ZH_FILLERS for c in words[0])):
         words = words[1:]
     if not words or words[0] not in _ZH_YES_WORDS:
         return False
